@@ -1,3 +1,11 @@
 """hipdrop: an open sacral IMU and the host toolkit that measures pelvic drop stride by stride."""
 
+import os as _os
+
+from .paths import user_cache_dir as _user_cache_dir
+
 __version__ = "0.1.0"
+
+# Numba writes its compiled-kernel cache beside the sources by default, which fails on a
+# read-only install; point it at the user's cache before anything imports numba.
+_os.environ.setdefault("NUMBA_CACHE_DIR", str(_user_cache_dir() / "numba"))

@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from hipdrop.errors import HipdropError
 from hipdrop.sim import rotation
 from hipdrop.sim.activities import RUN, Bout, Session
 from hipdrop.sim.kinematics import G_MS2
@@ -139,5 +140,5 @@ def test_clip_event_changes_the_mounting_abruptly():
 
 
 def test_unknown_scenario_is_a_clear_error():
-    with pytest.raises(ValueError, match="treadmill_quick"):
+    with pytest.raises(HipdropError, match="treadmill_quick"):
         scenario("marathon_on_mars")

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..errors import HipdropError
 from .activities import BAND_WALK, RUN, STEP_UP, Bout, Fatigue, Gait, Session, Turn
 from .recording import Recording, simulate
 from .sensor import REALISTIC, ClipEvent, SensorSpec
@@ -30,11 +31,13 @@ def _turns(rng, duration_s, every_s=240.0):
 
 
 def treadmill_quick(rng):
+    """Stand 10 s, run 2 min on a treadmill, stand 5 s."""
     session = Session((Bout("stand", 10), Bout("run", 120, _runner(rng)), Bout("stand", 5)))
     return session, replace(REALISTIC, mount_deg=_mounting(rng))
 
 
 def steady_run(rng):
+    """A steady 20-minute run with turns and no fatigue."""
     run = _runner(rng)
     session = Session(
         (Bout("stand", 15), Bout("run", 1200, run), Bout("stand", 10)),
@@ -57,6 +60,7 @@ def long_run(rng):
 
 
 def band_walk_set(rng):
+    """Lateral band walk: 25 s leading left, rest, 25 s leading right."""
     bouts = (
         Bout("stand", 10), Bout("band_walk", 25, BAND_WALK, side="L"), Bout("stand", 8),
         Bout("band_walk", 25, BAND_WALK, side="R"), Bout("stand", 5),
@@ -65,6 +69,7 @@ def band_walk_set(rng):
 
 
 def single_leg_balance(rng):
+    """Single-leg balance: 30 s on the left, rest, 30 s on the right, with a little sag."""
     bouts = (
         Bout("stand", 10), Bout("single_leg", 30, side="L", hold_drop_deg=rng.uniform(1, 4)),
         Bout("stand", 8), Bout("single_leg", 30, side="R", hold_drop_deg=rng.uniform(1, 4)),
@@ -74,12 +79,14 @@ def single_leg_balance(rng):
 
 
 def side_plank_hold(rng):
+    """A 30 s side plank on the left side with 5° of hip sag."""
     bouts = (Bout("stand", 10), Bout("side_plank", 30, side="L", hold_drop_deg=5.0),
              Bout("stand", 10))
     return Session(bouts), replace(REALISTIC, mount_deg=_mounting(rng))
 
 
 def lateral_step_up(rng):
+    """40 s of lateral step-ups leading with the left leg, hitching the stepping side."""
     gait = replace(STEP_UP, drop_deg=(-3.0, -3.0))  # a hitch: the stepping side rises
     bouts = (Bout("stand", 10), Bout("step_up", 40, gait, side="L"), Bout("stand", 5))
     return Session(bouts), replace(REALISTIC, mount_deg=_mounting(rng))
@@ -101,7 +108,7 @@ def scenario(name, seed=0, rate_hz=200.0) -> Recording:
     try:
         build = SCENARIOS[name]
     except KeyError:
-        raise ValueError(f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}") from None
+        raise HipdropError(f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}") from None
     rng = np.random.default_rng([seed, 1])
     session, spec = build(rng)
     spec: SensorSpec = replace(spec, rate_hz=rate_hz)

@@ -1,0 +1,25 @@
+"""Per-user folders (data, cache), chosen without importing anything heavy."""
+
+import os
+import sys
+from pathlib import Path
+
+
+def user_cache_dir() -> Path:
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "hipdrop"
+
+
+def user_data_dir() -> Path:
+    if sys.platform == "win32":
+        base = os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "hipdrop"

@@ -1,0 +1,66 @@
+"""The command line: help, light start-up, the demo and the simulator end to end."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hipdrop.cli import main
+
+LIGHT = (
+    "import sys, contextlib, io\n"
+    "from hipdrop.cli import main\n"
+    "with contextlib.redirect_stdout(io.StringIO()):\n"
+    "    try: main(sys.argv[1:])\n"
+    "    except SystemExit: pass\n"
+    "heavy = [m for m in ('numba', 'PySide6', 'PyQt6', 'pyqtgraph', 'numpy') if m in sys.modules]\n"
+    "print(','.join(heavy))\n"
+)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["simulate", "--help"]])
+def test_light_commands_import_neither_numba_nor_qt(argv):
+    result = subprocess.run([sys.executable, "-c", LIGHT, *argv], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "demo" in text and "simulate" in text
+
+
+def test_numba_cache_goes_to_a_user_folder():
+    code = "import hipdrop, os; print(os.environ['NUMBA_CACHE_DIR'])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"HOME": "/nonexistent-home", "XDG_CACHE_HOME": "/tmp/xdg-cache"})
+    assert out.stdout.strip() == "/tmp/xdg-cache/hipdrop/numba"
+
+
+def test_demo_shows_samples_crossing_the_protocol(capsys):
+    assert main(["demo", "--every", "30", "--faults", "drop@20:1,corrupt@40"]) == 0
+    text = capsys.readouterr().out
+    assert "0 differ from what the sensor sent" in text
+    assert "gap: boot 1" in text and "bad_crc: 1 packet(s)" in text
+    assert text.count("samples") >= 5
+
+
+def test_bad_input_is_a_message_not_a_traceback(capsys):
+    assert main(["demo", "--faults", "explode@3"]) == 2
+    assert "unknown fault kind" in capsys.readouterr().err
+    assert main(["simulate", "no_such_scenario"]) == 2
+
+
+def test_simulate_writes_csv_and_truth(tmp_path, capsys):
+    out = tmp_path / "run.csv"
+    assert main(["simulate", "band_walk_set", "--seed", "3", "--rate", "104", "--out",
+                 str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == "time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
+    assert len(lines) - 1 == pytest.approx(73 * 104, rel=0.01)
+    truth = json.loads((tmp_path / "run.truth.json").read_text())
+    assert truth["sample_rate_hz"] == 104 and truth["steps"][0]["side"] in ("L", "R")
