@@ -26,7 +26,7 @@ def main(argv=None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hipdrop",
-        description="Stride-by-stride pelvic drop from a sacral IMU: sensor link, analysis, review.",
+        description="Stride-by-stride pelvic drop from a sacral IMU: link, analysis, review.",
     )
     parser.add_argument("--version", action="version", version=f"hipdrop {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -42,16 +42,30 @@ def _add_demo(commands):
         description="Stream a simulated run from the virtual sensor through the wire protocol "
         "into the host pipeline and print what arrives.",
     )
-    p.add_argument("--scenario", default="treadmill_quick",
-                   help="simulated scenario (default: %(default)s; `hipdrop simulate --list`)")
+    p.add_argument(
+        "--scenario",
+        default="treadmill_quick",
+        help="simulated scenario (default: %(default)s; `hipdrop simulate --list`)",
+    )
     p.add_argument("--seed", type=int, default=0, help="scenario seed (default: %(default)s)")
-    p.add_argument("--realtime", action="store_true",
-                   help="pace the stream like a real sensor instead of as fast as possible")
-    p.add_argument("--faults", default="",
-                   help="link faults to inject, e.g. 'drop@20:1.5,dup@30,reorder@40,"
-                   "corrupt@50,disconnect@60:5,reboot@80' (kind@time_s[:seconds])")
-    p.add_argument("--every", type=float, default=5.0, metavar="S",
-                   help="print a progress line every S simulated seconds (default: %(default)s)")
+    p.add_argument(
+        "--realtime",
+        action="store_true",
+        help="pace the stream like a real sensor instead of as fast as possible",
+    )
+    p.add_argument(
+        "--faults",
+        default="",
+        help="link faults to inject, e.g. 'drop@20:1.5,dup@30,reorder@40,"
+        "corrupt@50,disconnect@60:5,reboot@80' (kind@time_s[:seconds])",
+    )
+    p.add_argument(
+        "--every",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="print a progress line every S simulated seconds (default: %(default)s)",
+    )
     p.set_defaults(run=_run_demo)
 
 
@@ -71,8 +85,13 @@ def _add_simulate(commands):
     p.add_argument("scenario", nargs="?", help="scenario name")
     p.add_argument("--out", help="CSV path (default: SCENARIO-SEED.csv)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--rate", type=float, default=200.0, choices=[100.0, 104.0, 200.0, 208.0],
-                   help="sample rate in Hz (default: %(default)s)")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=200.0,
+        choices=[100.0, 104.0, 200.0, 208.0],
+        help="sample rate in Hz (default: %(default)s)",
+    )
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     p.set_defaults(run=_run_simulate)
 
@@ -87,8 +106,10 @@ def _run_simulate(args):
     recording = scenario(args.scenario, args.seed, args.rate)
     out = args.out or f"{args.scenario}-{args.seed}.csv"
     csv_path, truth = write_csv(recording, out)
-    print(f"wrote {csv_path} ({len(recording)} samples, {len(recording.truth.steps)} steps) "
-          f"and {truth}")
+    print(
+        f"wrote {csv_path} ({len(recording)} samples, {len(recording.truth.steps)} steps) "
+        f"and {truth}"
+    )
     return 0
 
 

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from hipdrop.cli import main
 
 LIGHT = (
@@ -21,8 +20,9 @@ LIGHT = (
 
 @pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["simulate", "--help"]])
 def test_light_commands_import_neither_numba_nor_qt(argv):
-    result = subprocess.run([sys.executable, "-c", LIGHT, *argv], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", LIGHT, *argv], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""
 
 
@@ -36,8 +36,13 @@ def test_help_lists_the_commands(capsys):
 
 def test_numba_cache_goes_to_a_user_folder():
     code = "import hipdrop, os; print(os.environ['NUMBA_CACHE_DIR'])"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"HOME": "/nonexistent-home", "XDG_CACHE_HOME": "/tmp/xdg-cache"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"HOME": "/nonexistent-home", "XDG_CACHE_HOME": "/tmp/xdg-cache"},
+    )
     assert out.stdout.strip() == "/tmp/xdg-cache/hipdrop/numba"
 
 
@@ -57,8 +62,9 @@ def test_bad_input_is_a_message_not_a_traceback(capsys):
 
 def test_simulate_writes_csv_and_truth(tmp_path, capsys):
     out = tmp_path / "run.csv"
-    assert main(["simulate", "band_walk_set", "--seed", "3", "--rate", "104", "--out",
-                 str(out)]) == 0
+    assert (
+        main(["simulate", "band_walk_set", "--seed", "3", "--rate", "104", "--out", str(out)]) == 0
+    )
     lines = out.read_text().splitlines()
     assert lines[0] == "time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
     assert len(lines) - 1 == pytest.approx(73 * 104, rel=0.01)

@@ -4,7 +4,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from hipdrop.errors import HipdropError
 from hipdrop.sim import rotation
 from hipdrop.sim.activities import RUN, Bout, Session
@@ -67,12 +66,17 @@ def test_exact_integration_of_the_gyro_recovers_the_true_orientation(name):
     dt = 1.0 / (spec.rate_hz * (1 + spec.rate_error))
     exact_rates = rotation.body_rates(rec.sensor.sensor_quat, dt)
     q = rotation.integrate_body_rates(rec.sensor.sensor_quat[0], exact_rates, dt)
-    err = np.degrees(np.linalg.norm(rotation.to_rotvec(
-        rotation.multiply(rotation.conjugate(q), rec.sensor.sensor_quat)), axis=1))
+    err = np.degrees(
+        np.linalg.norm(
+            rotation.to_rotvec(rotation.multiply(rotation.conjugate(q), rec.sensor.sensor_quat)),
+            axis=1,
+        )
+    )
     assert err.max() < 1e-6
     # the measured gyro is exactly that rate with the stated scale error, warm-up bias and noise
     bias = np.asarray(spec.gyr_bias_dps) + np.outer(
-        rec.sensor.temperature_c - 25.0, spec.gyr_tempco_dps_per_c)
+        rec.sensor.temperature_c - 25.0, spec.gyr_tempco_dps_per_c
+    )
     model = np.degrees(exact_rates) * (1 + spec.gyr_scale_error) + bias
     residual = rec.gyr_dps - model
     quantum = rec.spec.gyr_range_dps / 32768

@@ -4,7 +4,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from hipdrop.errors import HipdropError
 from hipdrop.protocol import StreamAssembler, decode_packets
 from hipdrop.sim import scenario
@@ -22,9 +21,13 @@ def _assemble(notes):
     assembler = StreamAssembler()
     parts = [assembler.push([n.data]) for n in notes] + [assembler.flush()]
     parts = [p for p in parts if len(p)]
-    order = np.argsort(np.concatenate([p.boot.astype(np.int64) * 2**40 + p.sample_index for p in parts]))
-    columns = {name: np.concatenate([getattr(p, name) for p in parts])[order]
-               for name in ("boot", "sample_index", "acc_ms2", "gyr_dps", "device_time_s")}
+    order = np.argsort(
+        np.concatenate([p.boot.astype(np.int64) * 2**40 + p.sample_index for p in parts])
+    )
+    columns = {
+        name: np.concatenate([getattr(p, name) for p in parts])[order]
+        for name in ("boot", "sample_index", "acc_ms2", "gyr_dps", "device_time_s")
+    }
     return assembler, columns
 
 
@@ -99,11 +102,14 @@ def test_reboot_starts_a_new_boot_from_zero(recording):
     assert assembler.gaps() == []
 
 
-@pytest.mark.parametrize("text,message", [
-    ("explode@3", "unknown fault kind"),
-    ("drop@x", "cannot read fault"),
-    ("drop@10", "needs a duration"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("explode@3", "unknown fault kind"),
+        ("drop@x", "cannot read fault"),
+        ("drop@10", "needs a duration"),
+    ],
+)
 def test_bad_fault_specs_are_clear_errors(text, message):
     with pytest.raises(HipdropError, match=message):
         parse_faults(text)

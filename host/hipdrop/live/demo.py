@@ -31,9 +31,11 @@ def run_demo(name, seed, realtime, faults_text, every_s, out=print):
     sensor = VirtualSensor(recording, reboots_s=reboot_times(faults))
     assembler = StreamAssembler()
     tally = Tally()
-    out(f"demo: {name} (seed {seed}), {recording.time_s[-1]:.0f} s at "
+    out(
+        f"demo: {name} (seed {seed}), {recording.time_s[-1]:.0f} s at "
         f"{recording.spec.rate_hz:.0f} Hz from the virtual sensor"
-        + (f", faults: {faults_text}" if faults else ""))
+        + (f", faults: {faults_text}" if faults else "")
+    )
     next_line = every_s
     for note in paced(inject(sensor.notifications(), faults), realtime):
         _count(assembler.push([note.data]), recording, sensor, tally)
@@ -64,14 +66,18 @@ def _lost(assembler):
 
 
 def _progress(t_s, tally, assembler):
-    return (f"  t={t_s:7.1f} s | samples {tally.samples:>9,} | lost {_lost(assembler):>6,} "
-            f"| recovered {tally.recovered:>6,} | rejected packets "
-            f"{sum(v for k, v in assembler.errors.items() if k != 'duplicate'):>3}")
+    return (
+        f"  t={t_s:7.1f} s | samples {tally.samples:>9,} | lost {_lost(assembler):>6,} "
+        f"| recovered {tally.recovered:>6,} | rejected packets "
+        f"{sum(v for k, v in assembler.errors.items() if k != 'duplicate'):>3}"
+    )
 
 
 def _summary(tally, assembler):
-    lines = [f"received {tally.samples:,} samples over {len(tally.boots)} boot(s); "
-             f"{tally.mismatched} differ from what the sensor sent"]
+    lines = [
+        f"received {tally.samples:,} samples over {len(tally.boots)} boot(s); "
+        f"{tally.mismatched} differ from what the sensor sent"
+    ]
     for boot, start, end in assembler.gaps():
         lines.append(f"  gap: boot {boot}, samples [{start:,}, {end:,}) = {end - start} missing")
     for kind, count in sorted(assembler.errors.items()):

@@ -11,6 +11,18 @@ from .scenarios import SCENARIOS, scenario
 from .sensor import REALISTIC, ClipEvent, SensorSpec
 
 __all__ = [
-    "ACTIVITIES", "Bout", "ClipEvent", "Fatigue", "Gait", "REALISTIC", "Recording", "SCENARIOS",
-    "Session", "SensorSpec", "Turn", "scenario", "simulate", "write_csv",
+    "ACTIVITIES",
+    "Bout",
+    "ClipEvent",
+    "Fatigue",
+    "Gait",
+    "REALISTIC",
+    "Recording",
+    "SCENARIOS",
+    "Session",
+    "SensorSpec",
+    "Turn",
+    "scenario",
+    "simulate",
+    "write_csv",
 ]

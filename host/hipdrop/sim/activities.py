@@ -28,13 +28,37 @@ class Gait:
     rotation_range_deg: float = 12.0
 
 
-WALK = Gait(cadence_spm=110.0, contact_time_s=0.66, drop_deg=(3.0, 3.0), speed_mps=1.3,
-            impact_g=0.0, anterior_tilt_deg=2.0, tilt_range_deg=3.0, rotation_range_deg=8.0)
+WALK = Gait(
+    cadence_spm=110.0,
+    contact_time_s=0.66,
+    drop_deg=(3.0, 3.0),
+    speed_mps=1.3,
+    impact_g=0.0,
+    anterior_tilt_deg=2.0,
+    tilt_range_deg=3.0,
+    rotation_range_deg=8.0,
+)
 RUN = Gait()
-BAND_WALK = Gait(cadence_spm=50.0, contact_time_s=1.5, drop_deg=(2.0, 2.0), speed_mps=0.25,
-                 impact_g=0.0, anterior_tilt_deg=15.0, tilt_range_deg=2.0, rotation_range_deg=3.0)
-STEP_UP = Gait(cadence_spm=30.0, contact_time_s=1.8, drop_deg=(3.0, 3.0), speed_mps=0.0,
-               impact_g=0.0, anterior_tilt_deg=12.0, tilt_range_deg=8.0, rotation_range_deg=4.0)
+BAND_WALK = Gait(
+    cadence_spm=50.0,
+    contact_time_s=1.5,
+    drop_deg=(2.0, 2.0),
+    speed_mps=0.25,
+    impact_g=0.0,
+    anterior_tilt_deg=15.0,
+    tilt_range_deg=2.0,
+    rotation_range_deg=3.0,
+)
+STEP_UP = Gait(
+    cadence_spm=30.0,
+    contact_time_s=1.8,
+    drop_deg=(3.0, 3.0),
+    speed_mps=0.0,
+    impact_g=0.0,
+    anterior_tilt_deg=12.0,
+    tilt_range_deg=8.0,
+    rotation_range_deg=4.0,
+)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ def truth_path(csv_path) -> Path:
 def write_csv(recording, csv_path):
     """Samples in the sensor's own axes (never re-aligned), m/s² and deg/s; truth beside them."""
     table = np.column_stack([recording.time_s, recording.acc_ms2, recording.gyr_dps])
-    np.savetxt(csv_path, table, delimiter=",", header=CSV_HEADER, comments="",
-               fmt=["%.6f"] + ["%.5f"] * 6)
+    np.savetxt(
+        csv_path, table, delimiter=",", header=CSV_HEADER, comments="", fmt=["%.6f"] + ["%.5f"] * 6
+    )
     meta = {
         "scenario": recording.name,
         "seed": recording.seed,

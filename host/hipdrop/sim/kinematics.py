@@ -73,7 +73,7 @@ class _Timeline:
         return np.where(valid, phase, 0.0), valid, k
 
     def envelope(self, rate_hz):
-        """Oscillation amplitude: 1 inside stepping, ramped linearly over 1 s at the bouts' edges."""
+        """Oscillation amplitude: 1 while stepping, ramped linearly over 1 s at bout edges."""
         _, valid, _ = self.step_phase()
         share = moving_average(valid.astype(float), 2 * int(rate_hz))
         return np.clip(2 * share - 1, 0, 1) * valid
@@ -82,9 +82,23 @@ class _Timeline:
 def _with_sentinel(plan: StepPlan) -> StepPlan:
     """The plan plus a never-reached step, so per-sample lookups work when there are no steps."""
     extra = (np.inf, 1, 1.0, 1.0, 0.0, 0.0, -1)
-    return StepPlan(*(np.append(col, value) for col, value in zip(
-        (plan.t_ic_s, plan.side, plan.step_s, plan.stance_s, plan.drop_deg, plan.impact_g,
-         plan.bout), extra)))
+    return StepPlan(
+        *(
+            np.append(col, value)
+            for col, value in zip(
+                (
+                    plan.t_ic_s,
+                    plan.side,
+                    plan.step_s,
+                    plan.stance_s,
+                    plan.drop_deg,
+                    plan.impact_g,
+                    plan.bout,
+                ),
+                extra,
+            )
+        )
+    )
 
 
 def pelvis_motion(session: Session, plan: StepPlan, t_s, rate_hz, rng) -> PelvisMotion:
@@ -172,8 +186,8 @@ def _running_force(line, k, t):
     in_stance = u <= 1
     impact_area = plan.impact_g[k] * G_MS2 * IMPACT_WIDTH_S * np.sqrt(2 * np.pi)
     peak = (G_MS2 * plan.step_s[k] - impact_area) * np.pi / (2 * stance)
-    impact = plan.impact_g[k] * G_MS2 * np.exp(
-        -0.5 * ((tau - IMPACT_DELAY_S) / IMPACT_WIDTH_S) ** 2
+    impact = (
+        plan.impact_g[k] * G_MS2 * np.exp(-0.5 * ((tau - IMPACT_DELAY_S) / IMPACT_WIDTH_S) ** 2)
     )
     loading = np.sin(np.pi * np.clip(u, 0, 1))
     fx = -0.55 * G_MS2 * np.sin(2 * np.pi * np.clip(u, 0, 1))

@@ -50,8 +50,11 @@ def long_run(rng):
     """100 minutes with fatigue onset at ~60 min, a stop at a crossing and a re-seated clip."""
     run = _runner(rng)
     bouts = (
-        Bout("stand", 20), Bout("run", 2700, run), Bout("stand", 45),
-        Bout("run", 3300, run), Bout("stand", 20),
+        Bout("stand", 20),
+        Bout("run", 2700, run),
+        Bout("stand", 45),
+        Bout("run", 3300, run),
+        Bout("stand", 20),
     )
     mount = _mounting(rng)
     reseat = ClipEvent(4500.0, (mount[0] + rng.uniform(20, 40), mount[1] - 6.0, mount[2] + 3.0))
@@ -62,8 +65,11 @@ def long_run(rng):
 def band_walk_set(rng):
     """Lateral band walk: 25 s leading left, rest, 25 s leading right."""
     bouts = (
-        Bout("stand", 10), Bout("band_walk", 25, BAND_WALK, side="L"), Bout("stand", 8),
-        Bout("band_walk", 25, BAND_WALK, side="R"), Bout("stand", 5),
+        Bout("stand", 10),
+        Bout("band_walk", 25, BAND_WALK, side="L"),
+        Bout("stand", 8),
+        Bout("band_walk", 25, BAND_WALK, side="R"),
+        Bout("stand", 5),
     )
     return Session(bouts), replace(REALISTIC, mount_deg=_mounting(rng))
 
@@ -71,8 +77,10 @@ def band_walk_set(rng):
 def single_leg_balance(rng):
     """Single-leg balance: 30 s on the left, rest, 30 s on the right, with a little sag."""
     bouts = (
-        Bout("stand", 10), Bout("single_leg", 30, side="L", hold_drop_deg=rng.uniform(1, 4)),
-        Bout("stand", 8), Bout("single_leg", 30, side="R", hold_drop_deg=rng.uniform(1, 4)),
+        Bout("stand", 10),
+        Bout("single_leg", 30, side="L", hold_drop_deg=rng.uniform(1, 4)),
+        Bout("stand", 8),
+        Bout("single_leg", 30, side="R", hold_drop_deg=rng.uniform(1, 4)),
         Bout("stand", 5),
     )
     return Session(bouts), replace(REALISTIC, mount_deg=_mounting(rng))
@@ -80,8 +88,11 @@ def single_leg_balance(rng):
 
 def side_plank_hold(rng):
     """A 30 s side plank on the left side with 5° of hip sag."""
-    bouts = (Bout("stand", 10), Bout("side_plank", 30, side="L", hold_drop_deg=5.0),
-             Bout("stand", 10))
+    bouts = (
+        Bout("stand", 10),
+        Bout("side_plank", 30, side="L", hold_drop_deg=5.0),
+        Bout("stand", 10),
+    )
     return Session(bouts), replace(REALISTIC, mount_deg=_mounting(rng))
 
 
@@ -108,7 +119,9 @@ def scenario(name, seed=0, rate_hz=200.0) -> Recording:
     try:
         build = SCENARIOS[name]
     except KeyError:
-        raise HipdropError(f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}") from None
+        raise HipdropError(
+            f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}"
+        ) from None
     rng = np.random.default_rng([seed, 1])
     session, spec = build(rng)
     spec: SensorSpec = replace(spec, rate_hz=rate_hz)

@@ -13,7 +13,7 @@ INT16_FULL_SCALE = 32768
 
 @dataclass(frozen=True)
 class ClipEvent:
-    """At ``t_s`` the clip slips or is re-seated: the mounting becomes ``mount_deg`` within 0.2 s."""
+    """At ``t_s`` the clip slips or is re-seated: the mounting becomes ``mount_deg`` in 0.2 s."""
 
     t_s: float
     mount_deg: tuple[float, float, float]

@@ -59,7 +59,11 @@ def step_truth(plan: StepPlan, session: Session, t_s, roll_deg) -> list[StepTrut
 
 def activity_segments(session: Session):
     return [
-        {"start_s": float(start), "end_s": float(start + b.duration_s), "activity": b.activity,
-         "side": b.side}
+        {
+            "start_s": float(start),
+            "end_s": float(start + b.duration_s),
+            "activity": b.activity,
+            "side": b.side,
+        }
         for b, start in zip(session.bouts, bout_starts_s(session))
     ]

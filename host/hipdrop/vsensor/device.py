@@ -80,11 +80,19 @@ class VirtualSensor:
         for first in range(start, stop, self.packer.capacity):
             last = min(first + self.packer.capacity, stop)
             ticks = int(device_us[first]) & 0x3FFFFFFF
-            self.packer.start(self.protocol.TYPE_LIVE, boot, first - start, ticks,
-                              self.rate_code, self.fs_code, self.protocol.FLAG_TILT_UNSETTLED)
+            self.packer.start(
+                self.protocol.TYPE_LIVE,
+                boot,
+                first - start,
+                ticks,
+                self.rate_code,
+                self.fs_code,
+                self.protocol.FLAG_TILT_UNSETTLED,
+            )
             self._add_samples(first, last)
-            yield Notification(float(rec.time_s[last - 1]) + LINK_LATENCY_S,
-                               bytes(self.packer.finish()))
+            yield Notification(
+                float(rec.time_s[last - 1]) + LINK_LATENCY_S, bytes(self.packer.finish())
+            )
 
     def _add_samples(self, first, last):
         acc = self.recording.sensor.acc_counts[first:last].tolist()

@@ -53,7 +53,9 @@ def reboot_times(faults: Iterable[Fault]) -> list[float]:
     return [f.at_s for f in faults if f.kind == "reboot"]
 
 
-def inject(notifications: Iterable[Notification], faults: Iterable[Fault]) -> Iterator[Notification]:
+def inject(
+    notifications: Iterable[Notification], faults: Iterable[Fault]
+) -> Iterator[Notification]:
     """The notifications as the host receives them with the link faults applied."""
     spans = [f for f in faults if f.kind in _SPANS]
     one_shots = [f for f in faults if f.kind in _ONE_SHOTS]

@@ -1,0 +1,74 @@
+"""MicroPython entry (tests/mpy/run.mjs): every shared check, then MicroPython-only ones.
+
+Golden vectors are read from /work/vectors (tests/vectors copied by the runner).
+Prints ``ok NAME``, ``n/a NAME`` or ``FAIL NAME: error`` per check, then ``DONE``;
+raises if any failed.
+"""
+
+import json
+import os
+
+import fw_checks
+import fw_vectors
+import micropython
+from hipdrop_fw import packet
+from hipdrop_fw import protocol as p
+
+
+def check_add_allocates_nothing():
+    pk = packet.SamplePacker(244)
+    pk.start(p.TYPE_LIVE, 1, 0, 0, 3, 0x11)
+    full = False
+    micropython.heap_lock()
+    try:
+        while not full:
+            full = pk.add(-32768, 32767, 0, 1, -1, 2, -3, 4)
+    finally:
+        micropython.heap_unlock()
+    assert bytes(pk.finish())[14] == 14
+
+
+def check_bytes_of_finished_packet():
+    pk = packet.SamplePacker(84)
+    pk.start(p.TYPE_LIVE, 1, 0, 0, 3, 0x11)
+    pk.add(1, 2, 3, 4, 5, 6, 7, 8)
+    assert len(bytes(pk.finish())) == 36
+
+
+def vector_checks(folder="/work/vectors"):
+    """One (name, check) per vector file; a check returns False if it does not apply."""
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+    return [("vector " + n, _vector_check(folder + "/" + n)) for n in names]
+
+
+def _vector_check(path):
+    def check():
+        with open(path) as f:
+            vec = json.load(f)
+        return fw_vectors.check(vec)
+
+    return check
+
+
+def main():
+    checks = (
+        fw_checks.CHECKS
+        + [
+            ("check_add_allocates_nothing", check_add_allocates_nothing),
+            ("check_bytes_of_finished_packet", check_bytes_of_finished_packet),
+        ]
+        + vector_checks()
+    )
+    failed = 0
+    for name, check in checks:
+        try:
+            print("n/a" if check() is False else "ok", name)
+        except Exception as e:  # report every failing check, then raise
+            print(f"FAIL {name}: {e!r}")
+            failed += 1
+    print("DONE")
+    if failed:
+        raise AssertionError(f"{failed} firmware checks failed on MicroPython")
+
+
+main()

@@ -1,0 +1,51 @@
+"""Paths, tool checks and the MicroPython runner shared by the firmware tests."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIRMWARE = REPO / "firmware"
+VECTORS = REPO / "tests" / "vectors"
+MPY_DIR = REPO / "tests" / "mpy"
+STUBS = REPO / ".tools" / "stubs"
+# Every golden vector but the host decoder's bad packets involves the firmware.
+FIRMWARE_VECTORS = [
+    f for f in sorted(VECTORS.glob("*.json")) if json.loads(f.read_text())["kind"] != "bad_packet"
+]
+SETUP_HINT = "run `./dev test` once, which installs it"
+
+# The firmware package imports as on the device: `from hipdrop_fw import protocol`.
+if str(FIRMWARE) not in sys.path:
+    sys.path.insert(0, str(FIRMWARE))
+
+
+def require_micropython():
+    """Fail (never skip) when node or the MicroPython WebAssembly port is missing."""
+    if shutil.which("node") is None:
+        pytest.fail("node is not on PATH: the firmware tests run MicroPython under node")
+    if not (MPY_DIR / "node_modules" / "@micropython").is_dir():
+        pytest.fail(
+            f"MicroPython WebAssembly port missing in {MPY_DIR / 'node_modules'}: {SETUP_HINT} "
+            f"(or `npm ci --prefix tests/mpy`)"
+        )
+
+
+def run_micropython(entry, *files, timeout_s=60):
+    """Run ``entry`` on MicroPython with ``files`` (files or folders) beside it."""
+    require_micropython()
+    cmd = ["node", str(MPY_DIR / "run.mjs"), str(entry), *map(str, files)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
+def require_stubs():
+    """Fail (never skip) when the ESP32 MicroPython stubs are missing."""
+    if not (STUBS / "stdlib" / "VERSIONS").is_file():
+        pytest.fail(
+            f"ESP32 MicroPython stubs missing in {STUBS}: {SETUP_HINT} (or `.venv/bin/python "
+            f"-m pip install --target .tools/stubs -r firmware/stubs-requirements.txt`)"
+        )

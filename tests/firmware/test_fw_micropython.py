@@ -1,0 +1,56 @@
+"""The firmware checks on a real MicroPython interpreter (WebAssembly port under node)."""
+
+from pathlib import Path
+
+import fw_checks
+import pytest
+from fw_support import FIRMWARE_VECTORS, VECTORS, run_micropython
+
+HERE = Path(__file__).parent
+MPY_ONLY = ["check_add_allocates_nothing", "check_bytes_of_finished_packet"]
+
+
+@pytest.fixture(scope="module")
+def mpy_result():
+    """One MicroPython start runs every check (a node start costs ~0.25 s)."""
+    files = [HERE / n for n in ("fw_checks.py", "fw_vectors.py")]
+    return run_micropython(HERE / "fw_mpy_main.py", *files, VECTORS)
+
+
+def test_run_succeeds(mpy_result):
+    assert mpy_result.returncode == 0, mpy_result.stdout + mpy_result.stderr
+    assert mpy_result.stdout.splitlines()[-1] == "DONE"
+
+
+@pytest.mark.parametrize("name", [n for n, _ in fw_checks.CHECKS] + MPY_ONLY)
+def test_check(mpy_result, name):
+    assert f"ok {name}" in mpy_result.stdout.splitlines(), mpy_result.stdout + mpy_result.stderr
+
+
+@pytest.mark.parametrize("path", FIRMWARE_VECTORS, ids=[f.name for f in FIRMWARE_VECTORS])
+def test_vector(mpy_result, path):
+    assert f"ok vector {path.name}" in mpy_result.stdout.splitlines(), (
+        mpy_result.stdout + mpy_result.stderr
+    )
+
+
+def test_runner_fails_when_python_raises(tmp_path):
+    entry = tmp_path / "raises.py"
+    entry.write_text("import sys\nprint(sys.implementation.name)\nraise ValueError('boom')\n")
+    result = run_micropython(entry)
+    assert result.returncode == 1
+    assert result.stdout == "micropython\n"
+    assert "ValueError: boom" in result.stderr
+
+
+def test_runner_sees_firmware_and_files(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.txt").write_text("42")
+    entry = tmp_path / "entry.py"
+    entry.write_text(
+        "from hipdrop_fw import protocol\n"
+        "print(protocol.__file__, open('/work/data/x.txt').read())\n"
+    )
+    result = run_micropython(entry, tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "/lib/hipdrop_fw/protocol.py 42\n"
