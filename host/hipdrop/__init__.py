@@ -2,10 +2,13 @@
 
 import os as _os
 
+from .paths import engine_key as _engine_key
 from .paths import user_cache_dir as _user_cache_dir
 
 __version__ = "0.1.0"
 
 # Numba writes its compiled-kernel cache beside the sources by default, which fails on a
-# read-only install; point it at the user's cache before anything imports numba.
-_os.environ.setdefault("NUMBA_CACHE_DIR", str(_user_cache_dir() / "numba"))
+# read-only install; point it at the user's cache before anything imports numba. Numba checks
+# only the calling kernel's own file for changes, not the kernels it calls from other files,
+# so the folder is keyed on the engine's sources: any change to any kernel starts afresh.
+_os.environ.setdefault("NUMBA_CACHE_DIR", str(_user_cache_dir() / "numba" / _engine_key()))

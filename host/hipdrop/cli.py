@@ -30,9 +30,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hipdrop {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    _add_analyze(commands)
     _add_demo(commands)
     _add_simulate(commands)
     return parser
+
+
+def _add_analyze(commands):
+    p = commands.add_parser(
+        "analyze",
+        help="per-step pelvic drop, contacts, sides and fatigue of a recording",
+        description="Analyse INPUT, a CSV in the interchange format (time_s,acc_x,acc_y,acc_z,"
+        "gyr_x,gyr_y,gyr_z: sensor axes as worn, m/s² and deg/s; an optional speed_mps column). "
+        "Prints a summary, or writes the JSON document (docs/analysis.md) with --json.",
+    )
+    p.add_argument("input", help="CSV file")
+    p.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-': stdout)")
+    p.add_argument("--axes", help="remap another sensor's axes, e.g. 'x=-z,y=y,z=x' "
+                   "(proper rotations only: a mirror would swap left and right)")
+    p.add_argument("--acc-unit", default="m/s2", choices=["m/s2", "g"])
+    p.add_argument("--gyr-unit", default="deg/s", choices=["deg/s", "rad/s"])
+    p.add_argument("--speed", type=float, metavar="M_PER_S",
+                   help="known treadmill speed (otherwise a speed_mps column, if any)")
+    p.set_defaults(run=_run_analyze)
+
+
+def _run_analyze(args):
+    import json
+
+    from .engine.analyze import analyze
+    from .engine.inputs import check_plausible, read_csv
+    from .engine.summary import summary_text
+
+    data = check_plausible(read_csv(args.input, args.axes, args.acc_unit, args.gyr_unit,
+                                    args.speed))
+    doc = analyze(data)
+    if args.json == "-":
+        print(json.dumps(doc, indent=1))
+    elif args.json:
+        with open(args.json, "w") as out:
+            json.dump(doc, out, indent=1)
+        print(f"wrote {args.json}: {len(doc['steps'])} steps")
+    else:
+        print(summary_text(doc))
+    return 0
 
 
 def _add_demo(commands):

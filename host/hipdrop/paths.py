@@ -1,5 +1,6 @@
 """Per-user folders (data, cache), chosen without importing anything heavy."""
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -23,3 +24,13 @@ def user_data_dir() -> Path:
     else:
         base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "hipdrop"
+
+
+def engine_key() -> str:
+    """A short digest of the engine's source files (names, sizes, modification times)."""
+    engine = Path(__file__).parent / "engine"
+    digest = hashlib.sha1()
+    for source in sorted(engine.rglob("*.py")):
+        stat = source.stat()
+        digest.update(f"{source.relative_to(engine)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()[:12]

@@ -43,7 +43,7 @@ def test_numba_cache_goes_to_a_user_folder():
         check=True,
         env={"HOME": "/nonexistent-home", "XDG_CACHE_HOME": "/tmp/xdg-cache"},
     )
-    assert out.stdout.strip() == "/tmp/xdg-cache/hipdrop/numba"
+    assert out.stdout.strip().startswith("/tmp/xdg-cache/hipdrop/numba/")
 
 
 def test_demo_shows_samples_crossing_the_protocol(capsys):

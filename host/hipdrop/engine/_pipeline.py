@@ -1,0 +1,199 @@
+"""The per-sample engine loop (Numba): still → orientation → pelvis axes → contacts → steps.
+
+Every stage is causal and keeps its state in plain float arrays, so feeding a recording in
+one piece or in any chunks gives the same steps to the last bit (``stream.GaitStream``).
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._vec import up_in_sensor
+from .calibration import _mounting as mount
+from .calibration import _still as still_mod
+from .contacts import _detector as contacts
+from .orientation import _filter as orientation
+from .steps import _measure as measure_mod
+from .steps import _side as side_mod
+
+GAP_S = 0.25
+MAX_STEP_S = 2.0
+RING_SAMPLES = 1024
+
+# step record columns
+(
+    T_IC,
+    SIDE,
+    CONFIDENCE,
+    ACTIVITY,
+    PELVIC_DROP,
+    DROP_FROM_CONTACT,
+    CONTACT_TIME,
+    STEP_TIME,
+    ROLL_AT_IC,
+    OBLIQUITY_RANGE,
+    IMPACT_G,
+    T_VERDICT,
+) = range(12)
+STEP_FIELDS = 12
+
+# event record columns and codes
+EVENT_T, EVENT_CODE = 0, 1
+EV_NEUTRAL, EV_GAP, EV_CLIP_MOVED = 1, 2, 3
+
+# loop state slots
+_HEAD, _PENDING_T, _PENDING_KIND, _PREV_T, _STARTED, _DT = 0, 1, 2, 3, 4, 5
+LOOP_SIZE = 6
+
+
+def new_state():
+    """All the engine's state arrays, fresh."""
+    ring = np.zeros((RING_SAMPLES, measure_mod.CHANNELS))
+    ring[:, measure_mod.T] = -np.inf
+    return (
+        np.zeros(still_mod.STATE_SIZE),
+        np.zeros(orientation.STATE_SIZE),
+        np.zeros(mount.STATE_SIZE),
+        np.zeros(contacts.STATE_SIZE),
+        np.zeros(side_mod.STATE_SIZE),
+        np.zeros(LOOP_SIZE),
+        ring,
+    )
+
+
+@njit(cache=True)
+def process(
+    still_st,
+    ori_st,
+    mount_st,
+    con_st,
+    side_st,
+    loop,
+    ring,
+    t,
+    acc,
+    gyr,
+    out_angles,
+    out_steps,
+    out_events,
+):
+    """Run the samples ``t`` (s), ``acc`` (m/s²), ``gyr`` (deg/s) through the engine.
+
+    Writes per-sample pelvis (roll, pitch) in degrees to ``out_angles``, and appends finished
+    steps and events to ``out_steps`` / ``out_events``; returns (n_steps, n_events).
+    """
+    scratch = np.zeros(13)
+    up = np.zeros(3)
+    meas = np.zeros(measure_mod.N_MEASURES)
+    n_steps, n_events = 0, 0
+    for k in range(len(t)):
+        dt = _dt(loop, t[k])
+        if dt < 0:  # a gap: start over from the next sample's motion
+            _forget_step(loop, side_st)
+            n_events = _event(out_events, n_events, t[k], EV_GAP)
+            dt = loop[_DT]
+        is_still = still_mod.still_step(still_st, acc[k], gyr[k], dt)
+        orientation.orientation_step(ori_st, acc[k], gyr[k], dt, is_still, scratch)
+        up_in_sensor(ori_st[0:4], up)
+        is_running = contacts.running(con_st, t[k])
+        mount.mounting_step(mount_st, up, acc[k], t[k], dt, is_still, is_running)
+        if mount_st[mount.NEUTRAL_SET] > 0.5:
+            n_events = _event(out_events, n_events, t[k], EV_NEUTRAL)
+        if not math.isnan(mount_st[mount.CLIP_MOVED_AT]):
+            n_events = _event(out_events, n_events, mount_st[mount.CLIP_MOVED_AT], EV_CLIP_MOVED)
+        fv = acc[k, 0] * up[0] + acc[k, 1] * up[1] + acc[k, 2] * up[2]
+        roll, pitch = _pelvis_angles(mount_st, up)
+        out_angles[k, 0], out_angles[k, 1] = roll, pitch
+        roll_rate, yaw_rate = _pelvis_rates(mount_st, up, gyr[k])
+        loop[_HEAD] = measure_mod.push(ring, int(loop[_HEAD]), t[k], roll, roll_rate, yaw_rate, fv)
+        t_ic, kind = contacts.contact_step(con_st, t[k], fv, not is_still)
+        if kind:
+            if _finish_step(
+                loop, con_st, mount_st, side_st, ring, t_ic, t[k], meas, out_steps[n_steps]
+            ):
+                n_steps += 1
+            loop[_PENDING_T], loop[_PENDING_KIND] = t_ic, kind
+    return n_steps, n_events
+
+
+@njit(cache=True)
+def _dt(loop, t):
+    """Sample interval; −1 after a gap (the typical interval is remembered in ``_DT``)."""
+    if loop[_STARTED] < 0.5:
+        loop[_STARTED], loop[_PREV_T], loop[_DT] = 1.0, t, 0.005
+        loop[_PENDING_T] = math.nan
+        return 0.005
+    dt = t - loop[_PREV_T]
+    loop[_PREV_T] = t
+    if dt > GAP_S or dt <= 0:
+        return -1.0
+    loop[_DT] += 0.01 * (dt - loop[_DT])
+    return dt
+
+
+@njit(cache=True)
+def _event(out, n, t, code):
+    if n < out.shape[0]:
+        out[n, EVENT_T], out[n, EVENT_CODE] = t, code
+        return n + 1
+    return n
+
+
+@njit(cache=True)
+def _forget_step(loop, side_st):
+    loop[_PENDING_T] = math.nan
+    side_mod.reset(side_st)
+
+
+@njit(cache=True)
+def _pelvis_angles(m, up):
+    """Pelvis roll and pitch (deg) from world-up in sensor axes against the pelvis axes."""
+    fx, fy, fz = m[mount.FORWARD], m[mount.FORWARD + 1], m[mount.FORWARD + 2]
+    ux, uy, uz = m[mount.UP], m[mount.UP + 1], m[mount.UP + 2]
+    lx, ly, lz = uy * fz - uz * fy, uz * fx - ux * fz, ux * fy - uy * fx  # left = up × fwd
+    r0 = up[0] * fx + up[1] * fy + up[2] * fz
+    r1 = up[0] * lx + up[1] * ly + up[2] * lz
+    r2 = up[0] * ux + up[1] * uy + up[2] * uz
+    pitch = math.degrees(math.asin(max(min(-r0, 1.0), -1.0)))
+    return math.degrees(math.atan2(r1, r2)), pitch
+
+
+@njit(cache=True)
+def _pelvis_rates(m, up, gyr):
+    """Roll rate about the pelvis forward axis and yaw rate about world up (deg/s)."""
+    roll_rate = (
+        gyr[0] * m[mount.FORWARD] + gyr[1] * m[mount.FORWARD + 1] + gyr[2] * m[mount.FORWARD + 2]
+    )
+    yaw_rate = gyr[0] * up[0] + gyr[1] * up[1] + gyr[2] * up[2]
+    return roll_rate, yaw_rate
+
+
+@njit(cache=True)
+def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, t_now, meas, row):
+    """Measure the pending step now that the next contact (``t_next``) is known."""
+    t_ic, kind = loop[_PENDING_T], int(loop[_PENDING_KIND])
+    if math.isnan(t_ic) or t_next - t_ic > MAX_STEP_S:
+        side_mod.reset(side_st)
+        return False
+    stance_end = con_st[contacts.PREV_STANCE_END_T] if kind == contacts.RUN else t_next
+    if math.isnan(stance_end) or stance_end <= t_ic:
+        stance_end = t_next
+    if not measure_mod.measure(ring, int(loop[_HEAD]), t_ic, stance_end, t_next, meas):
+        return False
+    rates = measure_mod.RUN_RATES if kind == contacts.RUN else measure_mod.WALK_RATES
+    sign = 1.0 if kind == contacts.RUN else -1.0
+    p_left = side_mod.side_step(side_st, meas[rates], meas[rates + 1], sign)
+    s = 1.0 if p_left >= 0.5 else -1.0
+    peak = meas[measure_mod.ROLL_MAX] if s > 0 else -meas[measure_mod.ROLL_MIN]
+    row[T_IC], row[SIDE], row[CONFIDENCE], row[ACTIVITY] = t_ic, s, max(p_left, 1 - p_left), kind
+    has_neutral = mount_st[mount.HAS_NEUTRAL] > 0.5
+    row[PELVIC_DROP] = peak if has_neutral else math.nan
+    row[DROP_FROM_CONTACT] = peak - s * meas[measure_mod.ROLL_IC]
+    row[CONTACT_TIME] = stance_end - t_ic if kind == contacts.RUN else math.nan
+    row[STEP_TIME] = t_next - t_ic
+    row[ROLL_AT_IC] = meas[measure_mod.ROLL_IC]
+    row[OBLIQUITY_RANGE] = meas[measure_mod.ROLL_RANGE]
+    row[IMPACT_G] = meas[measure_mod.IMPACT_G]
+    row[T_VERDICT] = t_now
+    return True

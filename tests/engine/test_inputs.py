@@ -1,0 +1,291 @@
+"""The engine's input layer, on simulated CSVs written by the simulator and on real recordings."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hipdrop.engine.inputs import G_MS2, ImuData, check_plausible, parse_axes, read_csv
+from hipdrop.errors import HipdropError
+from hipdrop.sim import REALISTIC, Bout, Session, scenario, simulate, write_csv
+from hypothesis import given
+from hypothesis import strategies as st
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+REAL = ["fukuchi_run/RBDS001_runT25.csv", "mobgap_lab/HA_001_Test5_Trial1.csv"]
+IMU = ["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return scenario("treadmill_quick", seed=2, rate_hz=100.0)
+
+
+@pytest.fixture
+def csv(rec, tmp_path):
+    return write_csv(rec, tmp_path / "run.csv")[0]
+
+
+def _write(path, columns, rows=None):
+    """A CSV with the given header → array columns (optionally only the first ``rows``)."""
+    table = np.column_stack(list(columns.values()))[:rows]
+    np.savetxt(path, table, delimiter=",", header=",".join(columns), comments="", fmt="%.6f")
+    return path
+
+
+def _columns(rec, acc=None, gyr=None):
+    acc = rec.acc_ms2 if acc is None else acc
+    gyr = rec.gyr_dps if gyr is None else gyr
+    return {"time_s": rec.time_s, **dict(zip(IMU, [*acc.T, *gyr.T]))}
+
+
+def _raises(match, *args, **kwargs):
+    with pytest.raises(HipdropError, match=match) as info:
+        check_plausible(read_csv(*args, **kwargs))
+    return str(info.value)
+
+
+# --- the contract -----------------------------------------------------------------------
+
+
+def test_round_trip_equals_the_simulator_to_the_printed_precision(rec, csv):
+    data = read_csv(csv)
+    np.testing.assert_allclose(data.time_s, rec.time_s, atol=5e-7)
+    np.testing.assert_allclose(data.acc_ms2, rec.acc_ms2, atol=5e-6)
+    np.testing.assert_allclose(data.gyr_dps, rec.gyr_dps, atol=5e-6)
+    assert data.sample_rate_hz == pytest.approx(100.0, rel=0.01)
+    assert data.speed_mps is None and data.notes == () and data.source == str(csv)
+    for array in (data.time_s, data.acc_ms2, data.gyr_dps):
+        assert array.dtype == np.float64 and array.flags.c_contiguous
+    assert "reads |acc|" in check_plausible(data).notes[-1]
+
+
+def test_columns_in_any_order_and_extra_columns_ignored(rec, tmp_path):
+    columns = _columns(rec)
+    shuffled = {name: columns[name] for name in reversed(list(columns))}
+    path = _write(tmp_path / "r.csv", {"temp_c": np.zeros(len(rec)), **shuffled})
+    data = read_csv(path)
+    np.testing.assert_allclose(data.acc_ms2, rec.acc_ms2, atol=5e-6)
+    np.testing.assert_allclose(data.gyr_dps, rec.gyr_dps, atol=5e-6)
+
+
+def test_extra_column_with_text_is_not_parsed(tmp_path):
+    lines = ["gyr_x,gyr_y,gyr_z,comment,time_s,acc_x,acc_y,acc_z"]
+    lines += [f"0,0,0,still,{i / 10},0,0,9.81" for i in range(40)]
+    (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
+    data = check_plausible(read_csv(tmp_path / "s.csv"))
+    assert data.acc_ms2[:, 2] == pytest.approx(9.81)
+
+
+def test_speed_column_and_constant_speed(rec, tmp_path):
+    speed = np.linspace(2.0, 3.0, len(rec))
+    path = _write(tmp_path / "r.csv", {**_columns(rec), "speed_mps": speed})
+    np.testing.assert_allclose(read_csv(path).speed_mps, speed, atol=5e-7)
+    override = read_csv(path, speed_mps=2.5)
+    assert (override.speed_mps == 2.5).all() and "overrides" in override.notes[-1]
+    without = read_csv(_write(tmp_path / "n.csv", _columns(rec)), speed_mps=3)
+    assert without.speed_mps.shape == (len(rec),) and (without.speed_mps == 3.0).all()
+    with pytest.raises(HipdropError, match="not a speed"):
+        read_csv(path, speed_mps=-1)
+
+
+def test_data_is_frozen(csv):
+    data = read_csv(csv)
+    assert isinstance(data, ImuData)
+    with pytest.raises(AttributeError):
+        data.source = "other"
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+def test_missing_and_empty_files(tmp_path):
+    _raises("no such file", tmp_path / "nope.csv")
+    (tmp_path / "empty.csv").write_text("")
+    _raises("is empty", tmp_path / "empty.csv")
+    (tmp_path / "header.csv").write_text("time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n")
+    _raises("no samples", tmp_path / "header.csv")
+
+
+def test_missing_columns_are_named(rec, tmp_path):
+    columns = _columns(rec)
+    del columns["gyr_y"], columns["acc_z"]
+    message = _raises("no column", _write(tmp_path / "r.csv", columns))
+    assert "acc_z, gyr_y" in message and "any order" in message
+
+
+def _lines(csv):
+    return csv.read_text().splitlines()
+
+
+def _edit_line(csv, line_no, text):
+    lines = _lines(csv)
+    lines[line_no - 1] = text
+    csv.write_text("\n".join(lines) + "\n")
+
+
+def test_non_numeric_value_names_line_and_column(csv):
+    _edit_line(csv, 57, "0.55,1.0,oops,9.8,0,0,0")
+    message = _raises("line 57", csv)
+    assert "acc_y is 'oops', not a number" in message
+
+
+def test_short_line_in_the_middle_is_an_error(csv):
+    _edit_line(csv, 30, "0.29,1.0,2.0")
+    _raises("line 30: 3 values but the header names 7 columns", csv)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_nan_and_inf_are_refused_with_their_line(csv, value):
+    fields = _lines(csv)[99].split(",")
+    fields[4] = value
+    _edit_line(csv, 100, ",".join(fields))
+    message = _raises("line 100: gyr_x is", csv)
+    assert "NaN and infinite" in message
+
+
+def test_time_must_strictly_increase(csv):
+    fields = _lines(csv)[41].split(",")
+    _edit_line(csv, 43, ",".join(fields))  # line 43 repeats line 42's time
+    _raises(r"line 43: time_s goes from .* time must strictly increase", csv)
+
+
+def test_too_short_a_recording(rec, tmp_path):
+    path = _write(tmp_path / "r.csv", _columns(rec), rows=150)  # 1.5 s at 100 Hz
+    _raises(r"only 1\.4\d s of data \(150 samples\)", path)
+
+
+def test_unknown_units_list_the_choices(csv):
+    _raises("unknown acc unit 'mg'; choose one of m/s2, g", csv, acc_unit="mg")
+    _raises("unknown gyr unit 'rpm'; choose one of deg/s, rad/s", csv, gyr_unit="rpm")
+
+
+def test_truncated_last_line_is_dropped_with_a_note(rec, csv):
+    with csv.open("a") as handle:
+        handle.write("135.01,0.1,-0.2")  # cut mid-write, no newline
+    data = check_plausible(read_csv(csv))
+    assert len(data.time_s) == len(rec)
+    np.testing.assert_allclose(data.acc_ms2, rec.acc_ms2, atol=5e-6)
+    assert "dropped the incomplete last line" in data.notes[0]
+
+
+def test_last_line_without_newline_but_complete_is_kept(rec, csv):
+    csv.write_text(csv.read_text().rstrip("\n"))
+    assert len(read_csv(csv).time_s) == len(rec)
+
+
+# --- axes -------------------------------------------------------------------------------
+
+
+def test_parse_axes_builds_new_equals_m_at_old():
+    matrix = parse_axes("x=-z,y=y,z=x")
+    np.testing.assert_array_equal(matrix, [[0, 0, -1], [0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(parse_axes(" X = -z ,  y=+y, z = x "), matrix)
+    np.testing.assert_array_equal(parse_axes("x=-z, y=y, z=x") @ [1.0, 2.0, 3.0], [-3, 2, 1])
+
+
+def test_axes_remap_applies_the_matrix_and_keeps_gravity(rec, csv):
+    plain = read_csv(csv)
+    remapped = read_csv(csv, axes="x=y,y=z,z=x")
+    matrix = parse_axes("x=y,y=z,z=x")
+    np.testing.assert_allclose(remapped.acc_ms2, plain.acc_ms2 @ matrix.T)
+    np.testing.assert_allclose(remapped.gyr_dps, plain.gyr_dps @ matrix.T)
+    np.testing.assert_allclose(
+        np.linalg.norm(remapped.acc_ms2, axis=1), np.linalg.norm(plain.acc_ms2, axis=1)
+    )
+    assert remapped.acc_ms2.flags.c_contiguous and "x=y,y=z,z=x" in remapped.notes[-1]
+    check_plausible(remapped)
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("x=-y,y=x,z=-z", "mirror image.*left and right"),
+        ("x=y,y=y,z=z", "must assign each of x, y, z once"),
+        ("x=x,x=y,z=z", "must assign each"),
+        ("x=x,x=-x,z=z", "must assign each"),
+        ("x=x,y=y", "must assign each"),
+        ("x=x,y=y,z=z,x=x", "must assign each"),
+        ("forward=x", "cannot read the axis remap"),
+        ("x=-z;y=y;z=x", "cannot read"),
+        ("", "cannot read"),
+    ],
+)
+def test_bad_axes_are_refused(csv, text, match):
+    with pytest.raises(HipdropError, match=match):
+        read_csv(csv, axes=text)
+
+
+@given(st.permutations("xyz"), st.tuples(*[st.sampled_from("+-")] * 3))
+def test_any_signed_permutation_is_accepted_iff_it_is_a_rotation(sources, signs):
+    text = ",".join(f"{new}={sign}{old}" for new, sign, old in zip("xyz", signs, sources))
+    expected = np.zeros((3, 3))
+    for row, (sign, old) in enumerate(zip(signs, sources)):
+        expected[row, "xyz".index(old)] = -1.0 if sign == "-" else 1.0
+    if np.linalg.det(expected) > 0:
+        np.testing.assert_array_equal(parse_axes(text), expected)
+    else:
+        with pytest.raises(HipdropError, match="mirror"):
+            parse_axes(text)
+
+
+# --- units ------------------------------------------------------------------------------
+
+
+def test_g_and_rad_s_are_converted(rec, tmp_path):
+    columns = _columns(rec, acc=rec.acc_ms2 / G_MS2, gyr=np.radians(rec.gyr_dps))
+    path = _write(tmp_path / "r.csv", columns)
+    data = check_plausible(read_csv(path, acc_unit="g", gyr_unit="rad/s"))
+    np.testing.assert_allclose(data.acc_ms2, rec.acc_ms2, atol=1e-5)
+    np.testing.assert_allclose(data.gyr_dps, rec.gyr_dps, atol=1e-4)
+    assert any("from g" in note for note in data.notes)
+    assert any("from rad/s" in note for note in data.notes)
+
+
+def test_acc_in_g_is_detected(rec, tmp_path):
+    path = _write(tmp_path / "r.csv", _columns(rec, acc=rec.acc_ms2 / G_MS2))
+    _raises("looks like it is in g: use --acc-unit g", path)
+
+
+def test_gyr_in_rad_s_is_detected(rec, tmp_path):
+    path = _write(tmp_path / "r.csv", _columns(rec, gyr=np.radians(rec.gyr_dps)))
+    _raises("looks like it is in rad/s: use --gyr-unit rad/s", path)
+
+
+def test_acc_that_is_neither_is_not_a_sacral_imu(rec, tmp_path):
+    path = _write(tmp_path / "r.csv", _columns(rec, acc=rec.acc_ms2 * 3))
+    _raises("not accelerometer data in m/s²", path)
+
+
+def test_still_recording_is_not_called_rad_s(tmp_path):
+    still = simulate(Session((Bout("stand", 10),)), REALISTIC, seed=1)
+    data = check_plausible(read_csv(write_csv(still, tmp_path / "still.csv")[0]))
+    assert np.percentile(np.linalg.norm(data.gyr_dps, axis=1), 99) < 3.0
+
+
+# --- real recordings --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_recordings_pass(name):
+    path = DATA / name
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is missing (real data must be present in CI)")
+        pytest.skip(f"{path} is missing: the shared real-data folder is not here")
+    data = check_plausible(read_csv(path))
+    assert data.sample_rate_hz == pytest.approx(100.0, rel=0.01)
+    assert len(data.time_s) > 500 and data.speed_mps is None
+
+
+def test_crlf_blank_lines_bom_and_quoted_header(rec, csv):
+    lines = _lines(csv)
+    lines[0] = "\ufeff" + ",".join(f' "{name}" ' for name in lines[0].split(","))
+    lines.insert(10, "")
+    csv.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    np.testing.assert_allclose(read_csv(csv).acc_ms2, rec.acc_ms2, atol=5e-6)
+    fields = lines[20].split(",")
+    fields[2] = "nan"
+    lines[20] = ",".join(fields)
+    csv.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    _raises("line 21: acc_y is nan", csv)
