@@ -46,12 +46,19 @@ def _add_analyze(commands):
     )
     p.add_argument("input", help="CSV file")
     p.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-': stdout)")
-    p.add_argument("--axes", help="remap another sensor's axes, e.g. 'x=-z,y=y,z=x' "
-                   "(proper rotations only: a mirror would swap left and right)")
+    p.add_argument(
+        "--axes",
+        help="remap another sensor's axes, e.g. 'x=-z,y=y,z=x' "
+        "(proper rotations only: a mirror would swap left and right)",
+    )
     p.add_argument("--acc-unit", default="m/s2", choices=["m/s2", "g"])
     p.add_argument("--gyr-unit", default="deg/s", choices=["deg/s", "rad/s"])
-    p.add_argument("--speed", type=float, metavar="M_PER_S",
-                   help="known treadmill speed (otherwise a speed_mps column, if any)")
+    p.add_argument(
+        "--speed",
+        type=float,
+        metavar="M_PER_S",
+        help="known treadmill speed (otherwise a speed_mps column, if any)",
+    )
     p.set_defaults(run=_run_analyze)
 
 
@@ -62,8 +69,9 @@ def _run_analyze(args):
     from .engine.inputs import check_plausible, read_csv
     from .engine.summary import summary_text
 
-    data = check_plausible(read_csv(args.input, args.axes, args.acc_unit, args.gyr_unit,
-                                    args.speed))
+    data = check_plausible(
+        read_csv(args.input, args.axes, args.acc_unit, args.gyr_unit, args.speed)
+    )
     doc = analyze(data)
     if args.json == "-":
         print(json.dumps(doc, indent=1))

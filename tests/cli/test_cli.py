@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from hipdrop.cli import main
 
@@ -70,3 +71,54 @@ def test_simulate_writes_csv_and_truth(tmp_path, capsys):
     assert len(lines) - 1 == pytest.approx(73 * 104, rel=0.01)
     truth = json.loads((tmp_path / "run.truth.json").read_text())
     assert truth["sample_rate_hz"] == 104 and truth["steps"][0]["side"] in ("L", "R")
+
+
+def test_analyze_prints_a_summary_and_writes_the_documented_json(tmp_path, capsys):
+    csv = tmp_path / "run.csv"
+    assert main(["simulate", "treadmill_quick", "--seed", "4", "--out", str(csv)]) == 0
+    assert main(["analyze", str(csv)]) == 0
+    text = capsys.readouterr().out
+    assert "run: " in text and "left-stance drop" in text
+    out = tmp_path / "run.json"
+    assert main(["analyze", str(csv), "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["schema"] == "hipdrop.analysis/1" and doc["drop_metric"] == "pelvic_drop_deg"
+    step = doc["steps"][10]
+    for key in (
+        "t_ic",
+        "side",
+        "side_confidence",
+        "activity",
+        "pelvic_drop_deg",
+        "drop_from_contact_deg",
+        "contact_time_s",
+    ):
+        assert key in step
+    assert step["side"] in ("L", "R") and 0.5 <= step["side_confidence"] <= 1
+    assert {"onset_s", "side", "evidence"} <= set(doc["fatigue"])
+    assert doc["minutes"][1]["steps"] > 100
+    assert doc["events"][0]["type"] == "calibration"
+
+
+def test_analyze_refuses_a_mirror_axis_map(tmp_path, capsys):
+    csv = tmp_path / "run.csv"
+    main(["simulate", "single_leg_balance", "--out", str(csv)])
+    assert main(["analyze", str(csv), "--axes", "x=y,y=x,z=z"]) == 2
+    assert "left and right" in capsys.readouterr().err
+
+
+def test_a_sensor_worn_upside_down_is_detected_and_still_measured(tmp_path, capsys):
+    from dataclasses import replace
+
+    from hipdrop.sim import RUN, Bout, Session, simulate, write_csv
+    from hipdrop.sim.sensor import REALISTIC
+
+    session = Session((Bout("stand", 10), Bout("run", 60, replace(RUN, drop_deg=(5.0, 5.0)))))
+    rec = simulate(session, replace(REALISTIC, mount_deg=(0.0, 12.0, 180.0)), seed=3)
+    csv, _ = write_csv(rec, tmp_path / "flipped.csv")
+    out = tmp_path / "flipped.json"
+    assert main(["analyze", str(csv), "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert any("upside down" in note for note in doc["notes"])
+    drops = [s["pelvic_drop_deg"] for s in doc["steps"] if s["activity"] == "run"]
+    assert abs(np.median(drops) - 5.0) < 1.0

@@ -57,3 +57,16 @@ def test_each_verdict_is_out_within_100_ms_of_the_next_contact(long_recording):
 
 def test_columns_are_documented():
     assert len(STEP_COLUMNS) == pipeline.STEP_FIELDS
+
+
+def test_a_device_restart_mid_run_does_not_stop_the_steps():
+    rec = scenario("treadmill_quick", seed=6)
+    half = len(rec) // 2
+    restarted = rec.time_s.copy()
+    restarted[half:] -= restarted[half] - 0.5  # the device clock starts again near zero
+    stream = GaitStream()
+    first = stream.feed(restarted[:half], rec.acc_ms2[:half], rec.gyr_dps[:half])
+    second = stream.feed(restarted[half:], rec.acc_ms2[half:], rec.gyr_dps[half:])
+    expected = sum(s.t_ic_s > rec.time_s[half] + 1.0 for s in rec.truth.steps)
+    assert len(first) > 100 and len(second) >= expected - 3
+    assert pipeline.EV_GAP in {code for _, code in stream.events}  # reported as a gap

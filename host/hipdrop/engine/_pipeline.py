@@ -89,8 +89,9 @@ def process(
     n_steps, n_events = 0, 0
     for k in range(len(t)):
         dt = _dt(loop, t[k])
-        if dt < 0:  # a gap: start over from the next sample's motion
+        if dt < 0:  # a gap (or a device clock restarted): contacts start over
             _forget_step(loop, side_st)
+            con_st[:] = 0.0
             n_events = _event(out_events, n_events, t[k], EV_GAP)
             dt = loop[_DT]
         is_still = still_mod.still_step(still_st, acc[k], gyr[k], dt)

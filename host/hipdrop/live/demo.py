@@ -1,13 +1,16 @@
 """``hipdrop demo``: a simulated run from the virtual sensor, through the protocol, to the host.
 
-For now the host end is the protocol's stream assembler; later stages (engine, store,
-dashboard) join the same loop.
+The host end is the protocol's stream assembler feeding the live gait engine; the store and the
+dashboard join the same loop in later versions. Samples recovered late (out of order) are
+counted but not fed to the causal engine.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engine import _pipeline as pipeline
+from ..engine.stream import GaitStream
 from ..protocol import StreamAssembler
 from ..sim import scenario
 from ..vsensor import VirtualSensor, inject, parse_faults
@@ -23,6 +26,7 @@ class Tally:
     recovered: int = 0
     mismatched: int = 0
     boots: set = field(default_factory=set)
+    steps: list = field(default_factory=list)
 
 
 def run_demo(name, seed, realtime, faults_text, every_s, out=print):
@@ -30,6 +34,7 @@ def run_demo(name, seed, realtime, faults_text, every_s, out=print):
     recording = scenario(name, seed)
     sensor = VirtualSensor(recording, reboots_s=reboot_times(faults))
     assembler = StreamAssembler()
+    engine = GaitStream()
     tally = Tally()
     out(
         f"demo: {name} (seed {seed}), {recording.time_s[-1]:.0f} s at "
@@ -38,20 +43,24 @@ def run_demo(name, seed, realtime, faults_text, every_s, out=print):
     )
     next_line = every_s
     for note in paced(inject(sensor.notifications(), faults), realtime):
-        _count(assembler.push([note.data]), recording, sensor, tally)
+        _count(assembler.push([note.data]), recording, sensor, tally, engine)
         if note.host_time_s >= next_line:
             out(_progress(note.host_time_s, tally, assembler))
             next_line += every_s
-    _count(assembler.flush(), recording, sensor, tally)
+    _count(assembler.flush(), recording, sensor, tally, engine)
     out(_progress(recording.time_s[-1], tally, assembler))
     out(_summary(tally, assembler))
     return 0 if tally.mismatched == 0 else 1
 
 
-def _count(samples, recording, sensor: VirtualSensor, tally: Tally):
-    """Tally arrivals and check each sample against the counts the sensor packed."""
+def _count(samples, recording, sensor: VirtualSensor, tally: Tally, engine: GaitStream):
+    """Tally arrivals, check each against what the sensor packed, feed the in-order ones."""
     if not len(samples):
         return
+    live = ~samples.recovered
+    tally.steps.extend(
+        engine.feed(samples.device_time_s[live], samples.acc_ms2[live], samples.gyr_dps[live])
+    )
     tally.samples += len(samples)
     tally.recovered += int(samples.recovered.sum())
     tally.boots.update(int(b) for b in np.unique(samples.boot))
@@ -66,11 +75,26 @@ def _lost(assembler):
 
 
 def _progress(t_s, tally, assembler):
+    rejected = sum(v for k, v in assembler.errors.items() if k != "duplicate")
     return (
         f"  t={t_s:7.1f} s | samples {tally.samples:>9,} | lost {_lost(assembler):>6,} "
-        f"| recovered {tally.recovered:>6,} | rejected packets "
-        f"{sum(v for k, v in assembler.errors.items() if k != 'duplicate'):>3}"
+        f"| recovered {tally.recovered:>6,} | rejected packets {rejected:>3} "
+        f"| steps {len(tally.steps):>6,} {_recent_drop(tally.steps)}"
     )
+
+
+def _recent_drop(steps, last=20):
+    """Median drop of the last steps per stance side (from neutral, else from contact)."""
+    recent = np.array(steps[-last:]) if steps else np.zeros((0, pipeline.STEP_FIELDS))
+    parts = []
+    for sign, name in ((1, "L"), (-1, "R")):
+        rows = recent[recent[:, pipeline.SIDE] == sign]
+        drop = rows[:, pipeline.PELVIC_DROP]
+        if len(rows) and np.isnan(drop).all():
+            drop = rows[:, pipeline.DROP_FROM_CONTACT]
+        if len(rows):
+            parts.append(f"{name} {np.nanmedian(drop):4.1f}°")
+    return "| drop " + " ".join(parts) if parts else ""
 
 
 def _summary(tally, assembler):

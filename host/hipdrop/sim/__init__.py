@@ -4,7 +4,7 @@ Public entry points: :func:`scenario` (named, seeded runs), :func:`simulate` (yo
 :class:`Session` and :class:`SensorSpec`) and :func:`write_csv`.
 """
 
-from .activities import ACTIVITIES, Bout, Fatigue, Gait, Session, Turn
+from .activities import ACTIVITIES, RUN, WALK, Bout, Fatigue, Gait, Session, Turn
 from .export import write_csv
 from .recording import Recording, simulate
 from .scenarios import SCENARIOS, scenario
@@ -12,6 +12,8 @@ from .sensor import REALISTIC, ClipEvent, SensorSpec
 
 __all__ = [
     "ACTIVITIES",
+    "RUN",
+    "WALK",
     "Bout",
     "ClipEvent",
     "Fatigue",
