@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from hipdrop.engine import _pipeline as pipeline
 from hipdrop.engine.stream import GaitStream
 from hipdrop.sim import scenario
@@ -85,5 +86,5 @@ def test_real_treadmill_run(shared_data, tmp_path):
 def test_real_walking(shared_data, tmp_path):
     score = _score(shared_data, "mobgap_lab", tmp_path)
     # below the targets (F1 0.85, left/right 0.95) for now: walking is the open part of issue 4
-    assert score["f1"] >= 0.55
-    assert score["side_acc"] >= 0.72
+    assert score["f1"] >= 0.5
+    assert score["side_acc"] >= 0.8

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from hipdrop.engine.inputs import G_MS2, ImuData, check_plausible, parse_axes, read_csv
 from hipdrop.errors import HipdropError
 from hipdrop.sim import REALISTIC, Bout, Session, scenario, simulate, write_csv
-from hypothesis import given
-from hypothesis import strategies as st
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 REAL = ["fukuchi_run/RBDS001_runT25.csv", "mobgap_lab/HA_001_Test5_Trial1.csv"]

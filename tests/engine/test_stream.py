@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from hipdrop.engine import _pipeline as pipeline
 from hipdrop.engine.stream import STEP_COLUMNS, GaitStream
 from hipdrop.sim import scenario

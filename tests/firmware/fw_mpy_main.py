@@ -11,6 +11,7 @@ import os
 import fw_checks
 import fw_vectors
 import micropython
+
 from hipdrop_fw import packet
 from hipdrop_fw import protocol as p
 

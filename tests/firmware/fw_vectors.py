@@ -9,6 +9,7 @@ only the host decoder.
 from binascii import unhexlify
 
 from fw_checks import assert_bytes
+
 from hipdrop_fw import control, packet
 from hipdrop_fw import protocol as p
 

@@ -6,10 +6,11 @@ import random
 
 import numpy as np
 import pytest
-from hipdrop.protocol import DEFAULT_REORDER_WINDOW_SAMPLES, Samples, StreamAssembler
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from protocol_testkit import build_stream, reference, sample_records
+
+from hipdrop.protocol import DEFAULT_REORDER_WINDOW_SAMPLES, Samples, StreamAssembler
 
 
 def push_all(assembler: StreamAssembler, packets, batch=10) -> list[Samples]:

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
+
 from hipdrop.protocol import MIN_MTU, PROTOCOL_VERSION, samples_per_packet
 from hipdrop.protocol.constants import G, Opcode, PacketType, Result
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from protocol_testkit import load_vectors
+
 from hipdrop.protocol import (
     PROTOCOL_VERSION,
     BackfillRange,
@@ -18,7 +20,6 @@ from hipdrop.protocol import (
     decode_status,
     encode_command,
 )
-from protocol_testkit import load_vectors
 
 STATUS = bytes.fromhex(load_vectors()["status_typical"]["hex"])
 CHUNK = bytes.fromhex(load_vectors()["log_chunk"]["hex"])

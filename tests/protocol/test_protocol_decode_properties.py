@@ -6,11 +6,12 @@ import struct
 import zlib
 
 import numpy as np
-from hipdrop.protocol import decode_packets
-from hipdrop.protocol.constants import ERROR_NAMES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from protocol_testkit import reference
+
+from hipdrop.protocol import decode_packets
+from hipdrop.protocol.constants import ERROR_NAMES
 
 records = st.integers(1, 14).flatmap(lambda n: st.binary(min_size=16 * n, max_size=16 * n))
 

@@ -7,6 +7,8 @@ import zlib
 
 import numpy as np
 import pytest
+from protocol_testkit import VECTORS_DIR, load_vectors, reference
+
 from hipdrop.protocol import (
     Fault,
     Opcode,
@@ -18,7 +20,6 @@ from hipdrop.protocol import (
     encode_command,
 )
 from hipdrop.protocol.constants import ERROR_NAMES
-from protocol_testkit import VECTORS_DIR, load_vectors, reference
 
 VECTORS = load_vectors()
 KINDS = {"samples", "status", "log_chunk", "command", "response", "bad_packet"}

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+
 from hipdrop.errors import HipdropError
 from hipdrop.sim import rotation
 from hipdrop.sim.activities import RUN, Bout, Session

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HipdropError
+from ._csvparse import read_numbers
 
 G_MS2 = 9.80665
 TIME = "time_s"
@@ -138,9 +139,18 @@ def _read_header(path):
 
 
 def _read_table(path, names, wanted):
-    """Parse the wanted columns (n, len(wanted)) with NumPy's C parser; drop a cut last line."""
+    """Parse the wanted columns (n, len(wanted)); drop a cut last line.
+
+    Plain numeric files take the fast parser; anything else NumPy's, which also names the
+    line of an unreadable value.
+    """
     max_rows, notes = _truncated_last_line(path, len(names))
     usecols = [names.index(name) for name in wanted]
+    fast = read_numbers(path, len(names), max_rows)
+    if fast is not None:
+        table = np.ascontiguousarray(fast[:, usecols])
+        _check_finite(path, table, wanted)
+        return table, notes
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "input contained no data"

@@ -46,6 +46,20 @@ def steady_run(rng):
     return session, replace(REALISTIC, mount_deg=_mounting(rng))
 
 
+def steady_long_run(rng):
+    """A steady 60-minute run with turns and a stop, without fatigue (the false-alarm check)."""
+    run = _runner(rng)
+    bouts = (
+        Bout("stand", 15),
+        Bout("run", 1800, run),
+        Bout("stand", 30),
+        Bout("run", 1800, run),
+        Bout("stand", 10),
+    )
+    session = Session(bouts, turns=_turns(rng, 3655))
+    return session, replace(REALISTIC, mount_deg=_mounting(rng))
+
+
 def long_run(rng):
     """100 minutes with fatigue onset at ~60 min, a stop at a crossing and a re-seated clip."""
     run = _runner(rng)
@@ -106,6 +120,7 @@ def lateral_step_up(rng):
 SCENARIOS = {
     "treadmill_quick": treadmill_quick,
     "steady_run": steady_run,
+    "steady_long_run": steady_long_run,
     "long_run": long_run,
     "band_walk_set": band_walk_set,
     "single_leg_balance": single_leg_balance,

@@ -25,11 +25,13 @@ AVERAGE_TAU_S = 30.0
 HEADING_TAU_S = 20.0
 HEADING_MIN_S = 4.0
 SIGN_EVIDENCE_MIN = 0.2
+"""Normalised braking evidence needed to trust the sign over the nominal axis."""
 FAST_TAU_S = 1.0
 SLOW_TAU_S = 30.0
 CLIP_MOVE_DEG = 4.0
 CLIP_CONFIRM_S = 8.0
-"""Normalised braking evidence needed to trust the sign over the nominal axis."""
+WATCH_AFTER_S = 10.0
+"""Seconds of movement before the clip watch may flag (the averages start as plain means)."""
 
 # state slots
 UP = 0  # 3: pelvis up axis in the sensor frame
@@ -54,7 +56,8 @@ _APART_S = 30
 _APART_SINCE = 31
 CLIP_MOVED_AT = 32
 """Time the last confirmed clip move began (set on the sample it is confirmed, else nan)."""
-STATE_SIZE = 33
+_AGE_S = 33
+STATE_SIZE = 34
 
 
 @njit(cache=True)
@@ -97,15 +100,16 @@ def _track_neutral(state, up, dt):
 @njit(cache=True)
 def _watch_clip(state, up, t, dt):
     """Detect a lasting jump of the mounting and carry the pelvis axes over it."""
+    state[_AGE_S] += dt
     for at, tau in ((_FAST_UP, FAST_TAU_S), (_SLOW_UP, SLOW_TAU_S)):
-        a = min(dt / tau, 1.0)
+        a = min(dt / min(tau, state[_AGE_S]), 1.0)  # a plain mean until tau has passed
         for i in range(3):
             state[at + i] += a * (up[i] - state[at + i])
         _normalise(state, at)
     cos_apart = 0.0
     for i in range(3):
         cos_apart += state[_FAST_UP + i] * state[_SLOW_UP + i]
-    if cos_apart > math.cos(math.radians(CLIP_MOVE_DEG)):
+    if cos_apart > math.cos(math.radians(CLIP_MOVE_DEG)) or state[_AGE_S] < WATCH_AFTER_S:
         state[_APART_S] = 0.0
         return
     if state[_APART_S] == 0.0:
@@ -134,10 +138,6 @@ def _carry_axes(state):
         state[at + 1] = vy * c + (kz * vx - kx * vz) * s + ky * dot * (1 - c)
         state[at + 2] = vz * c + (kx * vy - ky * vx) * s + kz * dot * (1 - c)
     state[_SLOW_UP : _SLOW_UP + 3] = state[_FAST_UP : _FAST_UP + 3]
-    state[_COV : _COV + 3] = 0.0
-    state[_MEAN : _MEAN + 2] = 0.0
-    state[_EVID : _EVID + 2] = 0.0
-    state[_RUN_S] = 0.0
 
 
 @njit(cache=True)
@@ -196,7 +196,7 @@ def _set_forward(state):
         c1, c2 = math.cos(angle), math.sin(angle)
         evidence = -(c1 * state[_EVID] + c2 * state[_EVID + 1])
         ratio = evidence / (math.sqrt(state[_EVID] ** 2 + state[_EVID + 1] ** 2) + 1e-12)
-        if ratio < -SIGN_EVIDENCE_MIN or (abs(ratio) <= SIGN_EVIDENCE_MIN and c1 < 0):
+        if ratio < -SIGN_EVIDENCE_MIN:  # else the axis nearer the nominal x (c1 ≥ 0) stands
             c1, c2 = -c1, -c2
     state[FORWARD] = c1 * e1x + c2 * e2x
     state[FORWARD + 1] = c1 * e1y + c2 * e2y

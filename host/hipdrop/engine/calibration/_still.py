@@ -29,7 +29,8 @@ STILL = 9
 STILL_GYR_DPS = 10  # 3 slots: gyro mean over the current still period
 STILL_ACC = 13  # 3 slots: specific-force mean over the current still period
 STILL_SAMPLES = 16
-STATE_SIZE = 17
+_STARTED = 17
+STATE_SIZE = 18
 
 
 @njit(cache=True)
@@ -37,6 +38,11 @@ def still_step(state, acc, gyr_dps, dt):
     """Update the detector with one sample; return True while still."""
     a = min(dt / WINDOW_S, 1.0)
     norm = math.sqrt(acc[0] ** 2 + acc[1] ** 2 + acc[2] ** 2)
+    if state[_STARTED] < 0.5:  # start the statistics at the first sample, not at zero
+        for i in range(3):
+            state[_GYR_MEAN + i], state[_GYR_SQ + i] = gyr_dps[i], gyr_dps[i] ** 2
+        state[_ACC_NORM_MEAN], state[_ACC_NORM_SQ] = norm, norm * norm
+        state[_STARTED] = 1.0
     gyr_var = 0.0
     for i in range(3):
         state[_GYR_MEAN + i] += a * (gyr_dps[i] - state[_GYR_MEAN + i])

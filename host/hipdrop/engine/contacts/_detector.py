@@ -3,22 +3,20 @@
 **Running.** Between steps the runner is airborne and the vertical specific force is near zero.
 After at least ``FLIGHT_MIN_S`` of flight (below ``FLIGHT_G``), the first rise through
 ``RISE_G`` marks a landing; the contact time is where the tangent of that rising edge meets the
-flight's own level (Notes: a threshold alone would be 10–20 ms late, the steeper the later).
+flight's own level (a threshold alone would be 10–20 ms late, the steeper the later).
 Stance ends where the falling edge, extrapolated the same way, meets the flight level again.
 
-**Walking** (moving, no flight for ``RUN_HOLD_S``): each heel strike drives a sharp rise of the
-vertical force to a peak about 60 ms later. A peak at least ``WALK_PEAK_G`` above g and
-``WALK_RISE_G`` above the preceding trough, confirmed once the force has fallen
-``WALK_CONFIRM_G`` below it, is a step; its contact is the steepest point of the rise, less
-``WALK_LAG_S``.
+**Walking** (moving, no flight for ``RUN_HOLD_S``): see ``_walking.py``.
 
 Latency: a running contact is known one sample after the rise through ``RISE_G`` (≈ 30 ms after
-the landing); a walking contact once its peak is confirmed (≈ 80–100 ms).
+the landing); a walking contact about 100 ms after it.
 """
 
 import math
 
 from numba import njit
+
+from . import _walking as walking
 
 G_MS2 = 9.80665
 FLIGHT_G = 0.35
@@ -26,11 +24,10 @@ FLIGHT_MIN_S = 0.03
 RISE_G = 0.6
 RUN_HOLD_S = 1.0
 MIN_STEP_S = 0.2
-WALK_PEAK_G = 0.05
-WALK_RISE_G = 0.1
-WALK_CONFIRM_G = 0.03
-WALK_LAG_S = 0.02
-WALK_SMOOTH_S = 0.03
+MIN_WALK_STEP_S = 0.3
+WALK_GATE = 0.65
+"""A walking contact sooner than this share of the recent step time after the last is a
+half-step bump, not a step."""
 
 RUN, WALK = 1, 2
 
@@ -45,22 +42,19 @@ LAST_IC_T = 6
 STANCE_END_T = 7
 _PREV_T = 8
 _PREV_F = 9
-_SMOOTH = 10
-_TROUGH = 11
-_PEAK = 12
-_PEAK_T = 13
-_STEEP = 14
-_STEEP_T = 15
-_RISING = 16
-_STARTED = 17
-PREV_STANCE_END_T = 18
+_STARTED = 10
+PREV_STANCE_END_T = 11
 """Stance end of the step before the latest contact (nan if unknown)."""
-STATE_SIZE = 19
+_STEP_S = 12
+"""Running mean of recent walking step times."""
+_WALK = 13
+STATE_SIZE = _WALK + walking.STATE_SIZE
 
 
 @njit(cache=True)
 def running(state, t):
-    return t - state[LAST_FLIGHT_T] < RUN_HOLD_S
+    """A flight phase ended less than ``RUN_HOLD_S`` ago."""
+    return state[_STARTED] > 0.5 and t - state[LAST_FLIGHT_T] < RUN_HOLD_S
 
 
 @njit(cache=True)
@@ -69,14 +63,13 @@ def contact_step(state, t, fv, moving):
     if state[_STARTED] < 0.5:
         state[LAST_FLIGHT_T] = -1e9
         state[LAST_IC_T] = -1e9
-        state[_SMOOTH] = fv
-        state[_TROUGH] = fv
+        state[_PREV_T], state[_PREV_F] = t, fv
         state[_STARTED] = 1.0
+        return math.nan, 0
     found, kind = _running_contact(state, t, fv), RUN
+    walked = walking.walking_step(state[_WALK:], t, t - state[_PREV_T], fv)
     if math.isnan(found) and moving and not running(state, t):
-        found, kind = _walking_contact(state, t, fv), WALK
-    else:
-        _walking_contact(state, t, fv)  # keep its smoothing and extrema current
+        found, kind = _walking_gate(state, walked), WALK
     state[_PREV_T] = t
     state[_PREV_F] = fv
     if math.isnan(found):
@@ -129,29 +122,14 @@ def _edge_time(state, t, fv, base):
 
 
 @njit(cache=True)
-def _walking_contact(state, t, fv):
-    dt = t - state[_PREV_T]
-    prev = state[_SMOOTH]
-    state[_SMOOTH] += min(dt / WALK_SMOOTH_S, 1.0) * (fv - prev)
-    f = state[_SMOOTH]
-    slope = (f - prev) / dt if dt > 0 else 0.0
-    if slope > 0:
-        if state[_RISING] < 0.5:
-            state[_RISING], state[_TROUGH], state[_STEEP] = 1.0, prev, 0.0
-        if slope > state[_STEEP]:
-            state[_STEEP], state[_STEEP_T] = slope, t - 0.5 * dt
-        if f > state[_PEAK] or state[_PEAK_T] < state[_STEEP_T]:
-            state[_PEAK], state[_PEAK_T] = f, t
+def _walking_gate(state, found):
+    """Reject walking contacts that come too soon after the last one."""
+    if math.isnan(found):
+        return found
+    interval = found - state[LAST_IC_T]
+    usual = state[_STEP_S] if state[_STEP_S] > 0 else MIN_WALK_STEP_S
+    if interval < max(MIN_WALK_STEP_S, WALK_GATE * usual):
         return math.nan
-    state[_RISING] = 0.0
-    if state[_PEAK_T] < state[_STEEP_T] or f > state[_PEAK] - WALK_CONFIRM_G * G_MS2:
-        return math.nan
-    peak, trough, steep_t = state[_PEAK], state[_TROUGH], state[_STEEP_T]
-    state[_PEAK] = -1e9
-    state[_PEAK_T] = -1e9
-    if peak < (1 + WALK_PEAK_G) * G_MS2 or peak - trough < WALK_RISE_G * G_MS2:
-        return math.nan
-    contact = steep_t - WALK_LAG_S
-    if contact - state[LAST_IC_T] < MIN_STEP_S:
-        return math.nan
-    return contact
+    if interval < 1.5:
+        state[_STEP_S] += 0.2 * (interval - usual) if state[_STEP_S] > 0 else interval
+    return found
