@@ -6,19 +6,11 @@ Prints a table; times vary with the machine, the ratios to real time are what to
 """
 
 import argparse
-import time
+
+from _timing import best_of
 
 from hipdrop.sim import SCENARIOS, scenario
 from hipdrop.vsensor import VirtualSensor
-
-
-def _best_of(repeat, work):
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = work()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def main():
@@ -30,8 +22,8 @@ def main():
         f"{'x real time':>12s} {'pack s':>8s} {'packets':>8s}"
     )
     for name in SCENARIOS:
-        sim_s, rec = _best_of(args.repeat, lambda n=name: scenario(n, seed=0))
-        pack_s, notes = _best_of(1, lambda r=rec: list(VirtualSensor(r).notifications()))
+        sim_s, rec = best_of(args.repeat, lambda n=name: scenario(n, seed=0))
+        pack_s, notes = best_of(1, lambda r=rec: list(VirtualSensor(r).notifications()))
         duration = rec.time_s[-1]
         print(
             f"{name:20s} {len(rec):>10,} {len(rec.truth.steps):>7,} {sim_s:>11.3f} "

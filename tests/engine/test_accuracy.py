@@ -12,19 +12,9 @@ import numpy as np
 import pytest
 
 from hipdrop.engine import _pipeline as pipeline
+from hipdrop.engine.evaluate import match_contacts
 from hipdrop.engine.stream import GaitStream
 from hipdrop.sim import scenario
-
-
-def _match(ref_t, pred_t, tol=0.05):
-    """Pairs (pred index, ref index) within ``tol``, nearest first, one-to-one."""
-    pairs, used = [], set()
-    for i, t in enumerate(pred_t):
-        j = int(np.argmin(np.abs(ref_t - t)))
-        if abs(ref_t[j] - t) <= tol and j not in used:
-            pairs.append((i, j))
-            used.add(j)
-    return pairs
 
 
 @pytest.mark.parametrize("seed", [101, 202, 303])
@@ -33,7 +23,7 @@ def test_running_on_unseen_simulator_seeds(seed):
     steps = GaitStream().feed(rec.time_s, rec.acc_ms2, rec.gyr_dps)
     truth = rec.truth.steps
     ref_t = np.array([s.t_ic_s for s in truth])
-    pairs = _match(ref_t, steps[:, pipeline.T_IC])
+    pairs = match_contacts(ref_t, steps[:, pipeline.T_IC])
     f1 = 2 * len(pairs) / (len(steps) + len(truth))
     side_ok = np.mean([(steps[i, pipeline.SIDE] > 0) == (truth[j].side == "L") for i, j in pairs])
     cpd_err = [steps[i, pipeline.PELVIC_DROP] - truth[j].pelvic_drop_deg for i, j in pairs]

@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from hipdrop.errors import HipdropError
 from hipdrop.protocol import StreamAssembler, decode_packets
 from hipdrop.sim import scenario

@@ -98,7 +98,8 @@ def process(
         orientation.orientation_step(ori_st, acc[k], gyr[k], dt, is_still, scratch)
         up_in_sensor(ori_st[0:4], up)
         is_running = contacts.running(con_st, t[k])
-        mount.mounting_step(mount_st, up, acc[k], t[k], dt, is_still, is_running)
+        turning = abs(ori_st[orientation.YAW_RATE_DPS]) > orientation.TURN_DPS
+        mount.mounting_step(mount_st, up, acc[k], t[k], dt, is_still, is_running, turning)
         if mount_st[mount.NEUTRAL_SET] > 0.5:
             n_events = _event(out_events, n_events, t[k], EV_NEUTRAL)
         if not math.isnan(mount_st[mount.CLIP_MOVED_AT]):

@@ -10,8 +10,9 @@ Offline, on per-minute means of running steps, per stance side:
    (floored at ``SD_FLOOR_DEG``), with allowance ``K_SD`` and threshold ``H_SD`` detects; the
    onset
    is then placed by fitting "flat at baseline, then a linear rise" to the minutes up to
-   ``REFINE_AFTER_MIN`` after the crossing. Stops and walking breaks are skipped because only
-   running minutes count.
+   ``REFINE_AFTER_MIN`` after the crossing. A rise of less than ``MIN_RISE_DEG`` from onset on
+   is not reported (a very steady baseline makes tiny drifts statistically clear). Stops and
+   walking breaks are skipped because only running minutes count.
 
 Detection delay versus false alarms: with K = 0.5 SD and H = 5 SD a rise of 1 SD is flagged
 after about 10 minutes, while a steady runner's CUSUM crosses by chance about once in 500
@@ -27,7 +28,9 @@ BASELINE_MIN = 20
 MIN_STEPS_PER_MINUTE = 60
 K_SD = 0.5
 H_SD = 5.0
-SD_FLOOR_DEG = 0.15
+SD_FLOOR_DEG = 0.2
+MIN_RISE_DEG = 0.75
+"""A rise smaller than this is not reported, however steady the baseline was."""
 REFINE_AFTER_MIN = 10
 
 
@@ -81,8 +84,12 @@ def _side_onset(running, key):
             continue
         cusum = max(0.0, cusum + z[i] - K_SD)
         if cusum > H_SD:
-            onset = _refine_onset(z, base.stop, min(i + REFINE_AFTER_MIN, len(z)))
-            late = np.nanmean(corrected[onset:])
+            stop = min(i + REFINE_AFTER_MIN, len(z))
+            onset = _refine_onset(z, base.stop, stop)
+            late = np.nanmean(corrected[onset:stop])
+            if late - mean < MIN_RISE_DEG:
+                cusum = 0.0  # statistically clear but too small to matter: keep watching
+                continue
             text = (
                 f"{key[-1]}-stance drop rose from {mean:.1f}° (baseline, running minutes "
                 f"{WARM_UP_MIN}-{base.stop}) to {late:.1f}° after "

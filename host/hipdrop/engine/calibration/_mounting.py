@@ -5,10 +5,11 @@
   (a stop at a crossing re-calibrates after a re-seated clip). Before any still period the
   long-run average up direction stands in, and no neutral is known.
 * **Clip moves.** While moving, the up direction in the sensor frame is averaged fast
-  (``FAST_TAU_S``) and slow (``SLOW_TAU_S``). When they part by more than ``CLIP_MOVE_DEG`` and
-  stay apart for ``CLIP_CONFIRM_S`` (a turn's lean comes back within seconds, a slipped clip
-  does not), the clip has moved: the pelvis axes are turned by the same rotation, so the
-  runner's average posture — and the neutral — carry over to the new mounting.
+  (``FAST_TAU_S``) and slow (``SLOW_TAU_S``). When they part by more than ``CLIP_MOVE_DEG`` (the
+  slow one then holds still) and stay apart for ``CLIP_CONFIRM_S``, the clip has moved: the
+  pelvis axes are turned by the same rotation, so the runner's average posture — and the
+  neutral — carry over to the new mounting. A turn's lean is not a move: the watch pauses in
+  turns and for ``TURN_SETTLE_S`` after (so a slip that soon after a turn goes unnoticed).
 * **Forward.** Running pushes the trunk back and forth along the direction of travel far more
   than sideways, so the principal axis of the horizontal specific force is the forward axis;
   its sign comes from braking-then-propulsion (forward force falls while vertical force rises
@@ -30,6 +31,9 @@ FAST_TAU_S = 1.0
 SLOW_TAU_S = 30.0
 CLIP_MOVE_DEG = 4.0
 CLIP_CONFIRM_S = 8.0
+TURN_SETTLE_S = 8.0
+"""A turn's lean, and the filter's recovery from it, are not a clip move: the watch pauses
+during a turn and for this long after it."""
 WATCH_AFTER_S = 10.0
 """Seconds of movement before the clip watch may flag (the averages start as plain means)."""
 
@@ -57,12 +61,14 @@ _APART_SINCE = 31
 CLIP_MOVED_AT = 32
 """Time the last confirmed clip move began (set on the sample it is confirmed, else nan)."""
 _AGE_S = 33
-STATE_SIZE = 34
+_SINCE_TURN_S = 34
+STATE_SIZE = 35
 
 
 @njit(cache=True)
-def mounting_step(state, up, acc, t, dt, still, running):
+def mounting_step(state, up, acc, t, dt, still, running, turning=False):
     """Update the axes with one sample; ``up`` is the filter's world-up in the sensor frame."""
+    state[_SINCE_TURN_S] = 0.0 if turning else state[_SINCE_TURN_S] + dt
     if state[STARTED] < 0.5:
         for at in (UP, _AVG_UP, _FAST_UP, _SLOW_UP):
             state[at : at + 3] = up
@@ -102,6 +108,8 @@ def _watch_clip(state, up, t, dt):
     """Detect a lasting jump of the mounting and carry the pelvis axes over it."""
     state[_AGE_S] += dt
     for at, tau in ((_FAST_UP, FAST_TAU_S), (_SLOW_UP, SLOW_TAU_S)):
+        if at == _SLOW_UP and state[_APART_S] > 0.0:
+            continue  # hold the posture from before a suspected move while it is confirmed
         a = min(dt / min(tau, state[_AGE_S]), 1.0)  # a plain mean until tau has passed
         for i in range(3):
             state[at + i] += a * (up[i] - state[at + i])
@@ -109,7 +117,8 @@ def _watch_clip(state, up, t, dt):
     cos_apart = 0.0
     for i in range(3):
         cos_apart += state[_FAST_UP + i] * state[_SLOW_UP + i]
-    if cos_apart > math.cos(math.radians(CLIP_MOVE_DEG)) or state[_AGE_S] < WATCH_AFTER_S:
+    settled = state[_AGE_S] >= WATCH_AFTER_S and state[_SINCE_TURN_S] >= TURN_SETTLE_S
+    if cos_apart > math.cos(math.radians(CLIP_MOVE_DEG)) or not settled:
         state[_APART_S] = 0.0
         return
     if state[_APART_S] == 0.0:

@@ -7,6 +7,9 @@ mean absolute deviation; extremes are confirmed with a hysteresis of ``HYSTERESI
 the thresholds follow a soft or a heavy walker alike. A rise of at least ``RISE_MIN`` swings is
 a step; its contact is the steepest point of the rise, less the smoothing delay.
 
+No step is reported in the first ``SETTLE_S`` after the detector starts (or restarts after a
+gap): until then the swing is not yet the walker's own.
+
 Latency: known when the peak is confirmed, about 100 ms after the contact.
 """
 
@@ -19,10 +22,11 @@ HYSTERESIS = 0.8
 RISE_MIN = 2.5
 SWING_FLOOR_G = 0.01
 DELAY_S = 2 * SMOOTH_S
+SETTLE_S = SWING_TAU_S
 
 # state slots (a view of the contact detector's state)
-_S1, _S2, _MEAN, _SWING, _RISING, _EXT, _TROUGH, _STEEP, _STEEP_T, _STARTED = range(10)
-STATE_SIZE = 10
+_S1, _S2, _MEAN, _SWING, _RISING, _EXT, _TROUGH, _STEEP, _STEEP_T, _STARTED, _AGE_S = range(11)
+STATE_SIZE = 11
 
 
 @njit(cache=True)
@@ -32,6 +36,7 @@ def walking_step(state, t, dt, fv):
         state[_S1] = state[_S2] = state[_MEAN] = state[_EXT] = state[_TROUGH] = fv
         state[_STARTED] = 1.0
     previous = state[_S2]
+    state[_AGE_S] += dt
     a = min(dt / SMOOTH_S, 1.0)
     state[_S1] += a * (fv - state[_S1])
     state[_S2] += a * (state[_S1] - state[_S2])
@@ -60,6 +65,6 @@ def _rising(state, t, dt, f, slope, hysteresis):
         return float("nan")
     rise = state[_EXT] - state[_TROUGH]
     state[_RISING], state[_EXT] = 0.0, f  # the peak is behind us: now look for the trough
-    if rise < RISE_MIN * max(state[_SWING], SWING_FLOOR_G * G_MS2):
+    if rise < RISE_MIN * max(state[_SWING], SWING_FLOOR_G * G_MS2) or state[_AGE_S] < SETTLE_S:
         return float("nan")
     return state[_STEEP_T] - DELAY_S

@@ -1,0 +1,624 @@
+"""Pure-Python reference implementations of the gait engine's Numba kernels.
+
+Written from the kernels' docstrings, not from their code: plain floats and small tuples, one
+class per kernel with named attributes instead of state slots, so that a test can drive a
+kernel and its reference side by side and compare them sample by sample. Slow (≈ 20 µs per
+sample and stage); use short stretches of data.
+
+Conventions as in the engine: quaternions (w, x, y, z) map sensor vectors into the world,
+specific force in m/s², angular rate in deg/s (the orientation filter's bias in rad/s).
+"""
+
+import math
+from collections import deque
+
+G_MS2 = 9.80665
+
+
+# -- 3-vectors and quaternions as tuples ------------------------------------------------------
+
+
+def dot(a, b):
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def cross(a, b):
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def add(a, b, scale=1.0):
+    """a + scale · b."""
+    return tuple(x + scale * y for x, y in zip(a, b))
+
+
+def unit(v):
+    n = math.sqrt(sum(x * x for x in v))
+    return tuple(x / n for x in v)
+
+
+def ema(mean, value, a):
+    """Exponential moving average step for tuples (or floats) with weight ``a``."""
+    if isinstance(mean, tuple):
+        return tuple(m + a * (v - m) for m, v in zip(mean, value))
+    return mean + a * (value - mean)
+
+
+def q_mul(a, b):
+    """Hamilton product a ⊗ b."""
+    aw, av = a[0], a[1:]
+    bw, bv = b[0], b[1:]
+    vector = add(add(tuple(aw * x for x in bv), tuple(bw * x for x in av)), cross(av, bv))
+    return (aw * bw - dot(av, bv), *vector)
+
+
+def q_conj(q):
+    return (q[0], -q[1], -q[2], -q[3])
+
+
+def q_rotate(q, v):
+    """q ⊗ (0, v) ⊗ q*, the vector part."""
+    return q_mul(q_mul(q, (0.0, *v)), q_conj(q))[1:]
+
+
+def q_from_rotvec(r):
+    angle = math.sqrt(dot(r, r))
+    if angle == 0.0:
+        return (1.0, 0.0, 0.0, 0.0)
+    s = math.sin(angle / 2) / angle
+    return (math.cos(angle / 2), r[0] * s, r[1] * s, r[2] * s)
+
+
+def up_in_sensor(q):
+    """World up seen in the sensor frame."""
+    return q_rotate(q_conj(q), (0.0, 0.0, 1.0))
+
+
+def level_from_gravity(f):
+    """The smallest rotation carrying the direction of ``f`` onto world up (zero heading)."""
+    u = unit(f)
+    axis = cross(u, (0.0, 0.0, 1.0))
+    s = math.sqrt(dot(axis, axis))
+    if s < 1e-12:
+        return (1.0, 0.0, 0.0, 0.0) if u[2] > 0 else (0.0, 1.0, 0.0, 0.0)
+    angle = math.atan2(s, u[2])
+    return q_from_rotvec(tuple(x / s * angle for x in axis))
+
+
+# -- calibration/_still ------------------------------------------------------------------------
+
+
+class Still:
+    """Still detector: EMA (τ 0.4 s) mean and variance of gyro and |f|; still after 0.6 s quiet.
+
+    The moving statistics start from the first sample (a zero start would make the variance
+    of |f| ≈ g huge for seconds)."""
+
+    WINDOW_S, HOLD_S = 0.4, 0.6
+    GYR_STD_MAX_DPS, ACC_STD_MAX_MS2, G_TOLERANCE = 2.0, 0.12, 0.12
+
+    def __init__(self):
+        self.gyr_mean = self.gyr_sq = None  # None until the first sample
+        self.norm_mean = self.norm_sq = None
+        self.quiet_s = 0.0
+        self.still = False
+        self.gyr_dps = self.acc = (0.0, 0.0, 0.0)  # means over the current still period
+        self.samples = 0
+
+    def step(self, acc, gyr_dps, dt):
+        a = min(dt / self.WINDOW_S, 1.0)
+        norm = math.sqrt(dot(acc, acc))
+        if self.gyr_mean is None:
+            self.gyr_mean, self.gyr_sq = tuple(gyr_dps), tuple(g * g for g in gyr_dps)
+            self.norm_mean, self.norm_sq = norm, norm * norm
+        self.gyr_mean = ema(self.gyr_mean, gyr_dps, a)
+        self.gyr_sq = ema(self.gyr_sq, tuple(g * g for g in gyr_dps), a)
+        self.norm_mean = ema(self.norm_mean, norm, a)
+        self.norm_sq = ema(self.norm_sq, norm * norm, a)
+        gyr_var = sum(max(s - m * m, 0.0) for s, m in zip(self.gyr_sq, self.gyr_mean))
+        acc_var = max(self.norm_sq - self.norm_mean**2, 0.0)
+        quiet = (
+            gyr_var < self.GYR_STD_MAX_DPS**2
+            and acc_var < self.ACC_STD_MAX_MS2**2
+            and abs(norm - G_MS2) < self.G_TOLERANCE * G_MS2
+        )
+        self.quiet_s = self.quiet_s + dt if quiet else 0.0
+        was_still, self.still = self.still, self.quiet_s >= self.HOLD_S
+        if self.still:
+            self.samples = self.samples + 1 if was_still else 1
+            self.gyr_dps = ema(self.gyr_dps, gyr_dps, 1.0 / self.samples)
+            self.acc = ema(self.acc, acc, 1.0 / self.samples)
+        return self.still
+
+
+# -- orientation/_filter -------------------------------------------------------------------------
+
+
+class Orientation:
+    """Gyro-driven tilt, corrected toward the world-frame average specific force.
+
+    No correction while turning (mean rate about the vertical above 30 °/s) and moving.
+    """
+
+    FORCE_TAU_S, TILT_GAIN, STILL_TILT_GAIN, START_S = 1.5, 0.3, 2.0, 3.0
+    BIAS_GAIN, STILL_BIAS_TAU_S, TURN_DPS, TURN_TAU_S = 0.02, 1.0, 30.0, 1.0
+
+    def __init__(self):
+        self.q = None
+        self.bias = (0.0, 0.0, 0.0)  # rad/s
+        self.force = (0.0, 0.0, G_MS2)  # world frame, m/s²
+        self.age_s = 0.0
+        self.yaw_rate_dps = 0.0
+
+    def step(self, acc, gyr_dps, dt, still):
+        if self.q is None:
+            self.q = level_from_gravity(acc)
+        self.age_s += dt
+        gyr = tuple(math.radians(g) for g in gyr_dps)
+        if still:
+            self.bias = ema(self.bias, gyr, min(dt / self.STILL_BIAS_TAU_S, 1.0))
+        rate = add(gyr, self.bias, -1.0)
+        self.q = unit(q_mul(self.q, q_from_rotvec(tuple(r * dt for r in rate))))
+        self.force = ema(self.force, q_rotate(self.q, acc), min(dt / self.FORCE_TAU_S, 1.0))
+        yaw_rate = dot(gyr_dps, self.up)
+        self.yaw_rate_dps = ema(self.yaw_rate_dps, yaw_rate, min(dt / self.TURN_TAU_S, 1.0))
+        if abs(self.yaw_rate_dps) > self.TURN_DPS and not still:
+            return
+        slow = not still and self.age_s >= self.START_S
+        self._correct((self.TILT_GAIN if slow else self.STILL_TILT_GAIN) * dt, not still)
+
+    def _correct(self, step, learn_bias):
+        n = math.sqrt(dot(self.force, self.force))
+        if n < 0.5 * G_MS2:
+            return
+        error = cross(unit(self.force), (0.0, 0.0, 1.0))  # world frame, |e| = sin(tilt error)
+        r = tuple(e * step for e in error)
+        self.q = unit(q_mul(q_from_rotvec(r), self.q))
+        self.force = add(self.force, cross(r, self.force))  # first order, like the kernel
+        if learn_bias:
+            sensor_error = q_rotate(q_conj(self.q), error)
+            self.bias = add(self.bias, sensor_error, -self.BIAS_GAIN / self.TILT_GAIN * step)
+
+    @property
+    def up(self):
+        return up_in_sensor(self.q)
+
+
+# -- calibration/_mounting ------------------------------------------------------------------------
+
+
+class Mounting:
+    """Pelvis up (neutral from still periods), forward (principal horizontal force axis) and
+    clip moves (fast and slow averages of up parting by 4° for 8 s while moving).
+
+    Both averages start as plain means of the moving samples (weight dt / elapsed until their τ
+    has passed), and no move is flagged before 10 s of moving (the filter settles first). A clip
+    move turns the axes but keeps the learned heading."""
+
+    NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S, HEADING_MIN_S = 2.0, 30.0, 20.0, 4.0
+    SIGN_EVIDENCE_MIN = 0.2
+    FAST_TAU_S, SLOW_TAU_S, CLIP_MOVE_DEG, CLIP_CONFIRM_S = 1.0, 30.0, 4.0, 8.0
+    TURN_SETTLE_S = 8.0
+    WATCH_AFTER_S = 10.0
+
+    def __init__(self):
+        self.up = None
+        self.forward = (1.0, 0.0, 0.0)
+        self.has_neutral = self.neutral_set = self.flipped = False
+        self.still_s, self.neutral_n = 0.0, 0
+        self.cov, self.mean, self.evid = (0.0, 0.0, 0.0), (0.0, 0.0), (0.0, 0.0)
+        self.run_s, self.prev_fv = 0.0, 0.0
+        self.apart_s, self.apart_since, self.clip_moved_at = 0.0, 0.0, math.nan
+        self.moving_s = 0.0  # time spent moving, for the start of the clip watch
+        self.since_turn_s = 0.0  # the clip watch pauses in turns and TURN_SETTLE_S after
+
+    def step(self, up, acc, t, dt, still, running, turning=False):
+        up = tuple(up)
+        self.since_turn_s = 0.0 if turning else self.since_turn_s + dt
+        if self.up is None:
+            self.up = self.avg_up = self.fast_up = self.slow_up = up
+        self.neutral_set, self.clip_moved_at = False, math.nan
+        if still:
+            self._still(up, dt)
+        else:
+            self.still_s, self.neutral_n = 0.0, 0
+            self.avg_up = ema(self.avg_up, up, min(dt / self.AVERAGE_TAU_S, 1.0))
+            if not self.has_neutral:
+                self.up = unit(self.avg_up)
+            self._watch_clip(up, t, dt)
+        if running:
+            self._learn_heading(up, acc, dt)
+        self._set_forward()
+
+    def _still(self, up, dt):
+        self.still_s += dt
+        if self.still_s < self.NEUTRAL_MIN_S:
+            return
+        self.neutral_n += 1
+        self.neutral_set = self.neutral_n == 1
+        self.up = unit(ema(self.up, tuple(up), 1.0 / self.neutral_n))
+        self.has_neutral = True
+
+    def _watch_clip(self, up, t, dt):
+        self.moving_s += dt
+
+        def weight(tau):  # a plain mean until tau has passed, then an EMA
+            return min(dt / min(tau, self.moving_s), 1.0)
+
+        self.fast_up = unit(ema(self.fast_up, up, weight(self.FAST_TAU_S)))
+        if self.apart_s == 0.0:  # the slow average holds still while a move is confirmed
+            self.slow_up = unit(ema(self.slow_up, up, weight(self.SLOW_TAU_S)))
+        together = dot(self.fast_up, self.slow_up) > math.cos(math.radians(self.CLIP_MOVE_DEG))
+        settled = self.moving_s >= self.WATCH_AFTER_S and self.since_turn_s >= self.TURN_SETTLE_S
+        if together or not settled:
+            self.apart_s = 0.0
+            return
+        if self.apart_s == 0.0:
+            self.apart_since = t
+        self.apart_s += dt
+        if self.apart_s < self.CLIP_CONFIRM_S:
+            return
+        axis = cross(self.slow_up, self.fast_up)
+        angle = math.atan2(math.sqrt(dot(axis, axis)), dot(self.slow_up, self.fast_up))
+        move = q_from_rotvec(tuple(x * angle for x in unit(axis)))
+        self.up, self.avg_up, self.forward = (
+            q_rotate(move, v) for v in (self.up, self.avg_up, self.forward)
+        )
+        self.slow_up = self.fast_up  # the heading statistics carry over unchanged
+        self.clip_moved_at, self.apart_s = self.apart_since, 0.0
+
+    def basis(self):
+        """e1 = sensor x made level (or y if x is vertical), e2 = up × e1."""
+        for axis in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)):
+            level = add(axis, self.up, -dot(axis, self.up))
+            if math.sqrt(dot(level, level)) >= 1e-6:
+                break
+        e1 = unit(level)
+        return e1, cross(self.up, e1)
+
+    def _learn_heading(self, up, acc, dt):
+        fv = dot(acc, up)
+        h = add(acc, up, -fv)
+        e1, e2 = self.basis()
+        h1, h2 = dot(h, e1), dot(h, e2)
+        dfv = (fv - self.prev_fv) / dt if self.run_s > 0 else 0.0
+        self.prev_fv = fv
+        self.run_s += dt
+        a = min(dt / self.HEADING_TAU_S, 1.0)
+        self.cov = ema(self.cov, (h1 * h1, h1 * h2, h2 * h2), a)
+        self.mean = ema(self.mean, (h1, h2), a)
+        self.evid = ema(self.evid, (h1 * dfv, h2 * dfv), a)
+
+    def _set_forward(self):
+        e1, e2 = self.basis()
+        c1, c2 = 1.0, 0.0
+        if self.run_s >= self.HEADING_MIN_S:
+            (m1, m2), (s11, s12, s22) = self.mean, self.cov
+            angle = 0.5 * math.atan2(2 * (s12 - m1 * m2), (s11 - m1 * m1) - (s22 - m2 * m2))
+            c1, c2 = math.cos(angle), math.sin(angle)
+            evidence = -(c1 * self.evid[0] + c2 * self.evid[1])
+            ratio = evidence / (math.hypot(*self.evid) + 1e-12)
+            if ratio < -self.SIGN_EVIDENCE_MIN:  # clear evidence against: the other way round
+                c1, c2 = -c1, -c2
+        self.forward = add(tuple(c1 * x for x in e1), e2, c2)
+        self.flipped = c1 < -0.5
+
+
+# -- contacts/_detector and contacts/_walking ---------------------------------------------------
+
+
+RUN, WALK = 1, 2
+
+
+class Walk:
+    """Walking step detector: the vertical force through two cascaded smoothing stages (τ
+    SMOOTH_S each, so a steady delay of 2 × SMOOTH_S), its swing as a running mean absolute
+    deviation (τ SWING_TAU_S), and its troughs and peaks confirmed with a hysteresis of
+    HYSTERESIS swings. A rise of RISE_MIN swings or more is a step, contacting at the steepest
+    point of the rise less the smoothing delay. The swing never counts below SWING_FLOOR_G, and
+    no step counts in the first SETTLE_S seconds after the start."""
+
+    SMOOTH_S, SWING_TAU_S, HYSTERESIS, RISE_MIN, SWING_FLOOR_G = 0.015, 2.0, 0.8, 2.5, 0.01
+    SETTLE_S = 2.0
+
+    def __init__(self):
+        self.fast = self.slow = None  # the two smoothing stages; None until the first sample
+        self.mean = self.swing = 0.0
+        self.rising = False
+        self.extreme = self.trough = 0.0  # the lowest (falling) or highest (rising) point so far
+        self.steep = self.steep_t = 0.0  # the steepest slope of the current rise, and when
+        self.age = 0.0  # seconds since the start
+
+    def step(self, t, dt, fv):
+        """Return the contact time of a step confirmed by this sample, else nan."""
+        if self.fast is None:
+            self.fast = self.slow = self.mean = self.extreme = self.trough = fv
+        before = self.slow
+        self.age += dt
+        a = min(dt / self.SMOOTH_S, 1.0)
+        self.fast = ema(self.fast, fv, a)
+        self.slow = ema(self.slow, self.fast, a)
+        f = self.slow
+        b = min(dt / self.SWING_TAU_S, 1.0)
+        self.mean = ema(self.mean, f, b)
+        self.swing = ema(self.swing, abs(f - self.mean), b)
+        swing = max(self.swing, self.SWING_FLOOR_G * G_MS2)
+        margin = self.HYSTERESIS * swing
+        if not self.rising:  # falling: follow the trough until the force climbs clear of it
+            if f < self.extreme:
+                self.extreme = f
+            elif f > self.extreme + margin:
+                self.rising, self.trough, self.extreme, self.steep = True, self.extreme, f, 0.0
+            return math.nan
+        slope = (f - before) / dt
+        if slope > self.steep:
+            self.steep, self.steep_t = slope, t - 0.5 * dt
+        if f > self.extreme:
+            self.extreme = f
+            return math.nan
+        if f > self.extreme - margin:  # not yet clear of the peak
+            return math.nan
+        rise = self.extreme - self.trough
+        self.rising, self.extreme = False, f
+        if rise < self.RISE_MIN * swing or self.age < self.SETTLE_S:
+            return math.nan
+        return self.steep_t - 2 * self.SMOOTH_S
+
+
+class Contacts:
+    """Initial contacts from the world-vertical specific force: flight → landing, or walk peaks.
+
+    The first sample only starts the detector. A walking contact counts when it comes at least
+    MIN_WALK_STEP_S and WALK_GATE × the usual step time after the last contact; the usual step
+    time starts at the first such interval and then follows each interval under 1.5 s with
+    weight 0.2."""
+
+    FLIGHT_G, FLIGHT_MIN_S, RISE_G, RUN_HOLD_S, MIN_STEP_S = 0.35, 0.03, 0.6, 1.0, 0.2
+    MIN_WALK_STEP_S, WALK_GATE, STEP_TIME_MAX_S, STEP_TIME_WEIGHT = 0.3, 0.65, 1.5, 0.2
+
+    def __init__(self):
+        self.started = False
+        self.prev_t = self.prev_f = 0.0
+        self.last_flight_t = self.last_ic_t = -1e9
+        self.flight_s = self.flight_sum = 0.0  # duration and summed force of the current flight
+        self.flight_n = 0
+        self.base = 0.0
+        self.in_stance = False
+        self.stance_end_t = 0.0
+        self.prev_stance_end_t = 0.0
+        self.walk = Walk()
+        self.step_s = None  # usual walking step time, None until the first one
+
+    def running(self, t):
+        """A flight ended within RUN_HOLD_S; never before the first sample."""
+        return self.started and t - self.last_flight_t < self.RUN_HOLD_S
+
+    def step(self, t, fv, moving):
+        """Return (contact time or nan, RUN/WALK/0)."""
+        if not self.started:
+            self.started, self.prev_t, self.prev_f = True, t, fv
+            return math.nan, 0
+        found, kind = self._run(t, fv), RUN
+        walked = self.walk.step(t, t - self.prev_t, fv)  # always: keeps its state current
+        if math.isnan(found) and moving and not self.running(t):
+            found, kind = self._gate(walked), WALK
+        self.prev_t, self.prev_f = t, fv
+        if math.isnan(found):
+            return found, 0
+        self.last_ic_t = found
+        return found, kind
+
+    def _gate(self, t_ic):
+        """The walking contact at ``t_ic`` if it is a whole step after the last contact."""
+        if math.isnan(t_ic):
+            return t_ic
+        interval = t_ic - self.last_ic_t
+        usual = self.MIN_WALK_STEP_S if self.step_s is None else self.step_s
+        if interval < max(self.MIN_WALK_STEP_S, self.WALK_GATE * usual):
+            return math.nan
+        if interval < self.STEP_TIME_MAX_S:
+            if self.step_s is None:
+                self.step_s = interval
+            else:
+                self.step_s += self.STEP_TIME_WEIGHT * (interval - usual)
+        return t_ic
+
+    def _edge(self, t, fv):
+        """Time the line through the last two samples crosses the flight level (±4 samples)."""
+        dt = t - self.prev_t
+        slope = (fv - self.prev_f) / dt
+        if slope == 0.0:
+            return t
+        return min(max(t - (fv - self.base) / slope, t - 4 * dt), t + 4 * dt)
+
+    def _run(self, t, fv):
+        if fv < self.FLIGHT_G * G_MS2:
+            if self.in_stance:
+                self.stance_end_t, self.in_stance = self._edge(t, fv), False
+            self.flight_s += t - self.prev_t
+            self.flight_sum += fv
+            self.flight_n += 1
+            return math.nan
+        if fv < self.RISE_G * G_MS2:
+            return math.nan
+        landing = self.flight_s >= self.FLIGHT_MIN_S
+        if landing:
+            self.base = self.flight_sum / self.flight_n
+            self.last_flight_t = t
+        self.flight_s = self.flight_sum = 0.0
+        self.flight_n = 0
+        if not landing or t - self.last_ic_t < self.MIN_STEP_S:
+            return math.nan
+        self.in_stance = True
+        self.prev_stance_end_t, self.stance_end_t = self.stance_end_t, math.nan
+        return self._edge(t, fv)
+
+
+# -- steps/_side ----------------------------------------------------------------------------------
+
+
+class Side:
+    """Two-state alternation HMM over centred, scaled roll/yaw rate evidence."""
+
+    SLIP_P, EVIDENCE_GAIN, FEATURE_TAU_STEPS = 0.03, 1.5, 30.0
+
+    def __init__(self):
+        self.p_left = 0.0
+        self.mean = [0.0, 0.0]
+        self.scale = [0.0, 0.0]
+        self.count = 0
+
+    def reset(self):
+        self.p_left = 0.5
+
+    def step(self, roll_rate, yaw_rate, sign):
+        if self.count == 0:
+            self.p_left = 0.5
+        a = 1.0 / min(self.count + 1, self.FEATURE_TAU_STEPS)
+        score = 0.0
+        for i, value in enumerate((roll_rate, yaw_rate)):
+            centred = value - self.mean[i]  # against the mean of the earlier steps
+            self.mean[i] += a * centred
+            self.scale[i] += a * (abs(centred) - self.scale[i])
+            if self.count > 0 and self.scale[i] > 1e-6:
+                score += centred / self.scale[i]
+        self.count += 1
+        prior_left = (1 - self.SLIP_P) * (1 - self.p_left) + self.SLIP_P * self.p_left
+        llr = max(min(self.EVIDENCE_GAIN * sign * score, 30.0), -30.0)
+        odds = prior_left / (1 - prior_left) * math.exp(llr)
+        self.p_left = min(max(odds / (1 + odds), 1e-9), 1 - 1e-9)
+        return self.p_left
+
+
+# -- steps/_measure ----------------------------------------------------------------------------
+
+
+def measure(rows, t_ic, t_stance_end, t_next):
+    """Measurements of one step from chronological rows (t, roll, roll rate, yaw rate, fv).
+
+    Returns a dict, or None when the rows do not reach back to ``t_ic − 0.1`` or a rate window
+    is empty.
+    """
+    if not rows or rows[0][0] >= t_ic - 0.1:
+        return None
+    rows = [r for r in rows if t_ic - 0.1 <= r[0] <= t_next]
+    step = [r for r in rows if r[0] >= t_ic]
+    stance = [r[1] for r in step if r[0] <= t_stance_end]
+    run = [r for r in step if r[0] <= t_ic + 0.08]
+    walk = [r for r in rows if r[0] <= t_ic + 0.05]
+    if not run or not walk:
+        return None
+    rolls = [r[1] for r in step]
+    return {
+        "roll_ic": step[0][1],
+        "roll_max": max(stance, default=-math.inf),
+        "roll_min": min(stance, default=math.inf),
+        "roll_range": max(rolls) - min(rolls),
+        "run_rates": (_mean(r[2] for r in run), _mean(r[3] for r in run)),
+        "walk_rates": (_mean(r[2] for r in walk), _mean(r[3] for r in walk)),
+        "impact_g": max([0.0] + [r[4] / G_MS2 for r in step if r[0] <= t_ic + 0.1]),
+    }
+
+
+def _mean(values):
+    values = list(values)
+    return sum(values) / len(values)
+
+
+# -- _pipeline -----------------------------------------------------------------------------------
+
+
+class Pipeline:
+    """still → orientation → mounting → contacts → steps, one sample at a time.
+
+    ``steps`` collects one dict per finished step, ``events`` (time, code) pairs
+    (1 neutral set, 2 gap, 3 clip moved).
+    """
+
+    GAP_S, MAX_STEP_S, RING_SAMPLES = 0.25, 2.0, 1024
+
+    def __init__(self):
+        self.still, self.orientation = Still(), Orientation()
+        self.mounting, self.contacts, self.side = Mounting(), Contacts(), Side()
+        self.rows = deque(
+            [(-math.inf, 0.0, 0.0, 0.0, 0.0)] * self.RING_SAMPLES, maxlen=self.RING_SAMPLES
+        )  # unwritten rows: time −inf
+        self.prev_t, self.typical_dt = None, 0.005
+        self.pending = (math.nan, 0)
+        self.steps, self.events, self.angles = [], [], []
+
+    def feed(self, t, acc, gyr):
+        for sample in zip(t.tolist(), acc.tolist(), gyr.tolist()):
+            self.sample(*sample)
+
+    def _dt(self, t):
+        if self.prev_t is None:
+            self.prev_t = t
+            return self.typical_dt
+        dt, self.prev_t = t - self.prev_t, t
+        if dt > self.GAP_S or dt <= 0:  # a gap: the contacts and the pending step start over
+            self.pending = (math.nan, 0)
+            self.side.reset()
+            self.contacts = Contacts()
+            self.events.append((t, 2))
+            return self.typical_dt
+        self.typical_dt += 0.01 * (dt - self.typical_dt)
+        return dt
+
+    def sample(self, t, acc, gyr):
+        dt = self._dt(t)
+        still = self.still.step(acc, gyr, dt)
+        self.orientation.step(acc, gyr, dt, still)
+        up = self.orientation.up
+        turning = abs(self.orientation.yaw_rate_dps) > self.orientation.TURN_DPS
+        self.mounting.step(up, acc, t, dt, still, self.contacts.running(t), turning)
+        if self.mounting.neutral_set:
+            self.events.append((t, 1))
+        if not math.isnan(self.mounting.clip_moved_at):
+            self.events.append((self.mounting.clip_moved_at, 3))
+        roll, pitch = self.pelvis_angles(up)
+        self.angles.append((roll, pitch))
+        fv = dot(acc, up)
+        self.rows.append((t, roll, dot(gyr, self.mounting.forward), dot(gyr, up), fv))
+        t_ic, kind = self.contacts.step(t, fv, not still)
+        if kind:
+            self._finish(t_ic, t)
+            self.pending = (t_ic, kind)
+
+    def pelvis_angles(self, up):
+        m = self.mounting
+        left = cross(m.up, m.forward)
+        roll = math.degrees(math.atan2(dot(up, left), dot(up, m.up)))
+        pitch = math.degrees(math.asin(max(min(-dot(up, m.forward), 1.0), -1.0)))
+        return roll, pitch
+
+    def _finish(self, t_next, t_now):
+        t_ic, kind = self.pending
+        if math.isnan(t_ic) or t_next - t_ic > self.MAX_STEP_S:
+            self.side.reset()
+            return
+        end = self.contacts.prev_stance_end_t if kind == RUN else t_next
+        if math.isnan(end) or end <= t_ic:
+            end = t_next
+        m = measure(list(self.rows), t_ic, end, t_next)
+        if m is None:
+            return
+        rates = m["run_rates"] if kind == RUN else m["walk_rates"]
+        p_left = self.side.step(*rates, 1.0 if kind == RUN else -1.0)
+        side = 1.0 if p_left >= 0.5 else -1.0
+        peak = m["roll_max"] if side > 0 else -m["roll_min"]
+        self.steps.append(
+            {
+                "t_ic": t_ic,
+                "side": side,
+                "side_confidence": max(p_left, 1 - p_left),
+                "activity": kind,
+                "pelvic_drop_deg": peak if self.mounting.has_neutral else math.nan,
+                "drop_from_contact_deg": peak - side * m["roll_ic"],
+                "contact_time_s": end - t_ic if kind == RUN else math.nan,
+                "step_time_s": t_next - t_ic,
+                "roll_at_ic_deg": m["roll_ic"],
+                "obliquity_range_deg": m["roll_range"],
+                "impact_g": m["impact_g"],
+                "t_verdict": t_now,
+            }
+        )

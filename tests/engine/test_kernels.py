@@ -1,0 +1,564 @@
+"""The engine's Numba kernels against independent pure-Python references (``reference.py``).
+
+Three layers: each kernel and its reference driven side by side over simulated and real data
+(same inputs, tight tolerances); edge cases (still, upside down, no running, a gap, nothing);
+and the orientation filter's accuracy against the simulator's true orientation.
+
+Simulated recordings are shifted to start at ``T0_S`` (a stream's clock need not start at zero);
+``test_process_matches_reference_from_time_zero`` covers a recording that does.
+"""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import reference as ref
+
+from hipdrop.engine import _pipeline as pipeline
+from hipdrop.engine import _vec
+from hipdrop.engine.calibration import _mounting as mount
+from hipdrop.engine.calibration import _still as still
+from hipdrop.engine.contacts import _detector as contacts
+from hipdrop.engine.orientation import _filter as orientation
+from hipdrop.engine.steps import _measure as measure
+from hipdrop.engine.steps import _side as side
+from hipdrop.engine.stream import STEP_COLUMNS, GaitStream
+from hipdrop.sim import REALISTIC, Bout, SensorSpec, Session, rotation, scenario, simulate
+from hipdrop.sim.activities import WALK
+
+T0_S = 10.0
+FILTER_RTOL = 1e-9
+STAND_SPEC = replace(REALISTIC, mount_deg=(0.0, 15.0, 0.0))
+
+
+class Signals:
+    """t (s), acc (m/s²), gyr (deg/s) as C-contiguous float arrays."""
+
+    def __init__(self, t, acc, gyr):
+        self.t, self.acc, self.gyr = (np.ascontiguousarray(x, dtype=float) for x in (t, acc, gyr))
+
+    @classmethod
+    def of(cls, rec, start=0, stop=None, t0=T0_S):
+        part = slice(start, stop)
+        return cls(rec.time_s[part] + t0, rec.acc_ms2[part], rec.gyr_dps[part])
+
+    def __len__(self):
+        return len(self.t)
+
+    def dt(self):
+        gaps = np.diff(self.t, prepend=self.t[0] - np.median(np.diff(self.t)))
+        return gaps.tolist()
+
+
+@pytest.fixture(scope="module")
+def quick():
+    return scenario("treadmill_quick", 0)
+
+
+@pytest.fixture(scope="module")
+def sim_run(quick):
+    """8 s standing then 12 s running: still → run, a neutral and a learned heading."""
+    return Signals.of(quick, 400, 4400)
+
+
+@pytest.fixture(scope="module")
+def real_run(shared_data):
+    """A real treadmill run (100 Hz, 30 s, running from the first sample)."""
+    table = np.loadtxt(
+        shared_data / "fukuchi_run" / "RBDS001_runT25.csv", delimiter=",", skiprows=1
+    )
+    return Signals(table[:, 0] + T0_S, table[:, 1:4], table[:, 4:7])
+
+
+@pytest.fixture(scope="module", params=["sim", "real"])
+def signals(request):
+    return request.getfixturevalue({"sim": "sim_run", "real": "real_run"}[request.param])
+
+
+def drive_kernels(s: Signals):
+    """Run the kernels sample by sample in the pipeline's order; keep every input and output."""
+    st_still, st_ori = np.zeros(still.STATE_SIZE), np.zeros(orientation.STATE_SIZE)
+    st_mount, st_con = np.zeros(mount.STATE_SIZE), np.zeros(contacts.STATE_SIZE)
+    scratch, up = np.zeros(13), np.zeros(3)
+    rows = {
+        k: [] for k in ("still", "still_st", "ori_st", "up", "running", "mount_st", "fv", "contact")
+    }
+    for k, dt in enumerate(s.dt()):
+        is_still = still.still_step(st_still, s.acc[k], s.gyr[k], dt)
+        orientation.orientation_step(st_ori, s.acc[k], s.gyr[k], dt, is_still, scratch)
+        _vec.up_in_sensor(st_ori[0:4], up)
+        running = contacts.running(st_con, s.t[k])
+        mount.mounting_step(st_mount, up, s.acc[k], s.t[k], dt, is_still, running)
+        fv = float(s.acc[k] @ up)
+        contact = contacts.contact_step(st_con, s.t[k], fv, not is_still)
+        for key, value in zip(
+            rows, (is_still, st_still, st_ori, up, running, st_mount, fv, contact)
+        ):
+            rows[key].append(value.copy() if isinstance(value, np.ndarray) else value)
+    return {key: np.array(value) for key, value in rows.items()}
+
+
+@pytest.fixture(scope="module")
+def driven(signals):
+    return signals, drive_kernels(signals)
+
+
+def samples(s: Signals):
+    """(t, acc, gyr, dt) per sample as plain Python values."""
+    return zip(s.t.tolist(), s.acc.tolist(), s.gyr.tolist(), s.dt())
+
+
+# -- _vec ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quats():
+    rng = np.random.default_rng(7)
+    q = rng.standard_normal((50, 4))
+    return q / np.linalg.norm(q, axis=1, keepdims=True), rng.standard_normal((50, 3))
+
+
+def test_rotate_and_up_in_sensor_agree_with_quaternion_algebra(quats):
+    out = np.zeros(3)
+    for q, v in zip(*quats):
+        _vec.rotate(q, v, out)
+        np.testing.assert_allclose(out, rotation.rotate(q, v), rtol=0, atol=1e-14)
+        np.testing.assert_allclose(out, ref.q_rotate(q, v), rtol=0, atol=1e-14)
+        _vec.up_in_sensor(q, out)
+        np.testing.assert_allclose(
+            out, rotation.rotate(rotation.conjugate(q), [0, 0, 1]), rtol=0, atol=1e-14
+        )
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_turn_composes_a_rotation_vector_on_the_chosen_side(quats, right):
+    for q, r in zip(*quats):
+        got = q.copy()
+        _vec.turn(got, *(0.3 * r), right)
+        delta = rotation.from_rotvec(0.3 * r)
+        want = rotation.multiply(q, delta) if right else rotation.multiply(delta, q)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
+
+
+def test_level_from_gravity_turns_the_force_up_without_heading(quats):
+    q = np.zeros(4)
+    for f in [*quats[1], (0, 0, 9.8), (0, 0, -9.8), (1e-14, 0, -9.8), (9.8, 0, 0)]:
+        _vec.level_from_gravity(np.asarray(f, float), q)
+        f_world = rotation.rotate(q, f)
+        np.testing.assert_allclose(f_world, [0, 0, np.linalg.norm(f)], atol=1e-12)
+        assert q[3] == pytest.approx(0.0, abs=1e-15)  # rotation axis horizontal: no heading
+        np.testing.assert_allclose(q, ref.level_from_gravity(f), atol=1e-13)
+
+
+# -- per-kernel side by side -----------------------------------------------------------------------
+
+
+def test_still_step_matches_reference(signals):
+    state, model = np.zeros(still.STATE_SIZE), ref.Still()
+    for _, acc, gyr, dt in samples(signals):
+        got = still.still_step(state, np.array(acc), np.array(gyr), dt)
+        assert got == model.step(acc, gyr, dt)
+        assert state[still.QUIET_S] == pytest.approx(model.quiet_s, rel=1e-12, abs=1e-12)
+        if got:
+            np.testing.assert_allclose(
+                state[still.STILL_GYR_DPS : still.STILL_GYR_DPS + 3], model.gyr_dps, rtol=1e-12
+            )
+            np.testing.assert_allclose(
+                state[still.STILL_ACC : still.STILL_ACC + 3], model.acc, rtol=1e-12
+            )
+
+
+def test_orientation_step_matches_reference(driven):
+    s, k = driven
+    model = ref.Orientation()
+    quats, biases = [], []
+    for (_, acc, gyr, dt), is_still in zip(samples(s), k["still"].tolist()):
+        model.step(acc, gyr, dt, is_still)
+        quats.append(model.q)
+        biases.append(model.bias)
+    np.testing.assert_allclose(
+        k["ori_st"][:, orientation.Q : orientation.Q + 4], quats, rtol=0, atol=FILTER_RTOL
+    )
+    np.testing.assert_allclose(
+        k["ori_st"][:, orientation.BIAS : orientation.BIAS + 3],
+        biases,
+        rtol=FILTER_RTOL,
+        atol=1e-13,
+    )
+
+
+def test_contact_step_matches_reference(driven):
+    s, k = driven
+    model = ref.Contacts()
+    found = []
+    for t, fv, is_still in zip(s.t.tolist(), k["fv"].tolist(), k["still"].tolist()):
+        found.append(model.step(t, fv, not is_still))
+    got = [(t, int(kind)) for t, kind in k["contact"] if kind]
+    want = [(t, kind) for t, kind in found if kind]
+    assert got == want  # identical times, to the last bit
+    assert len(got) > 25
+
+
+def test_contact_step_matches_reference_while_walking():
+    rec = simulate(Session((Bout("stand", 3), Bout("walk", 10, WALK))), STAND_SPEC, seed=4)
+    s = Signals.of(rec)
+    fv = rotation.rotate(rec.sensor.sensor_quat, rec.acc_ms2)[:, 2]  # true vertical force
+    state, model = np.zeros(contacts.STATE_SIZE), ref.Contacts()
+    got, want = [], []
+    for t, f in zip(s.t.tolist(), fv.tolist()):
+        moving = t > T0_S + 3.0
+        got.append(contacts.contact_step(state, t, f, moving))
+        want.append(model.step(t, f, moving))
+    got = [(t, int(kind)) for t, kind in got if kind]
+    assert got == [(t, kind) for t, kind in want if kind]
+    assert {kind for _, kind in got} == {contacts.WALK}
+    assert len(got) == pytest.approx(len(rec.truth.steps), abs=2)
+
+
+def test_side_step_matches_reference():
+    rng = np.random.default_rng(3)
+    state, model = np.zeros(side.STATE_SIZE), ref.Side()
+    probabilities = []
+    for n in range(80):
+        left = n % 2 == 0
+        roll, yaw = rng.normal(4.0 if left else -4.0, 3.0) + 1.5, rng.normal(0, 10) - 2.0
+        sign = 1.0 if n < 50 else -1.0
+        if n in (30, 60):
+            side.reset(state)
+            model.reset()
+        got = side.side_step(state, roll, yaw, sign)
+        assert got == pytest.approx(model.step(roll, yaw, sign), rel=1e-12, abs=1e-15)
+        probabilities.append(got)
+    p = np.array(probabilities)
+    assert p[0] == 0.5  # no evidence from the first step: a step has no mean to be centred on
+    left = np.where(np.arange(80) % 2 == 0, p, 1 - p)  # probability of the true side
+    assert (left[10:30] > 0.5).all() and np.median(left[10:30]) > 0.95  # learns alternation
+
+
+def test_measure_matches_reference(quick):
+    rec = quick
+    n = 1500  # wraps the 1024-sample ring
+    ring = np.zeros((pipeline.RING_SAMPLES, measure.CHANNELS))
+    ring[:, measure.T] = -np.inf
+    roll = rec.pelvis_euler_deg[4000 : 4000 + n, 2]
+    t = rec.time_s[4000 : 4000 + n]
+    head = 0
+    for k in range(n):
+        head = measure.push(
+            ring,
+            head,
+            t[k],
+            roll[k],
+            rec.gyr_dps[4000 + k, 0],
+            rec.gyr_dps[4000 + k, 2],
+            rec.acc_ms2[4000 + k, 2],
+        )
+    rows = np.roll(ring, -head, axis=0).tolist()
+    steps = [s for s in rec.truth.steps if t[0] < s.t_ic_s < t[-1]]
+    cases = [(a.t_ic_s, a.t_stance_end_s, b.t_ic_s) for a, b in zip(steps, steps[1:])]
+    cases += [(t[-1] - 0.3, t[-1] - 0.5, t[-1])]  # stance end before the contact
+    out = np.zeros(measure.N_MEASURES)
+    checked = 0
+    for t_ic, t_end, t_next in cases:
+        ok = measure.measure(ring, head, t_ic, t_end, t_next, out)
+        want = ref.measure(rows, t_ic, t_end, t_next)
+        assert ok == (want is not None), t_ic
+        if want is None:
+            continue
+        checked += 1
+        np.testing.assert_allclose(
+            out,
+            [
+                want["roll_ic"],
+                want["roll_max"],
+                want["roll_min"],
+                want["roll_range"],
+                *want["run_rates"],
+                *want["walk_rates"],
+                want["impact_g"],
+            ],
+            rtol=1e-12,
+            atol=1e-12,
+        )
+    assert checked > 10
+    assert not measure.measure(ring, head, t[0] - 1.0, t[0] - 0.8, t[0] + 0.3, out)  # too old
+
+
+def test_mounting_step_matches_reference(driven):
+    s, k = driven
+    model = ref.Mounting()
+    for j, (t, acc, _, dt) in enumerate(samples(s)):
+        model.step(k["up"][j].tolist(), acc, t, dt, bool(k["still"][j]), bool(k["running"][j]))
+        m = k["mount_st"][j]
+        np.testing.assert_allclose(m[mount.UP : mount.UP + 3], model.up, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(
+            m[mount.FORWARD : mount.FORWARD + 3], model.forward, rtol=0, atol=1e-9
+        )
+        assert (m[mount.HAS_NEUTRAL] > 0.5, m[mount.FLIPPED] > 0.5) == (
+            model.has_neutral,
+            model.flipped,
+        )
+    assert model.run_s > mount.HEADING_MIN_S  # the learned heading was compared too
+
+
+def _clip_moved_run(dt=0.01, move_at_s=20.0, end_s=40.0, tilt_deg=10.0):
+    """Synthetic running mounting inputs, worn turned by 90° (forward = sensor +y): vertical
+    force bouncing at 2.8 Hz with braking-then-propulsion along forward. At ``move_at_s`` the
+    clip tilts by ``tilt_deg`` about sensor x, turning up, forward and the force with it.
+    Yields (t, up, acc, true forward) in the sensor frame."""
+    tilt = rotation.from_rotvec([np.radians(tilt_deg), 0.0, 0.0])
+    w = 2 * np.pi * 2.8
+    for k in range(int(end_s / dt)):
+        t = k * dt
+        up, forward = np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0])
+        if t >= move_at_s:
+            up, forward = rotation.rotate(tilt, up), rotation.rotate(tilt, forward)
+        acc = up * (ref.G_MS2 + 6.0 * np.sin(w * t)) - forward * 3.0 * np.cos(w * t)
+        yield t, up, acc, forward
+
+
+def test_clip_move_keeps_the_learned_forward_axis():
+    """After a confirmed clip move the axes are carried over and the learned heading kept: the
+    forward axis is not reset to the board's nominal x for another HEADING_MIN_S."""
+    dt = 0.01
+    state, model = np.zeros(mount.STATE_SIZE), ref.Mounting()
+    moved, after = [], []
+    for t, up, acc, forward in _clip_moved_run(dt):
+        mount.mounting_step(state, up, acc, t, dt, False, True)
+        model.step(up.tolist(), acc.tolist(), t, dt, False, True)
+        got = state[mount.FORWARD : mount.FORWARD + 3]
+        np.testing.assert_allclose(got, model.forward, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(state[mount.UP : mount.UP + 3], model.up, rtol=0, atol=1e-9)
+        assert np.isnan(state[mount.CLIP_MOVED_AT]) == np.isnan(model.clip_moved_at)
+        if not np.isnan(state[mount.CLIP_MOVED_AT]):
+            moved.append(state[mount.CLIP_MOVED_AT])
+        if moved and t < moved[0] + mount.CLIP_CONFIRM_S + mount.HEADING_MIN_S:
+            after.append((got.copy(), forward))
+        if 5.0 < t < 20.0:  # learned before the move: sensor +y, not the nominal x
+            assert got @ forward > 0.999
+    assert len(moved) == 1 and 20.0 <= moved[0] < 21.0
+    assert after  # from the confirming sample to HEADING_MIN_S after it
+    for got, forward in after:
+        assert abs(got[0]) < 1e-6  # nominal x would be (1, 0, 0)
+        assert got @ forward > 0.999  # the carried, learned axis
+    assert model.run_s > 30.0  # the heading statistics were not restarted
+
+
+def test_real_run_has_no_clip_move(real_run):
+    """A real treadmill run from the first sample, sensor never touched: no clip_moved event
+    (the filter settling at the start is not a clip move)."""
+    s = real_run
+    stream = GaitStream()
+    stream.feed(s.t, s.acc, s.gyr)
+    codes = [int(code) for _, code in stream.events]
+    assert pipeline.EV_CLIP_MOVED == 3
+    assert pipeline.EV_CLIP_MOVED not in codes, stream.events
+
+
+# -- the whole loop --------------------------------------------------------------------------------
+
+
+def reference_steps(s: Signals):
+    model = ref.Pipeline()
+    model.feed(s.t, s.acc, s.gyr)
+    steps = np.array([[d[c] for c in STEP_COLUMNS] for d in model.steps]).reshape(-1, 12)
+    return model, steps
+
+
+def assert_same_steps(got, want):
+    assert got.shape == want.shape
+    for column in (pipeline.SIDE, pipeline.ACTIVITY):
+        np.testing.assert_array_equal(got[:, column], want[:, column])
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def test_process_matches_reference_pipeline(signals):
+    stream = GaitStream()
+    got = stream.feed(signals.t, signals.acc, signals.gyr)
+    model, want = reference_steps(signals)
+    assert_same_steps(got, want)
+    assert len(got) > 25
+    np.testing.assert_allclose(
+        np.reshape(stream.events, (-1, 2)), np.reshape(model.events, (-1, 2)), rtol=1e-12
+    )
+    np.testing.assert_allclose(stream.angles, model.angles, rtol=0, atol=1e-9)
+
+
+def test_first_sample_is_not_running():
+    """An unstarted detector (state all zeros) is not running, whatever the time: otherwise a
+    recording starting at t < 1 s would feed a "running" sample to the heading estimate."""
+    state = np.zeros(contacts.STATE_SIZE)
+    assert not contacts.running(state, 0.0)
+    assert not contacts.running(state, 0.5)
+    assert not ref.Contacts().running(0.0)
+    contacts.contact_step(state, 0.0, 9.8, False)  # started, no flight yet
+    assert not contacts.running(state, 0.005)
+
+
+def test_process_matches_reference_from_time_zero(quick):
+    s = Signals.of(quick, 0, 4000, t0=0.0)
+    stream = GaitStream()
+    stream.feed(s.t, s.acc, s.gyr)
+    model, _ = reference_steps(s)
+    np.testing.assert_allclose(stream.angles, model.angles, rtol=0, atol=1e-6)
+
+
+# -- edge cases ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def standing():
+    return simulate(Session((Bout("stand", 8),)), STAND_SPEC, seed=1)
+
+
+def test_still_sensor(standing):
+    rec = standing
+    s = Signals.of(rec)
+    k = drive_kernels(s)
+    assert GaitStream().feed(s.t, s.acc, s.gyr).shape == (0, 12)
+    assert not any(kind for _, kind in k["contact"])
+    assert k["still"][-int(2 / 0.005) :].all()  # still to the end once found
+    truth = REALISTIC.gyr_bias_dps + np.multiply(
+        REALISTIC.gyr_tempco_dps_per_c, rec.sensor.temperature_c[-1] - 25.0
+    )
+    last = k["still_st"][-1]
+    read = last[still.STILL_GYR_DPS : still.STILL_GYR_DPS + 3]
+    # sway and noise average to ≈ 0.03 °/s over the still period
+    np.testing.assert_allclose(read, truth, atol=0.06)
+    bias_dps = np.degrees(k["ori_st"][-1, orientation.BIAS : orientation.BIAS + 3])
+    np.testing.assert_allclose(bias_dps, truth, atol=0.12)  # τ 1 s: less averaging
+    gravity = last[still.STILL_ACC : still.STILL_ACC + 3]
+    true_up = rotation.rotate(rotation.conjugate(rec.sensor.sensor_quat[-1]), [0, 0, 1])
+    assert _angle_deg(k["up"][-1], gravity) < 0.2  # the filter's up is the measured gravity
+    assert _angle_deg(k["up"][-1], true_up) < 1.0  # off by the accelerometer's bias only
+
+
+def test_still_sensor_is_still_soon_after_hold_s(standing):
+    """Still once quiet for HOLD_S, and quiet within a few windows of the start: the moving
+    statistics start from the first sample, not from zero (var of |f| ≈ g would be huge)."""
+    s = Signals.of(standing)
+    k = drive_kernels(s)
+    first = np.argmax(k["still"])
+    quiet_s = sum(s.dt()[: first + 1])  # the first sample counts its own interval too
+    assert still.HOLD_S <= quiet_s <= still.HOLD_S + 3 * still.WINDOW_S  # ≈ HOLD_S today
+    assert k["still"][np.argmax(k["still"]) :].all()
+
+
+def test_upside_down_sensor_standing():
+    rec = simulate(Session((Bout("stand", 8),)), SensorSpec(mount_deg=(0.0, 0.0, 180.0)), seed=5)
+    s = Signals.of(rec)
+    k = drive_kernels(s)
+    true_up = rotation.rotate(rotation.conjugate(rec.sensor.sensor_quat[-1]), [0, 0, 1])
+    assert _angle_deg(k["up"][-1], true_up) < 0.2
+    assert _angle_deg(k["up"][-1], [0, 0, -1]) < 2.0
+    stream = GaitStream()
+    assert stream.feed(s.t, s.acc, s.gyr).shape == (0, 12)
+    assert np.abs(stream.angles[s.t > T0_S + 6, 0]).max() < 0.5  # pelvis roll ≈ 0
+    assert stream.mounting.upside_down and stream.mounting.has_neutral
+
+
+def test_upside_down_sensor_running_gives_the_same_steps():
+    """An ideal sensor rolled 180° reads (x, −y, −z) of the upright one: same steps, up flipped."""
+    session = Session((Bout("stand", 8), Bout("run", 12), Bout("stand", 4)))
+    runs = [
+        Signals.of(simulate(session, SensorSpec(mount_deg=(0.0, 0.0, roll)), seed=5))
+        for roll in (0.0, 180.0)
+    ]
+    np.testing.assert_array_equal(runs[1].acc, runs[0].acc * [1, -1, -1])
+    upright, flipped = (drive_kernels(s)["up"] for s in runs)
+    np.testing.assert_allclose(flipped, upright * [1, -1, -1], rtol=0, atol=1e-9)
+    steps = [GaitStream().feed(s.t, s.acc, s.gyr) for s in runs]
+    assert len(steps[0]) > 25
+    assert_same_steps(steps[1], steps[0])
+
+
+def test_no_running_gives_no_steps():
+    rec = simulate(
+        Session((Bout("stand", 6), Bout("run", 1.0), Bout("stand", 4))), STAND_SPEC, seed=2
+    )
+    assert rec.truth.steps == []
+    s = Signals.of(rec)
+    assert GaitStream().feed(s.t, s.acc, s.gyr).shape == (0, 12)
+
+
+def test_single_step_gives_at_most_that_step():
+    """One running step between two stands: its landing back on two feet is the only contact
+    after it, so at most one record, and it is that step."""
+    rec = simulate(
+        Session((Bout("stand", 6), Bout("run", 1.5), Bout("stand", 4))), STAND_SPEC, seed=2
+    )
+    assert len(rec.truth.steps) == 1
+    s = Signals.of(rec)
+    steps = GaitStream().feed(s.t, s.acc, s.gyr)
+    assert len(steps) <= 1
+    for step in steps:
+        assert step[pipeline.T_IC] == pytest.approx(rec.truth.steps[0].t_ic_s + T0_S, abs=0.08)
+
+
+@pytest.mark.parametrize("phase_s", [0.0, 0.09, 0.18, 0.27])
+def test_gap_is_reported_and_no_step_spans_it(quick, phase_s):
+    s = Signals.of(quick, 0, 6000)
+    start = T0_S + 20.0 + phase_s
+    keep = (s.t < start) | (s.t >= start + 0.5)
+    s = Signals(s.t[keep], s.acc[keep], s.gyr[keep])
+    before, after = s.t[s.t < start][-1], s.t[s.t >= start][0]
+    stream = GaitStream()
+    steps = stream.feed(s.t, s.acc, s.gyr)
+    assert (after, pipeline.EV_GAP) in stream.events
+    ends = steps[:, pipeline.T_IC] + steps[:, pipeline.STEP_TIME]
+    assert not ((steps[:, pipeline.T_IC] < after) & (ends > before)).any()
+    assert ((ends < before) & (ends > before - 1)).any()  # steps right up to it …
+    assert ((steps[:, pipeline.T_IC] > after) & (steps[:, pipeline.T_IC] < after + 1)).any()
+    # … and the reference pipeline (contacts start over at a gap) agrees across it
+    part = Signals(s.t[2500:5000], s.acc[2500:5000], s.gyr[2500:5000])
+    assert part.t[0] < before < after < part.t[-1]
+    stream = GaitStream()
+    got = stream.feed(part.t, part.acc, part.gyr)
+    model, want = reference_steps(part)
+    assert_same_steps(got, want)
+    assert model.events == stream.events
+
+
+def test_empty_input_changes_nothing(real_run):
+    stream = GaitStream()
+    empty = stream.feed(np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3)))
+    assert empty.shape == (0, 12) and stream.angles.shape == (0, 2) and stream.events == []
+    s = real_run
+    head = slice(0, 1500)
+    after_empty = stream.feed(s.t[head], s.acc[head], s.gyr[head])
+    np.testing.assert_array_equal(
+        after_empty, GaitStream().feed(s.t[head], s.acc[head], s.gyr[head])
+    )
+
+
+# -- accuracy against the simulator's truth -------------------------------------------------------
+
+
+def _angle_deg(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    cos = np.sum(a * b, axis=-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def test_filter_tilt_beats_the_accelerometer_by_far(quick):
+    rec = quick
+    s = Signals.of(rec)
+    st_still, st_ori, scratch = (
+        np.zeros(still.STATE_SIZE),
+        np.zeros(orientation.STATE_SIZE),
+        np.zeros(13),
+    )
+    up = np.zeros((len(s), 3))
+    for k, dt in enumerate(s.dt()):
+        is_still = still.still_step(st_still, s.acc[k], s.gyr[k], dt)
+        orientation.orientation_step(st_ori, s.acc[k], s.gyr[k], dt, is_still, scratch)
+        _vec.up_in_sensor(st_ori[0:4], up[k])
+    true_up = rotation.rotate(rotation.conjugate(rec.sensor.sensor_quat), [0.0, 0.0, 1.0])
+    after = rec.time_s >= 20.0
+    running = after & (rec.time_s < 130.0)
+    filter_deg = np.median(_angle_deg(up, true_up)[after])
+    naive_deg = np.median(_angle_deg(s.acc, true_up)[running])
+    assert filter_deg < 1.0
+    assert np.percentile(_angle_deg(up, true_up)[after], 95) < 2.0
+    ratio = naive_deg / np.median(_angle_deg(up, true_up)[running])
+    assert ratio > 10, f"filter {filter_deg:.2f}° vs accelerometer {naive_deg:.2f}°"
