@@ -123,3 +123,12 @@ def test_a_sensor_worn_upside_down_is_detected_and_still_measured(tmp_path, caps
     assert any("upside down" in note for note in doc["notes"])
     drops = [s["pelvic_drop_deg"] for s in doc["steps"] if s["activity"] == "run"]
     assert abs(np.median(drops) - 5.0) < 1.0
+
+
+def test_a_known_treadmill_speed_reaches_the_minutes(tmp_path):
+    csv = tmp_path / "run.csv"
+    main(["simulate", "treadmill_quick", "--seed", "8", "--out", str(csv)])
+    out = tmp_path / "run.json"
+    assert main(["analyze", str(csv), "--speed", "3.2", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert {m["speed_mps"] for m in doc["minutes"]} == {3.2}

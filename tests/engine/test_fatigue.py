@@ -33,3 +33,34 @@ def test_short_runs_are_not_assessed():
     doc = _analyze(scenario("treadmill_quick", seed=3))
     assert doc["fatigue"]["onset_s"] is None
     assert doc["fatigue"]["evidence"].startswith("not assessed")
+
+
+def _minutes(n, speed, drop, with_speed):
+    rows = []
+    for i in range(n):
+        row = {
+            "minute": i,
+            "start_s": 60.0 * i,
+            "steps": 170,
+            "activity": "run",
+            "cadence_spm": 170.0,
+            "pelvic_drop_deg_L": drop(i),
+            "pelvic_drop_deg_R": 3.0,
+        }
+        if with_speed:
+            row["speed_mps"] = speed(i)
+        rows.append(row)
+    return rows
+
+
+def test_a_known_faster_pace_is_not_fatigue():
+    """Drop grows 1.5° per m/s; the treadmill speeds up after 40 min: with the speed known
+    the rise is explained, without it (cadence constant) it looks like fatigue."""
+    speed = lambda i: 3.0 + 0.3 * ((i // 3) % 2) + (1.0 if i >= 40 else 0.0)  # noqa: E731
+    drop = lambda i: 3.0 + 1.5 * (speed(i) - 3.0) + 0.05 * ((i * 7) % 5 - 2)  # noqa: E731
+    from hipdrop.engine.fatigue import detect_fatigue
+
+    known = detect_fatigue(_minutes(60, speed, drop, True), "pelvic_drop_deg")
+    unknown = detect_fatigue(_minutes(60, speed, drop, False), "pelvic_drop_deg")
+    assert known.onset_s is None, known.evidence
+    assert unknown.onset_s is not None and unknown.side == "L"

@@ -4,8 +4,9 @@ Offline, on per-minute means of running steps, per stance side:
 
 1. Baseline: the minutes from ``WARM_UP_MIN`` to ``WARM_UP_MIN + BASELINE_MIN`` of running
    (the warm-up is skipped; untrained hip stabilisers hold for the first ~45 minutes).
-2. Pace: within the baseline, drop is regressed on cadence; later minutes are corrected to the
-   baseline cadence, so a faster or slower stretch is not read as fatigue.
+2. Pace: within the baseline, drop is regressed on the known speed (a treadmill's ``speed_mps``)
+   or, without one, on cadence; later minutes are corrected to the baseline pace, so a faster or
+   slower stretch is not read as fatigue.
 3. A one-sided CUSUM (Page 1954) of the corrected minute means, in baseline standard deviations
    (floored at ``SD_FLOOR_DEG``), with allowance ``K_SD`` and threshold ``H_SD`` detects; the
    onset
@@ -68,13 +69,16 @@ def detect_fatigue(minutes: list[dict], drop_key: str) -> FatigueResult:
 
 def _side_onset(running, key):
     drop = np.array([m[key] if m[key] is not None else np.nan for m in running], float)
-    cadence = np.array([m["cadence_spm"] for m in running], float)
+    pace_key = "speed_mps" if running[0].get("speed_mps") is not None else "cadence_spm"
+    pace = np.array([m.get(pace_key) or np.nan for m in running], float)
     base = slice(WARM_UP_MIN, WARM_UP_MIN + BASELINE_MIN)
-    ok = ~np.isnan(drop[base])
+    ok = ~np.isnan(drop[base]) & ~np.isnan(pace[base])
     if ok.sum() < BASELINE_MIN // 2:
         return None
-    slope = np.polyfit(cadence[base][ok], drop[base][ok], 1)[0] if np.ptp(cadence[base]) > 1 else 0
-    corrected = drop - slope * (cadence - np.nanmean(cadence[base]))
+    spread = np.nanmax(pace[base]) - np.nanmin(pace[base])
+    varied = spread > (0.2 if pace_key == "speed_mps" else 1.0)
+    slope = np.polyfit(pace[base][ok], drop[base][ok], 1)[0] if varied else 0.0
+    corrected = drop - slope * (pace - np.nanmean(pace[base]))
     mean = np.nanmean(corrected[base])
     sd = max(np.nanstd(corrected[base]), SD_FLOOR_DEG)
     z = (corrected - mean) / sd
@@ -93,7 +97,7 @@ def _side_onset(running, key):
             text = (
                 f"{key[-1]}-stance drop rose from {mean:.1f}° (baseline, running minutes "
                 f"{WARM_UP_MIN}-{base.stop}) to {late:.1f}° after "
-                f"{running[onset]['start_s'] / 60:.1f} min (cadence-corrected; "
+                f"{running[onset]['start_s'] / 60:.1f} min ({pace_key.split('_')[0]}-corrected; "
                 f"CUSUM {H_SD:g} SD crossed at {running[i]['start_s'] / 60:.1f} min)"
             )
             return running[onset]["start_s"], text

@@ -82,6 +82,14 @@ def _median(steps, key):
     return _num(np.median(values)) if values else None
 
 
+def _add_speed(minutes, data):
+    """Median known speed (treadmill column or --speed) of each minute, m/s."""
+    minute_of_sample = (data.time_s // 60).astype(int)
+    for row in minutes:
+        inside = data.speed_mps[minute_of_sample == row["minute"]]
+        row["speed_mps"] = _num(np.median(inside), 2) if len(inside) else None
+
+
 def event_list(raw_events, steps):
     events = [{"t_s": _num(t, 3), "type": EVENT_NAMES[code]} for t, code in raw_events]
     for before, after in zip(steps, steps[1:]):
@@ -102,6 +110,8 @@ def build_document(data, records, raw_events, mounting):
     steps = step_dicts(records)
     drop_key = "pelvic_drop_deg" if mounting.has_neutral else "drop_from_contact_deg"
     minutes = minute_table(steps, drop_key)
+    if data.speed_mps is not None:
+        _add_speed(minutes, data)
     notes = list(data.notes) + _mounting_notes(mounting)
     return {
         "schema": SCHEMA,
