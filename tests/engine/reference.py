@@ -195,6 +195,7 @@ class Mounting:
     move turns the axes but keeps the learned heading."""
 
     NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S, HEADING_MIN_S = 2.0, 30.0, 20.0, 4.0
+    HEADING_EVERY = 32
     SIGN_EVIDENCE_MIN = 0.2
     FAST_TAU_S, SLOW_TAU_S, CLIP_MOVE_DEG, CLIP_CONFIRM_S = 1.0, 30.0, 4.0, 8.0
     TURN_SETTLE_S = 8.0
@@ -210,6 +211,7 @@ class Mounting:
         self.apart_s, self.apart_since, self.clip_moved_at = 0.0, 0.0, math.nan
         self.moving_s = 0.0  # time spent moving, for the start of the clip watch
         self.since_turn_s = 0.0  # the clip watch pauses in turns and TURN_SETTLE_S after
+        self.count, self.heading = 0, (1.0, 0.0)
 
     def step(self, up, acc, t, dt, still, running, turning=False):
         up = tuple(up)
@@ -290,6 +292,14 @@ class Mounting:
 
     def _set_forward(self):
         e1, e2 = self.basis()
+        if self.count % self.HEADING_EVERY == 0:  # the angle is refreshed every few samples
+            self.heading = self._heading()
+        self.count += 1
+        c1, c2 = self.heading
+        self.forward = add(tuple(c1 * x for x in e1), e2, c2)
+        self.flipped = c1 < -0.5
+
+    def _heading(self):
         c1, c2 = 1.0, 0.0
         if self.run_s >= self.HEADING_MIN_S:
             (m1, m2), (s11, s12, s22) = self.mean, self.cov
@@ -299,8 +309,7 @@ class Mounting:
             ratio = evidence / (math.hypot(*self.evid) + 1e-12)
             if ratio < -self.SIGN_EVIDENCE_MIN:  # clear evidence against: the other way round
                 c1, c2 = -c1, -c2
-        self.forward = add(tuple(c1 * x for x in e1), e2, c2)
-        self.flipped = c1 < -0.5
+        return c1, c2
 
 
 # -- contacts/_detector and contacts/_walking ---------------------------------------------------

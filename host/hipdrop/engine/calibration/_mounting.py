@@ -25,6 +25,8 @@ NEUTRAL_MIN_S = 2.0
 AVERAGE_TAU_S = 30.0
 HEADING_TAU_S = 20.0
 HEADING_MIN_S = 4.0
+HEADING_EVERY = 32
+"""Samples between updates of the heading angle (it drifts over tens of seconds)."""
 SIGN_EVIDENCE_MIN = 0.2
 """Normalised braking evidence needed to trust the sign over the nominal axis."""
 FAST_TAU_S = 1.0
@@ -62,7 +64,9 @@ CLIP_MOVED_AT = 32
 """Time the last confirmed clip move began (set on the sample it is confirmed, else nan)."""
 _AGE_S = 33
 _SINCE_TURN_S = 34
-STATE_SIZE = 35
+_HEADING_C = 35  # 2: cos, sin of the forward axis in the (e1, e2) basis
+_COUNT = 37
+STATE_SIZE = 38
 
 
 @njit(cache=True)
@@ -196,6 +200,19 @@ def _learn_heading(state, up, acc, dt):
 def _set_forward(state):
     """Forward from the learned heading (or the nominal axis), made unit and ⟂ UP."""
     e1x, e1y, e1z, e2x, e2y, e2z = _basis(state)
+    if state[_COUNT] % HEADING_EVERY == 0:
+        _update_heading(state)
+    state[_COUNT] += 1.0
+    c1, c2 = state[_HEADING_C], state[_HEADING_C + 1]
+    state[FORWARD] = c1 * e1x + c2 * e2x
+    state[FORWARD + 1] = c1 * e1y + c2 * e2y
+    state[FORWARD + 2] = c1 * e1z + c2 * e2z
+    state[FLIPPED] = 1.0 if c1 < -0.5 else 0.0
+
+
+@njit(cache=True)
+def _update_heading(state):
+    """The principal horizontal axis, signed by the braking evidence (else nominal x)."""
     c1, c2 = 1.0, 0.0
     if state[_RUN_S] >= HEADING_MIN_S:
         c11 = state[_COV] - state[_MEAN] ** 2
@@ -207,10 +224,7 @@ def _set_forward(state):
         ratio = evidence / (math.sqrt(state[_EVID] ** 2 + state[_EVID + 1] ** 2) + 1e-12)
         if ratio < -SIGN_EVIDENCE_MIN:  # else the axis nearer the nominal x (c1 ≥ 0) stands
             c1, c2 = -c1, -c2
-    state[FORWARD] = c1 * e1x + c2 * e2x
-    state[FORWARD + 1] = c1 * e1y + c2 * e2y
-    state[FORWARD + 2] = c1 * e1z + c2 * e2z
-    state[FLIPPED] = 1.0 if c1 < -0.5 else 0.0
+    state[_HEADING_C], state[_HEADING_C + 1] = c1, c2
 
 
 @njit(cache=True)
