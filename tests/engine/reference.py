@@ -504,16 +504,16 @@ class Side:
 def measure(rows, t_ic, t_stance_end, t_next):
     """Measurements of one step from chronological rows (t, roll, roll rate, yaw rate, fv).
 
-    Returns a dict, or None when the rows do not reach back to ``t_ic − 0.1`` or a rate window
+    Returns a dict, or None when the rows do not reach back to ``t_ic − 0.2`` or a rate window
     is empty.
     """
-    if not rows or rows[0][0] >= t_ic - 0.1:
+    if not rows or rows[0][0] >= t_ic - 0.2:
         return None
-    rows = [r for r in rows if t_ic - 0.1 <= r[0] <= t_next]
+    rows = [r for r in rows if t_ic - 0.2 <= r[0] <= t_next]
     step = [r for r in rows if r[0] >= t_ic]
     stance = [r[1] for r in step if r[0] <= t_stance_end]
     run = [r for r in step if r[0] <= t_ic + 0.08]
-    walk = [r for r in rows if r[0] <= t_ic + 0.05]
+    walk = [r for r in rows if r[0] <= t_ic]
     if not run or not walk:
         return None
     rolls = [r[1] for r in step]

@@ -75,6 +75,6 @@ def test_real_treadmill_run(shared_data, tmp_path):
 
 def test_real_walking(shared_data, tmp_path):
     score = _score(shared_data, "mobgap_lab", tmp_path)
-    # below the targets (F1 0.85, left/right 0.95) for now: walking is the open part of issue 4
+    # contacts below the target (F1 0.85) for now: walking contacts are the open part of issue 4
     assert score["f1"] >= 0.5
-    assert score["side_acc"] >= 0.8
+    assert score["side_acc"] >= 0.92

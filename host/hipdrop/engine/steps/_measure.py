@@ -8,6 +8,7 @@ import math
 
 from numba import njit
 
+WALK_BEFORE_S = 0.2
 T, ROLL, ROLL_RATE, YAW_RATE, FV = 0, 1, 2, 3, 4
 CHANNELS = 5
 
@@ -30,8 +31,8 @@ def measure(ring, head, t_ic, t_stance_end, t_next, out):
 
     Roll extremes over the stance [t_ic, t_stance_end], roll range over the step, peak vertical
     force in the first 100 ms, side rates averaged over [t_ic, t_ic + 80 ms] (running) and
-    [t_ic − 100 ms, t_ic + 50 ms] (walking). Returns False when the buffer (whose unwritten
-    rows have time −inf) no longer reaches back to the step.
+    [t_ic − WALK_BEFORE_S, t_ic] (walking: the late swing of the leg that lands). Returns False
+    when the buffer (whose unwritten rows have time −inf) no longer reaches back to the step.
     """
     size = ring.shape[0]
     out[:] = 0.0
@@ -43,7 +44,7 @@ def measure(ring, head, t_ic, t_stance_end, t_next, out):
         t = row[T]
         if t > t_next:
             continue
-        if t < t_ic - 0.1:
+        if t < t_ic - WALK_BEFORE_S:
             break
         if t >= t_ic:
             out[ROLL_IC] = row[ROLL]  # ends at the first sample at or after the contact
@@ -57,7 +58,7 @@ def measure(ring, head, t_ic, t_stance_end, t_next, out):
                 out[RUN_RATES] += row[ROLL_RATE]
                 out[RUN_RATES + 1] += row[YAW_RATE]
                 n_run += 1
-        if t <= t_ic + 0.05:
+        if t <= t_ic:
             out[WALK_RATES] += row[ROLL_RATE]
             out[WALK_RATES + 1] += row[YAW_RATE]
             n_walk += 1

@@ -5,8 +5,9 @@ checked on the shared real recordings):
 
 * **running**: in early stance ([contact, +80 ms]) the swing side drops and the pelvis turns
   toward the stance side: roll rate and yaw rate are positive for a left stance;
-* **walking** (a lower-back sensor): over [contact − 100 ms, +50 ms] the trunk is still rotating
-  and rolling with the previous swing: yaw rate and roll rate are negative for a left stance.
+* **walking** (a lower-back sensor): over the 200 ms before contact, the late swing of the leg
+  that lands, the trunk rotates and rolls with it: yaw rate and roll rate are negative for a
+  left stance (in all three walkers of the shared lab recordings).
 
 Each feature is centred on its running mean over steps (steps alternate, so the mean is the
 gyro's residual bias) and scaled by its running mean magnitude. Steps alternate left and right,
