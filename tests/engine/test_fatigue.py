@@ -64,3 +64,22 @@ def test_a_known_faster_pace_is_not_fatigue():
     unknown = detect_fatigue(_minutes(60, speed, drop, False), "pelvic_drop_deg")
     assert known.onset_s is None, known.evidence
     assert unknown.onset_s is not None and unknown.side == "L"
+
+
+def test_live_fatigue_fires_causally_and_agrees_with_the_review():
+    from hipdrop.engine.live import LiveFatigue
+    from hipdrop.engine.stream import GaitStream
+
+    rec = scenario("long_run", seed=31)
+    stream, live = GaitStream(), LiveFatigue()
+    chunk = 2000  # 10 s at 200 Hz
+    for start in range(0, len(rec), chunk):
+        stop = start + chunk
+        records = stream.feed(
+            rec.time_s[start:stop], rec.acc_ms2[start:stop], rec.gyr_dps[start:stop]
+        )
+        live.add(records, rec.time_s[min(stop, len(rec)) - 1], stream.mounting.has_neutral)
+    review = _analyze(rec)["fatigue"]
+    assert live.result is not None
+    assert rec.truth.fatigue_onset_s < live.detected_at_s < rec.truth.fatigue_onset_s + 15 * 60
+    assert abs(live.result.onset_s - review["onset_s"]) <= 3 * 60

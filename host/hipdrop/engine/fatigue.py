@@ -1,6 +1,7 @@
 """Fatigue onset: a sustained rise of the runner's own pelvic drop, against their own baseline.
 
-Offline, on per-minute means of running steps, per stance side:
+On per-minute means of running steps, per stance side (offline on a whole recording, or live
+as each minute completes: see ``live.LiveFatigue``):
 
 1. Baseline: the minutes from ``WARM_UP_MIN`` to ``WARM_UP_MIN + BASELINE_MIN`` of running
    (the warm-up is skipped; untrained hip stabilisers hold for the first ~45 minutes).
@@ -9,8 +10,7 @@ Offline, on per-minute means of running steps, per stance side:
    slower stretch is not read as fatigue.
 3. A one-sided CUSUM (Page 1954) of the corrected minute means, in baseline standard deviations
    (floored at ``SD_FLOOR_DEG``), with allowance ``K_SD`` and threshold ``H_SD`` detects; the
-   onset
-   is then placed by fitting "flat at baseline, then a linear rise" to the minutes up to
+   onset is then placed by fitting "flat at baseline, then a linear rise" to the minutes up to
    ``REFINE_AFTER_MIN`` after the crossing. A rise of less than ``MIN_RISE_DEG`` from onset on
    is not reported (a very steady baseline makes tiny drifts statistically clear). Stops and
    walking breaks are skipped because only running minutes count.
