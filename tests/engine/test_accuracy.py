@@ -78,3 +78,20 @@ def test_real_walking(shared_data, tmp_path):
     # contacts below the target (F1 0.85) for now: walking contacts are the open part of issue 4
     assert score["f1"] >= 0.5
     assert score["side_acc"] >= 0.92
+
+
+@pytest.mark.parametrize("seed", [404, 505])
+def test_walking_on_unseen_simulator_seeds(seed):
+    from dataclasses import replace
+
+    from hipdrop.sim import REALISTIC, WALK, Bout, Session, simulate
+
+    session = Session((Bout("stand", 10), Bout("walk", 90, WALK), Bout("stand", 5)))
+    rec = simulate(session, replace(REALISTIC, mount_deg=(5.0, 14.0, -2.0)), seed=seed)
+    steps = GaitStream().feed(rec.time_s, rec.acc_ms2, rec.gyr_dps)
+    truth = rec.truth.steps
+    pairs = match_contacts(np.array([s.t_ic_s for s in truth]), steps[:, pipeline.T_IC])
+    assert 2 * len(pairs) / (len(steps) + len(truth)) > 0.97
+    side_ok = np.mean([(steps[i, pipeline.SIDE] > 0) == (truth[j].side == "L") for i, j in pairs])
+    assert side_ok > 0.9
+    assert set(steps[:, pipeline.ACTIVITY]) == {2.0}

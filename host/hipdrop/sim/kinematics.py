@@ -14,9 +14,13 @@ from .steps import StepPlan, bout_starts_s
 G_MS2 = 9.80665
 IMPACT_DELAY_S = 0.015
 IMPACT_WIDTH_S = 0.005
+WALK_ROTATION_LAG = 0.28
+"""Walking: the pelvis turns furthest toward the stance side ≈ 150 ms after heel strike."""
 PEAK_DROP_AT = 0.45
-"""Fraction of stance at which the swing side reaches its lowest point."""
-_SHAPE_EXPONENT = np.log(0.5) / np.log(PEAK_DROP_AT)
+"""Fraction of stance at which the swing side reaches its lowest point (running)."""
+WALK_PEAK_DROP_AT = 0.7
+"""Walking: the swing side sinks through single support, lowest shortly before its own heel
+strike (the roll rate of lower-back recordings stays negative until then for a left strike)."""
 
 
 @dataclass(frozen=True)
@@ -27,11 +31,12 @@ class PelvisMotion:
     """(n, 3): specific force of the trunk, world frame."""
 
 
-def drop_shape(u):
-    """Swing-side drop over stance (u = 0 at contact, 1 at toe-off): 0 → 1 at 45 % → 0."""
+def drop_shape(u, peak_at=PEAK_DROP_AT):
+    """Swing-side drop over stance (u = 0 at contact, 1 at toe-off): 0 → 1 at ``peak_at`` → 0."""
     inside = (u >= 0) & (u <= 1)
     uc = np.clip(u, 0.0, 1.0)
-    return np.where(inside, np.sin(np.pi * uc**_SHAPE_EXPONENT) ** 2, 0.0)
+    exponent = np.log(0.5) / np.log(peak_at)
+    return np.where(inside, np.sin(np.pi * uc**exponent) ** 2, 0.0)
 
 
 def moving_average(x, width):
@@ -122,9 +127,11 @@ def _speed(bout):
 def _roll(line: _Timeline, smooth):
     plan = line.plan
     roll = np.zeros_like(line.t)
+    walking = np.array([b.activity == "walk" for b in line.bouts] + [False])
     for lag in (0, 1):
         u, k = line.stance_u(lag)
-        roll += plan.side[k] * plan.drop_deg[k] * drop_shape(np.nan_to_num(u, nan=-1.0))
+        peak_at = np.where(walking[plan.bout[k]], WALK_PEAK_DROP_AT, PEAK_DROP_AT)
+        roll += plan.side[k] * plan.drop_deg[k] * drop_shape(np.nan_to_num(u, nan=-1.0), peak_at)
     holds = [_hold_roll(b) for b in line.bouts]
     return roll + moving_average(line.per_bout(holds), smooth)
 
@@ -154,7 +161,9 @@ def _pitch_and_rotation(line: _Timeline, rate_hz):
     rotation_range = line.per_bout([g.rotation_range_deg for g in gaits])
     pitch = tilt + env * tilt_range / 2 * np.sin(2 * np.pi * phase)
     stride_phase = np.pi * phase + np.where(line.plan.side[k] > 0, 0.0, np.pi)
-    yaw = -env * rotation_range / 2 * np.cos(stride_phase)
+    walking = np.array([b.activity == "walk" for b in line.bouts])[line.bout]
+    lag = np.where(walking, WALK_ROTATION_LAG * np.pi, 0.0)
+    yaw = -env * rotation_range / 2 * np.cos(stride_phase - lag)
     return pitch, yaw
 
 
@@ -196,12 +205,29 @@ def _running_force(line, k, t):
     return np.where(in_stance[:, None], np.stack([fx, fy, fz], axis=1), 0.0)
 
 
+WALK_PEAK_AT = 0.11
+"""Walking: the vertical force peaks ≈ 60 ms after heel strike (lower-back recordings)."""
+WALK_PEAK_WIDTH = 0.08
+_PHASES = np.linspace(0.0, 1.0, 1000, endpoint=False)
+
+
+def _heel_strike_bump(phase):
+    """A periodic bump peaking WALK_PEAK_AT into the step, zero mean over a step."""
+    def bump(p):
+        wrapped = (p - WALK_PEAK_AT + 0.5) % 1.0 - 0.5
+        return np.exp(-0.5 * (wrapped / WALK_PEAK_WIDTH) ** 2)
+
+    return bump(phase) - bump(_PHASES).mean()
+
+
 def _walking(phase, side):
+    """Loading right after heel strike (mean g), forward force falling into braking after it,
+    a mediolateral sway per stride."""
     return np.stack(
         [
-            -0.2 * G_MS2 * np.sin(2 * np.pi * (phase - 0.05)),
+            0.2 * G_MS2 * np.cos(2 * np.pi * (phase + 0.03)),
             -side * 0.1 * G_MS2 * np.sin(np.pi * phase),
-            G_MS2 * (1 + 0.25 * np.cos(2 * np.pi * (phase - 0.1))),
+            G_MS2 * (1 + 0.35 * _heel_strike_bump(phase)),
         ],
         axis=1,
     )
