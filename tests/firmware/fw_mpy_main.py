@@ -7,12 +7,14 @@ raises if any failed.
 
 import json
 import os
+import struct
 
 import fw_checks
+import fw_imu_checks
 import fw_vectors
 import micropython
 
-from hipdrop_fw import packet
+from hipdrop_fw import packet, sampler
 from hipdrop_fw import protocol as p
 
 
@@ -36,6 +38,28 @@ def check_bytes_of_finished_packet():
     assert len(bytes(pk.finish())) == 36
 
 
+def check_sample_path_allocates_nothing():
+    """FIFO bytes -> unpack -> hook -> packer.add for 10 samples, with the heap locked."""
+    imu = fw_imu_checks.FakeImu([10])
+    imu._map = fw_imu_checks.mpu6886.axis_map(fw_imu_checks.M5_AXES)
+    s = sampler.Sampler(imu, lambda: 0, packet.SamplePacker(244), None, 1, _tilt_hook)
+    imu.read_fifo(s._buf)
+    micropython.heap_lock()
+    try:
+        s._pack(10, 12345)
+    finally:
+        micropython.heap_unlock()
+    pk = bytes(s.packer.finish())
+    assert pk[14] == 10 and s.seq == 10
+    # sample 9 in chip axes: acc (9, -9, 1), gyr (2, 3, 9); board x = -z, y = -x, z = +y
+    assert struct.unpack_from("<8h", pk, 16 + 16 * 9) == (-1, -9, -9, -9, -2, 3, -9, 9)
+
+
+def _tilt_hook(rec):
+    rec[6] = rec[2]
+    rec[7] = -rec[2]
+
+
 def vector_checks(folder="/work/vectors"):
     """One (name, check) per vector file; a check returns False if it does not apply."""
     names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
@@ -54,7 +78,9 @@ def _vector_check(path):
 def main():
     checks = (
         fw_checks.CHECKS
+        + fw_imu_checks.CHECKS
         + [
+            ("check_sample_path_allocates_nothing", check_sample_path_allocates_nothing),
             ("check_add_allocates_nothing", check_add_allocates_nothing),
             ("check_bytes_of_finished_packet", check_bytes_of_finished_packet),
         ]

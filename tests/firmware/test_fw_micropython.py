@@ -3,17 +3,23 @@
 from pathlib import Path
 
 import fw_checks
+import fw_imu_checks
 import pytest
 from fw_support import FIRMWARE_VECTORS, VECTORS, run_micropython
 
 HERE = Path(__file__).parent
-MPY_ONLY = ["check_add_allocates_nothing", "check_bytes_of_finished_packet"]
+MPY_ONLY = [
+    "check_add_allocates_nothing",
+    "check_bytes_of_finished_packet",
+    "check_sample_path_allocates_nothing",
+]
+SHARED = [n for n, _ in fw_checks.CHECKS + fw_imu_checks.CHECKS]
 
 
 @pytest.fixture(scope="module")
 def mpy_result():
     """One MicroPython start runs every check (a node start costs ~0.25 s)."""
-    files = [HERE / n for n in ("fw_checks.py", "fw_vectors.py")]
+    files = [HERE / n for n in ("fw_checks.py", "fw_imu_checks.py", "fw_vectors.py")]
     return run_micropython(HERE / "fw_mpy_main.py", *files, VECTORS)
 
 
@@ -22,7 +28,7 @@ def test_run_succeeds(mpy_result):
     assert mpy_result.stdout.splitlines()[-1] == "DONE"
 
 
-@pytest.mark.parametrize("name", [n for n, _ in fw_checks.CHECKS] + MPY_ONLY)
+@pytest.mark.parametrize("name", SHARED + MPY_ONLY)
 def test_check(mpy_result, name):
     assert f"ok {name}" in mpy_result.stdout.splitlines(), mpy_result.stdout + mpy_result.stderr
 

@@ -1,0 +1,160 @@
+"""The sampling loop: IMU FIFO -> per-sample hook -> sample packets (docs/protocol.md §3).
+
+Each ``poll()`` reads whatever the IMU's FIFO holds in one burst, stamps the packet it starts
+from the device clock, gives every sample (board-axis int16 counts) to the per-sample hook
+(the tilt filter plugs in there) and packs it; full packets go to the sink. The FIFO keeps
+the sample timing, so nothing here is timed per sample: poll every 20-50 ms (a 1024-byte
+FIFO holds 73 samples, 365 ms at 200 Hz; the MPU6500's 512 bytes 36 samples, 180 ms).
+
+Timing. ``ticks_us()`` is read just before the FIFO is counted (``read_fifo`` counts first,
+then bursts; the burst's duration is not in the timing path). The newest sample counted is
+taken to be "now", so the first of the ``n`` samples held is at
+``now - (n - 1) * period_us``; sample ``i`` of a read is ``period_us`` later per step. All of
+it is small-int arithmetic modulo 2**30 (the protocol's ``t0_ticks_us``); the stamp is late
+by less than one sample period (half on average) plus the two short count transactions.
+
+Overflow. When the driver reports a FIFO overflow (it resets the FIFO and counts it in
+``overflows``), the packet being built is sent as it is, the samples lost since the last read
+are estimated from the device clock, ``ceil(elapsed * (1 + 1/64) / period_us)`` (rounded up,
+with 1.6 % of margin for the IMU's ±1 % oscillator, so later samples never reuse an index
+that was lost), ``seq`` jumps by that many, they are added to ``dropped``, and the next packet
+carries ``FLAG_FIFO_OVERFLOW``. Outages longer than 2**29 µs (9 min) are not measurable.
+
+The virtual sensor (host) drives it unchanged: a register-level chip model
+(``hipdrop.vsensor.mpu6886.Mpu6886Model``, fed by the simulator) stands in for the I2C bus,
+the driver is ``imu.mpu6886.Mpu6886(model, axes=profile.AXES,
+sleep_ms=lambda ms: model.advance(ms / 1000))``, the ticks source reads the model's fake clock
+(``int(model.time_s * 1e6 * (1 + clock_error)) & (2**30 - 1)``), and a loop alternates
+``model.advance(0.02)`` and ``sampler.poll()``; the sink collects the packets as
+notifications. tests/firmware/test_fw_sampler.py does exactly that.
+
+``seq`` is kept as a plain int: it passes 2**30 (a big int on the ESP32) only after 62 days at
+200 Hz.
+"""
+
+from array import array
+
+from hipdrop_fw import protocol
+
+try:
+    from micropython import const
+except ImportError:  # CPython (the host's virtual sensor)
+
+    def const(expr):  # type: ignore[misc]
+        return expr
+
+
+TICKS_MASK = const(0x3FFFFFFF)  # ticks_us wraps at 2**30 (docs/protocol.md §3)
+_TICKS_HALF = const(0x20000000)
+_MARGIN_SHIFT = const(6)  # lost-sample estimate margin: elapsed / 64 = 1.6 %
+
+
+def ticks_diff(a, b):
+    """``a - b`` in µs for ticks wrapping at 2**30, in [-2**29, 2**29)."""
+    return ((a - b + _TICKS_HALF) & TICKS_MASK) - _TICKS_HALF
+
+
+def first_sample_ticks(now, n, period_us):
+    """Device time of the oldest of ``n`` samples whose newest is at ``now`` (mod 2**30)."""
+    return (now - (n - 1) * period_us) & TICKS_MASK
+
+
+def lost_samples(elapsed_us, period_us):
+    """Samples lost in ``elapsed_us`` at ``period_us``: rounded up, with a 1.6 % margin."""
+    if elapsed_us <= 0:
+        return 1
+    elapsed_us += elapsed_us >> _MARGIN_SHIFT
+    return (elapsed_us + period_us - 1) // period_us
+
+
+class Sampler:
+    """Reads ``imu``'s FIFO into sample packets of ``packer``; full packets go to ``sink``.
+
+    ``ticks_us``: the device clock (``time.ticks_us`` on the ESP32). ``packer``: a
+    ``packet.SamplePacker``. ``sink(packet)`` gets each finished packet (a memoryview into
+    the packer's buffer: send or copy it before the next packet). ``on_sample(rec)``, if
+    given, is called per sample with ``rec``, an ``array('h')`` of 8: counts ``rec[0:6]``
+    (acc x, y, z, gyr x, y, z in board axes) and ``rec[6]``, ``rec[7]`` (roll, pitch in
+    centidegrees, preset to -32768 = unavailable), which the hook may overwrite.
+    ``flags`` (public) are set on every packet; the default says the tilt is unsettled.
+    """
+
+    def __init__(self, imu, ticks_us, packer, sink, boot=0, on_sample=None):
+        self.imu = imu
+        self._ticks = ticks_us
+        self.packer = packer
+        self.sink = sink
+        self.boot = boot
+        self.on_sample = on_sample
+        self.ptype = protocol.TYPE_LIVE
+        self.flags = protocol.FLAG_TILT_UNSETTLED
+        self.seq = 0
+        self.dropped = 0
+        self._buf = bytearray(imu.fifo_size)
+        self._rec = array("h", [0] * 8)
+        self._open = False
+        self._pending_flags = 0
+        self._overflows_seen = imu.overflows
+        self._last_read = 0
+
+    def start(self, seq=0):
+        """Begin at sample index ``seq`` with an empty FIFO (call after ``imu.configure``)."""
+        self.seq = seq
+        self._open = False
+        self._pending_flags = 0
+        self.imu.fifo_reset()
+        self._overflows_seen = self.imu.overflows
+        self._last_read = self._ticks()
+
+    def poll(self):
+        """Read the FIFO once and pack its samples; return how many were read."""
+        imu = self.imu
+        now = self._ticks()
+        n = imu.read_fifo(self._buf)
+        if imu.overflows != self._overflows_seen:
+            self._overflows_seen = imu.overflows
+            self._overflowed(now)
+            return 0
+        if n:
+            self._pack(n, first_sample_ticks(now, imu.fifo_samples, imu.period_us))
+        self._last_read = now
+        return n
+
+    def flush(self):
+        """Send the packet being built, if it holds any sample."""
+        if self._open:
+            self._open = False
+            self.sink(self.packer.finish())
+
+    def _overflowed(self, now):
+        self.flush()
+        lost = lost_samples(ticks_diff(now, self._last_read), self.imu.period_us)
+        self.seq += lost
+        self.dropped += lost
+        self._pending_flags = protocol.FLAG_FIFO_OVERFLOW
+        self._last_read = now
+
+    def _pack(self, n, t_first):
+        imu = self.imu
+        packer = self.packer
+        buf = self._buf
+        rec = self._rec
+        hook = self.on_sample
+        period = imu.period_us
+        unavailable = protocol.TILT_UNAVAILABLE
+        for i in range(n):
+            if not self._open:
+                t0 = (t_first + i * period) & TICKS_MASK
+                flags = self.flags | self._pending_flags
+                packer.start(self.ptype, self.boot, self.seq, t0, imu.rate_code, imu.fs_code, flags)
+                self._pending_flags = 0
+                self._open = True
+            imu.unpack(buf, i, rec)
+            rec[6] = unavailable
+            rec[7] = unavailable
+            if hook is not None:
+                hook(rec)
+            self.seq += 1
+            if packer.add(rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7]):
+                self._open = False
+                self.sink(packer.finish())

@@ -1,0 +1,128 @@
+"""End to end: simulator samples -> chip model -> driver -> sampler -> packets -> host decoder.
+
+The same wiring the virtual sensor will use (see the sampler's module docstring).
+"""
+
+import numpy as np
+import pytest
+
+from hipdrop.protocol import PacketFlag, decode_packets
+from hipdrop.sim import scenario
+from hipdrop.vsensor.mpu6886 import ArraySource, Mpu6886Model, to_chip_axes
+from hipdrop_fw import boards, packet
+from hipdrop_fw import protocol as p
+from hipdrop_fw.imu.mpu6886 import Mpu6886
+from hipdrop_fw.sampler import Sampler
+
+MASK = 2**30 - 1
+TICKS_OFFSET = MASK - 20_000_000  # the device clock wraps 20 s into the run
+
+
+@pytest.fixture(scope="module")
+def recording():
+    """Stand 10 s, then run: 135 s at 200 Hz x (1 + 0.4 %), ±16 g, ±1000 deg/s, with noise."""
+    return scenario("treadmill_quick", seed=2, rate_hz=200)
+
+
+class Device:
+    """A board running the firmware's sampling path on the chip model and a fake clock."""
+
+    def __init__(self, rec, part, board):
+        spec = rec.spec
+        axes = boards.load(board).AXES
+        source = ArraySource(to_chip_axes(rec.acc_ms2, axes), to_chip_axes(rec.gyr_dps, axes))
+        self.chip = Mpu6886Model(source, part=part, clock_error=spec.rate_error)
+        self.clock_error = spec.clock_error
+        self.imu = Mpu6886(self.chip, axes=axes, sleep_ms=lambda ms: self.chip.advance(ms / 1e3))
+        self.packets = []
+        packer = packet.SamplePacker(247 - 3)
+        self.sampler = Sampler(self.imu, self.ticks_us, packer, self.keep, boot=5)
+
+    def ticks_us(self):
+        return (int(self.chip.time_s * 1e6 * (1 + self.clock_error)) + TICKS_OFFSET) & MASK
+
+    def keep(self, pk):
+        self.packets.append(bytes(pk))
+
+    def boot(self):
+        assert self.imu.self_test() == p.FAULT_NONE
+        assert self.imu.configure(3, 0x23) == 3
+        self.sampler.start()
+        return self.chip.fifo_reset_sample
+
+    def run(self, seconds, rng):
+        """Poll every 5-60 ms (the main loop's other work makes the gaps uneven)."""
+        end = self.chip.time_s + seconds
+        while self.chip.time_s < end:
+            self.chip.advance(min(rng.uniform(0.005, 0.060), end - self.chip.time_s + 1e-9))
+            self.sampler.poll()
+
+
+def sample_index(d):
+    return d.seq[d.sample_packet].astype(np.int64) + d.sample_offset
+
+
+def check_timestamps(dev, d, k_first):
+    """Each packet's t0 is its first sample's true time on the device clock, late by less
+    than one sample period (early by at most the rate error over one FIFO read)."""
+    k = k_first[d.sample_offset == 0]
+    true_us = np.array(dev.chip.sample_time_s)[k] * 1e6 * (1 + dev.clock_error) + TICKS_OFFSET
+    late = (d.t0_ticks_us.astype(np.int64) - np.floor(true_us).astype(np.int64)) % 2**30
+    late = np.where(late >= 2**29, late - 2**30, late)
+    assert late.min() >= -400 and late.max() <= 5000, (late.min(), late.max())
+
+
+PARTS_BOARDS = [("mpu6886", "m5stickc_plus2"), ("mpu6050", "diy_esp32"), ("mpu6500", "diy_esp32")]
+
+
+@pytest.mark.parametrize(("part", "board"), PARTS_BOARDS)
+def test_sixty_seconds_at_200_hz_arrive_whole(recording, part, board):
+    dev = Device(recording, part, board)
+    k0 = dev.boot()
+    dev.run(60.0, np.random.default_rng(0))
+    dev.sampler.flush()
+    produced = dev.chip.sample_count - k0
+    d = decode_packets(dev.packets)
+    assert not d.errors and produced >= 60 * 200
+    np.testing.assert_array_equal(sample_index(d), np.arange(produced))  # no loss, in order
+    rows = slice(k0, k0 + produced)
+    np.testing.assert_array_equal(d.raw[:, 0:3], recording.sensor.acc_counts[rows])
+    np.testing.assert_array_equal(d.raw[:, 3:6], recording.sensor.gyr_counts[rows])
+    assert (d.raw[:, 6:8] == p.TILT_UNAVAILABLE).all()
+    assert (d.flags == PacketFlag.TILT_UNSETTLED).all()
+    assert (d.boot == 5).all() and (d.rate_code == 3).all() and (d.fs_code == 0x23).all()
+    assert (d.count[:-1] == 14).all()
+    assert dev.imu.overflows == 0 and dev.sampler.dropped == 0
+    assert d.t0_ticks_us.min() < 1_000_000 < 2**30 - 1_000_000 < d.t0_ticks_us.max()  # wrapped
+    check_timestamps(dev, d, k0 + sample_index(d))
+
+
+@pytest.mark.parametrize(("part", "board"), PARTS_BOARDS)
+def test_overflow_advances_seq_and_flags_the_next_packet(recording, part, board):
+    dev = Device(recording, part, board)
+    rng = np.random.default_rng(1)
+    k0 = dev.boot()
+    dev.run(5.0, rng)
+    n_before = dev.sampler.seq
+    dev.chip.advance(1.0)  # the main loop stalls for a second: the FIFO overflows
+    dev.run(5.0, rng)
+    dev.sampler.flush()
+    k1 = dev.chip.fifo_reset_sample  # first sample written after the driver's FIFO reset
+    d = decode_packets(dev.packets)
+    idx = sample_index(d)
+    after = idx >= n_before
+    assert dev.imu.overflows == 1 and not d.errors
+    # true rows: before the gap k0 + index; after it, k1 onwards
+    np.testing.assert_array_equal(idx[~after], np.arange(n_before))
+    true_k = np.concatenate([k0 + idx[~after], k1 + np.arange(after.sum())])
+    np.testing.assert_array_equal(d.raw[:, 0:3], recording.sensor.acc_counts[true_k])
+    np.testing.assert_array_equal(d.raw[:, 3:6], recording.sensor.gyr_counts[true_k])
+    true_lost = k1 - k0 - n_before
+    jump = int(idx[after][0]) - n_before
+    assert true_lost <= jump <= true_lost * 1.03 + 2, (true_lost, jump)  # never an index reused
+    assert jump == dev.sampler.dropped
+    np.testing.assert_array_equal(np.diff(idx[after]), 1)
+    flagged = (d.flags & PacketFlag.FIFO_OVERFLOW) != 0
+    first_after = d.sample_packet[np.argmax(after)]
+    assert flagged.sum() == 1 and flagged[first_after]
+    check_timestamps(dev, d, true_k)
