@@ -1,4 +1,5 @@
-"""Simulator and virtual-sensor speed: how much faster than real time each scenario generates.
+"""Simulator and virtual-sensor speed: how much faster than real time each scenario generates,
+and how long the virtual board (firmware driver + sampler on the chip model) takes to send it.
 
     .venv/bin/python benchmarks/simulator.py [--repeat N]
 
@@ -19,7 +20,7 @@ def main():
     args = parser.parse_args()
     print(
         f"{'scenario':20s} {'samples':>10s} {'steps':>7s} {'simulate s':>11s} "
-        f"{'x real time':>12s} {'pack s':>8s} {'packets':>8s}"
+        f"{'x real time':>12s} {'device s':>9s} {'packets':>8s}"
     )
     for name in SCENARIOS:
         sim_s, rec = best_of(args.repeat, lambda n=name: scenario(n, seed=0))
@@ -27,7 +28,7 @@ def main():
         duration = rec.time_s[-1]
         print(
             f"{name:20s} {len(rec):>10,} {len(rec.truth.steps):>7,} {sim_s:>11.3f} "
-            f"{duration / sim_s:>12,.0f} {pack_s:>8.3f} {len(notes):>8,}"
+            f"{duration / sim_s:>12,.0f} {pack_s:>9.3f} {len(notes):>8,}"
         )
 
 

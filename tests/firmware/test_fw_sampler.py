@@ -8,11 +8,8 @@ import pytest
 
 from hipdrop.protocol import PacketFlag, decode_packets
 from hipdrop.sim import scenario
-from hipdrop.vsensor.mpu6886 import ArraySource, Mpu6886Model, to_chip_axes
-from hipdrop_fw import boards, packet
+from hipdrop.vsensor.board import VirtualBoard
 from hipdrop_fw import protocol as p
-from hipdrop_fw.imu.mpu6886 import Mpu6886
-from hipdrop_fw.sampler import Sampler
 
 MASK = 2**30 - 1
 TICKS_OFFSET = MASK - 20_000_000  # the device clock wraps 20 s into the run
@@ -24,31 +21,19 @@ def recording():
     return scenario("treadmill_quick", seed=2, rate_hz=200)
 
 
-class Device:
-    """A board running the firmware's sampling path on the chip model and a fake clock."""
+class Device(VirtualBoard):
+    """The virtual sensor's board (firmware driver and sampler on the chip model), with the
+    device clock wrapping 20 s into the run and the main loop's uneven poll gaps."""
 
     def __init__(self, rec, part, board):
-        spec = rec.spec
-        axes = boards.load(board).AXES
-        source = ArraySource(to_chip_axes(rec.acc_ms2, axes), to_chip_axes(rec.gyr_dps, axes))
-        self.chip = Mpu6886Model(source, part=part, clock_error=spec.rate_error)
-        self.clock_error = spec.clock_error
-        self.imu = Mpu6886(self.chip, axes=axes, sleep_ms=lambda ms: self.chip.advance(ms / 1e3))
-        self.packets = []
-        packer = packet.SamplePacker(247 - 3)
-        self.sampler = Sampler(self.imu, self.ticks_us, packer, self.keep, boot=5)
-
-    def ticks_us(self):
-        return (int(self.chip.time_s * 1e6 * (1 + self.clock_error)) + TICKS_OFFSET) & MASK
-
-    def keep(self, pk):
-        self.packets.append(bytes(pk))
+        super().__init__(
+            rec, 0, len(rec), boot=5, mtu=247, board=board, part=part, ticks_offset_us=TICKS_OFFSET
+        )
 
     def boot(self):
-        assert self.imu.self_test() == p.FAULT_NONE
-        assert self.imu.configure(3, 0x23) == 3
-        self.sampler.start()
-        return self.chip.fifo_reset_sample
+        k0 = self.start(3, 0x23)
+        assert self.boot_fault == p.FAULT_NONE and self.imu.rate_hz == 200
+        return k0
 
     def run(self, seconds, rng):
         """Poll every 5-60 ms (the main loop's other work makes the gaps uneven)."""
@@ -56,6 +41,10 @@ class Device:
         while self.chip.time_s < end:
             self.chip.advance(min(rng.uniform(0.005, 0.060), end - self.chip.time_s + 1e-9))
             self.sampler.poll()
+
+    @property
+    def sent(self):
+        return [data for _, data in self.packets]
 
 
 def sample_index(d):
@@ -82,7 +71,7 @@ def test_sixty_seconds_at_200_hz_arrive_whole(recording, part, board):
     dev.run(60.0, np.random.default_rng(0))
     dev.sampler.flush()
     produced = dev.chip.sample_count - k0
-    d = decode_packets(dev.packets)
+    d = decode_packets(dev.sent)
     assert not d.errors and produced >= 60 * 200
     np.testing.assert_array_equal(sample_index(d), np.arange(produced))  # no loss, in order
     rows = slice(k0, k0 + produced)
@@ -108,7 +97,7 @@ def test_overflow_advances_seq_and_flags_the_next_packet(recording, part, board)
     dev.run(5.0, rng)
     dev.sampler.flush()
     k1 = dev.chip.fifo_reset_sample  # first sample written after the driver's FIFO reset
-    d = decode_packets(dev.packets)
+    d = decode_packets(dev.sent)
     idx = sample_index(d)
     after = idx >= n_before
     assert dev.imu.overflows == 1 and not d.errors
