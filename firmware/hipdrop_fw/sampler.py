@@ -75,7 +75,8 @@ class Sampler:
     the packer's buffer: send or copy it before the next packet). ``on_sample(rec)``, if
     given, is called per sample with ``rec``, an ``array('h')`` of 8: counts ``rec[0:6]``
     (acc x, y, z, gyr x, y, z in board axes) and ``rec[6]``, ``rec[7]`` (roll, pitch in
-    centidegrees, preset to -32768 = unavailable), which the hook may overwrite.
+    centidegrees, preset to -32768 = unavailable), which the hook may overwrite; during the
+    hook ``seq`` is the sample's index and ``t_us`` its device time (mod 2**30).
     ``flags`` (public) are set on every packet; the default says the tilt is unsettled.
     """
 
@@ -89,6 +90,7 @@ class Sampler:
         self.ptype = protocol.TYPE_LIVE
         self.flags = protocol.FLAG_TILT_UNSETTLED
         self.seq = 0
+        self.t_us = 0
         self.dropped = 0
         self._buf = bytearray(imu.fifo_size)
         self._rec = array("h", [0] * 8)
@@ -150,6 +152,7 @@ class Sampler:
                 self._pending_flags = 0
                 self._open = True
             imu.unpack(buf, i, rec)
+            self.t_us = (t_first + i * period) & TICKS_MASK
             rec[6] = unavailable
             rec[7] = unavailable
             if hook is not None:

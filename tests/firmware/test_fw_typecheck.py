@@ -15,7 +15,7 @@ def mypy(*targets):
 
 
 def test_firmware_type_checks():
-    result = mypy(FIRMWARE / "hipdrop_fw")
+    result = mypy(FIRMWARE / "hipdrop_fw", FIRMWARE / "main.py")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

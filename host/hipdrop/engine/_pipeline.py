@@ -121,15 +121,22 @@ def process(
 
 @njit(cache=True)
 def _dt(loop, t):
-    """Sample interval; −1 after a gap (the typical interval is remembered in ``_DT``)."""
+    """Sample interval; −1 after a gap or a jump back in time (a restarted device clock).
+
+    Device timestamps jitter by up to a sample period (a packet's first sample is stamped when
+    the FIFO is read), so an interval at or below zero but within ``GAP_S`` is jitter: the
+    typical interval (``_DT``) stands in for it.
+    """
     if loop[_STARTED] < 0.5:
         loop[_STARTED], loop[_PREV_T], loop[_DT] = 1.0, t, 0.005
         loop[_PENDING_T] = math.nan
         return 0.005
     dt = t - loop[_PREV_T]
     loop[_PREV_T] = t
-    if dt > GAP_S or dt <= 0:
+    if dt > GAP_S or dt < -GAP_S:
         return -1.0
+    if dt <= 0:
+        return loop[_DT]
     loop[_DT] += 0.01 * (dt - loop[_DT])
     return dt
 

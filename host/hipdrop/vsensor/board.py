@@ -4,13 +4,24 @@ The firmware's ``imu.mpu6886`` driver talks to the register-level chip model
 (``mpu6886.Mpu6886Model``) instead of an I2C bus, its ``sampler`` reads the chip's FIFO every
 ``poll_s`` of a fake clock, and the packets it hands to its sink are the notifications a real
 board would send. The chip is fed one stretch of a simulated recording (one device boot),
-expressed in the chip's own axes through the board profile's ``AXES``.
+expressed in the chip's own axes through the board profile's ``AXES``. The whole device
+application on the same chip model and the fake radio is ``app_device.VirtualDevice``.
 """
 
 from .firmware import firmware_module
 from .mpu6886 import ArraySource, Mpu6886Model, to_chip_axes
 
 TICKS_MASK = 2**30 - 1
+
+
+def chip_for(recording, start, stop, board="m5stickc_plus2", part="mpu6886"):
+    """The chip model fed samples ``start:stop`` of ``recording`` in the chip's own axes."""
+    axes = firmware_module("boards").load(board).AXES
+    source = ArraySource(
+        to_chip_axes(recording.acc_ms2[start:stop], axes),
+        to_chip_axes(recording.gyr_dps[start:stop], axes),
+    )
+    return Mpu6886Model(source, part=part, clock_error=recording.spec.rate_error)
 
 
 class VirtualBoard:
@@ -32,14 +43,9 @@ class VirtualBoard:
         on_sample=None,
         ticks_offset_us=0,
     ):
-        spec = recording.spec
         axes = firmware_module("boards").load(board).AXES
-        source = ArraySource(
-            to_chip_axes(recording.acc_ms2[start:stop], axes),
-            to_chip_axes(recording.gyr_dps[start:stop], axes),
-        )
-        self.chip = Mpu6886Model(source, part=part, clock_error=spec.rate_error)
-        self.clock_error = spec.clock_error
+        self.chip = chip_for(recording, start, stop, board, part)
+        self.clock_error = recording.spec.clock_error
         self.ticks_offset_us = ticks_offset_us
         self.imu = firmware_module("imu.mpu6886").Mpu6886(
             self.chip, axes=axes, sleep_ms=lambda ms: self.chip.advance(ms / 1e3)

@@ -1,0 +1,84 @@
+"""The whole device application (``hipdrop_fw.app.App``) on the chip model and the fake radio.
+
+Where :class:`~hipdrop.vsensor.board.VirtualBoard` runs the firmware's sampling path alone,
+a :class:`VirtualDevice` runs what ``firmware/main.py`` runs on the board: the App with the
+register-level chip model as its I2C bus, :class:`~hipdrop.vsensor.fake_ble.BLE` as its
+radio and a fake clock driven by the chip's time. The test side plays the host with a
+:class:`~hipdrop.vsensor.fake_ble.Central` (``device.central()``).
+"""
+
+from . import fake_ble
+from .board import TICKS_MASK, chip_for
+from .firmware import firmware_module
+
+
+class FakeClock:
+    """``time``'s ticks API on the chip model's fake clock (device clock ``1 + clock_error``
+    fast, starting at ``ticks_offset_us``); ``sleep_ms`` runs the chip."""
+
+    def __init__(self, chip, clock_error=0.0, ticks_offset_us=0):
+        self.chip = chip
+        self.clock_error = clock_error
+        self.ticks_offset_us = ticks_offset_us
+
+    def _us(self):
+        return int(self.chip.time_s * 1e6 * (1 + self.clock_error)) + self.ticks_offset_us
+
+    def ticks_us(self):
+        return self._us() & TICKS_MASK
+
+    def ticks_ms(self):
+        return (self._us() // 1000) & TICKS_MASK
+
+    @staticmethod
+    def ticks_diff(a, b):
+        half = (TICKS_MASK + 1) // 2
+        return ((a - b + half) & TICKS_MASK) - half
+
+    def sleep_ms(self, ms):
+        self.chip.advance(ms / 1e3)
+
+
+class VirtualDevice:
+    """One boot of the device app on samples ``start:stop`` of ``recording``.
+
+    ``present=False`` leaves the IMU off the bus; ``ring_capacity`` samples for backfill
+    (default 2,500: a board without PSRAM, docs/firmware.md); ``tx_buffers`` the radio's
+    notification buffers; ``poll_s`` the main loop's period.
+    """
+
+    def __init__(self, recording, start=0, stop=None, boot=1, board="m5stickc_plus2",
+                 part="mpu6886", present=True, ring_capacity=2500, tx_buffers=8,
+                 ticks_offset_us=0, poll_s=0.02):  # fmt: skip
+        stop = len(recording.time_s) if stop is None else stop
+        self.chip = chip_for(recording, start, stop, board, part)
+        self.chip.present = present
+        self.clock = FakeClock(self.chip, recording.spec.clock_error, ticks_offset_us)
+        self.radio = fake_ble.BLE(tx_buffers=tx_buffers)
+        self.poll_s = poll_s
+        app = firmware_module("app")
+        self.outputs = app.NullOutputs()
+        profile = firmware_module("boards").load(board)
+        self.app = app.App(
+            profile, self.chip, self.radio, self.clock, fake_ble.UUID,
+            outputs=self.outputs, boot=boot, ring_capacity=ring_capacity,
+        )  # fmt: skip
+
+    def central(self, **kwargs):
+        """A central for this device's radio (see :class:`fake_ble.Central`)."""
+        return fake_ble.Central(self.radio, **kwargs)
+
+    def handle(self, uuid):
+        return self.radio.handle_of(uuid)
+
+    def step(self):
+        """One main-loop period: the chip runs ``poll_s``, then ``App.poll``."""
+        self.chip.advance(self.poll_s)
+        self.app.poll()
+
+    def run(self, seconds, each=None):
+        """Run the main loop for ``seconds``; ``each()`` after every poll (the host side)."""
+        for _ in range(round(seconds / self.poll_s)):
+            self.step()
+            if each is not None:
+                each()
