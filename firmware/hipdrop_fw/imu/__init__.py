@@ -14,5 +14,6 @@ A driver takes the bus (a ``machine.I2C``-like object with ``readfrom_mem_into``
 - ``unpack(buf, i, out)``: sample ``i`` of ``buf`` as six int16 counts in board axes;
 - ``temperature_c()``; ``fifo_size`` (bytes) and ``SAMPLE_SIZE`` (bytes per FIFO sample).
 
-Only the MPU6886 / MPU6050 / MPU6500 family (``mpu6886.Mpu6886``) exists so far.
+Drivers: the MPU6886 / MPU6050 / MPU6500 family (``mpu6886.Mpu6886``, 100 and 200 Hz) and
+the LSM6DSOX (``lsm6dsox.Lsm6dsox``, 104 and 208 Hz, tagged FIFO words paired into samples).
 """
