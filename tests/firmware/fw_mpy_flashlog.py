@@ -1,0 +1,68 @@
+"""MicroPython entry for the flash log (tests/mpy/run.mjs): the codec and the log on the
+WebAssembly port's own ``os`` and in-memory filesystem. Prints ``ok NAME``, then ``DONE``."""
+
+import os
+
+from hipdrop_fw import flashlog, logcodec, packet
+
+
+def _packets(n_packets, count=14):
+    """Deterministic running-like packets: ramps plus a pseudo-random wobble and extremes."""
+    sp = packet.SamplePacker(20 + 16 * count)
+    out = []
+    r = 12345
+    for k in range(n_packets):
+        sp.start(1, 7, k * count, (k * 70000) & 0x3FFFFFFF, 3, 0x23)
+        for i in range(count):
+            r = (r * 1103515245 + 12345) & 0x7FFFFFFF
+            j = k * count + i
+            w = (r >> 8) % 600 - 300
+            sp.add((j * 37) % 4000 - 2000 + w, w, 2048 + w // 3, (r >> 4) % 200 - 100,
+                   -32768 if j % 97 == 0 else 32767, 5, -32768, j % 50)  # fmt: skip
+        out.append(bytes(sp.finish()))
+    return out
+
+
+def check_codec_round_trip():
+    buf = bytearray(logcodec.MAX_ENCODED)
+    back = bytearray(16 + 16 * 255 + 4)
+    for pk in _packets(30) + _packets(3, count=255) + _packets(3, count=2):
+        n = logcodec.encode(pk, buf)
+        assert n > 0
+        m = logcodec.decode(memoryview(buf)[:n], back)
+        assert bytes(back[:m]) == pk
+
+
+def check_log_on_micropython_fs():
+    fs = flashlog.OsFs(os, open)
+    log = flashlog.FlashLog(fs, "/mlog", block=1024)
+    pks = _packets(200)
+    assert log.start(7, 1700000000, 123, 3, 0x23, "m5stickc-plus2")
+    for pk in pks:
+        assert log.append(pk)
+    log.close()
+    [(log_id, unix_s, n, size)] = log.list()
+    assert (unix_s, n) == (1700000000, 200 * 14), (unix_s, n)
+    with open(log.path(log_id), "rb") as f:
+        data = f.read()
+    assert len(data) == size
+    assert list(flashlog.packets(data)) == pks
+    assert log.erase(log_id, log.checksum(log_id) ^ 1) == 11
+    assert log.erase(log_id, log.checksum(log_id)) == 0
+    assert log.ids() == []
+    print("info ratio", 244 * 200 * 1000 // size)
+
+
+CHECKS = [(n, f) for n, f in sorted(globals().items()) if n.startswith("check_")]
+
+failed = 0
+for name, check in CHECKS:
+    try:
+        check()
+        print("ok", name)
+    except Exception as e:
+        print(f"FAIL {name}: {e!r}")
+        failed += 1
+print("DONE")
+if failed:
+    raise AssertionError("flash log checks failed on MicroPython")
