@@ -11,6 +11,7 @@ import time
 from array import array
 
 import micropython
+import mpy_report
 
 from hipdrop_fw import app, boards
 from hipdrop_fw import protocol as p
@@ -157,20 +158,4 @@ def check_time_sync_and_cue():
     assert a.outputs.log == [("falling", 1)]
 
 
-def main():
-    failed = 0
-    for name, check in sorted(globals().items()):
-        if not name.startswith("check_"):
-            continue
-        try:
-            check()
-            print("ok", name)
-        except Exception as e:  # report every failing check, then raise
-            print(f"FAIL {name}: {e!r}")
-            failed += 1
-    print("DONE")
-    if failed:
-        raise AssertionError(f"{failed} app checks failed on MicroPython")
-
-
-main()
+mpy_report.run_checks(mpy_report.named_checks(globals()), "app")

@@ -5,6 +5,7 @@ Prints ``ok NAME`` or ``FAIL NAME: error`` per check, then ``DONE``; raises if a
 """
 
 import micropython
+import mpy_report
 
 from hipdrop_fw import adv, ble
 from hipdrop_fw import protocol as p
@@ -137,20 +138,4 @@ def check_poll_answers_a_command():
     assert bytes(dev._slots[0][: dev._slot_len[0]]) == b"\x82\x01\x01"
 
 
-def main():
-    failed = 0
-    for name, check in sorted(globals().items()):
-        if not name.startswith("check_"):
-            continue
-        try:
-            check()
-            print("ok", name)
-        except Exception as e:  # report every failing check, then raise
-            print(f"FAIL {name}: {e!r}")
-            failed += 1
-    print("DONE")
-    if failed:
-        raise AssertionError(f"{failed} BLE checks failed on MicroPython")
-
-
-main()
+mpy_report.run_checks(mpy_report.named_checks(globals()), "BLE")

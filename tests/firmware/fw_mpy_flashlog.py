@@ -3,6 +3,8 @@ WebAssembly port's own ``os`` and in-memory filesystem. Prints ``ok NAME``, then
 
 import os
 
+import mpy_report
+
 from hipdrop_fw import flashlog, logcodec, packet
 
 
@@ -53,16 +55,4 @@ def check_log_on_micropython_fs():
     print("info ratio", 244 * 200 * 1000 // size)
 
 
-CHECKS = [(n, f) for n, f in sorted(globals().items()) if n.startswith("check_")]
-
-failed = 0
-for name, check in CHECKS:
-    try:
-        check()
-        print("ok", name)
-    except Exception as e:
-        print(f"FAIL {name}: {e!r}")
-        failed += 1
-print("DONE")
-if failed:
-    raise AssertionError("flash log checks failed on MicroPython")
+mpy_report.run_checks(mpy_report.named_checks(globals()), "flash log")

@@ -13,6 +13,7 @@ import fw_checks
 import fw_imu_checks
 import fw_vectors
 import micropython
+import mpy_report
 
 from hipdrop_fw import packet, sampler
 from hipdrop_fw import protocol as p
@@ -75,27 +76,14 @@ def _vector_check(path):
     return check
 
 
-def main():
-    checks = (
-        fw_checks.CHECKS
-        + fw_imu_checks.CHECKS
-        + [
-            ("check_sample_path_allocates_nothing", check_sample_path_allocates_nothing),
-            ("check_add_allocates_nothing", check_add_allocates_nothing),
-            ("check_bytes_of_finished_packet", check_bytes_of_finished_packet),
-        ]
-        + vector_checks()
-    )
-    failed = 0
-    for name, check in checks:
-        try:
-            print("n/a" if check() is False else "ok", name)
-        except Exception as e:  # report every failing check, then raise
-            print(f"FAIL {name}: {e!r}")
-            failed += 1
-    print("DONE")
-    if failed:
-        raise AssertionError(f"{failed} firmware checks failed on MicroPython")
-
-
-main()
+mpy_report.run_checks(
+    fw_checks.CHECKS
+    + fw_imu_checks.CHECKS
+    + [
+        ("check_sample_path_allocates_nothing", check_sample_path_allocates_nothing),
+        ("check_add_allocates_nothing", check_add_allocates_nothing),
+        ("check_bytes_of_finished_packet", check_bytes_of_finished_packet),
+    ]
+    + vector_checks(),
+    "firmware",
+)

@@ -6,6 +6,7 @@ Prints ``ok NAME`` or ``FAIL NAME: error`` per check, then ``DONE``; raises if a
 
 import fw_checks_tilt
 import micropython
+import mpy_report
 
 from hipdrop_fw import protocol as p
 from hipdrop_fw import ringbuf, tilt
@@ -69,18 +70,4 @@ MPY_ONLY = [
 ]
 
 
-def main():
-    failed = 0
-    for name, check in fw_checks_tilt.CHECKS + MPY_ONLY:
-        try:
-            check()
-            print("ok", name)
-        except Exception as e:  # report every failing check, then raise
-            print(f"FAIL {name}: {e!r}")
-            failed += 1
-    print("DONE")
-    if failed:
-        raise AssertionError(f"{failed} tilt/ring checks failed on MicroPython")
-
-
-main()
+mpy_report.run_checks(fw_checks_tilt.CHECKS + MPY_ONLY, "tilt/ring")

@@ -36,10 +36,23 @@ def require_micropython():
 
 
 def run_micropython(entry, *files, timeout_s=60):
-    """Run ``entry`` on MicroPython with ``files`` (files or folders) beside it."""
+    """Run ``entry`` on MicroPython with ``files`` (files or folders) and the check reporter
+    (``mpy_report.py``) beside it."""
     require_micropython()
+    files = (*files, Path(__file__).with_name("mpy_report.py"))
     cmd = ["node", str(MPY_DIR / "run.mjs"), str(entry), *map(str, files)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
+def assert_ran_to_the_end(result):
+    """The MicroPython run exited 0 and its reporter printed DONE."""
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == "DONE", result.stdout + result.stderr
+
+
+def assert_passed(result, name):
+    """The reporter printed ``ok NAME`` for this check."""
+    assert f"ok {name}" in result.stdout.splitlines(), result.stdout + result.stderr
 
 
 def require_stubs():

@@ -4,7 +4,7 @@ without an IMU, the per-sample hook without allocation, backfill, a heap-sized r
 from pathlib import Path
 
 import pytest
-from fw_support import run_micropython
+from fw_support import assert_passed, assert_ran_to_the_end, run_micropython
 
 HERE = Path(__file__).parent
 CHECKS = [
@@ -23,10 +23,9 @@ def mpy_result():
 
 
 def test_run_succeeds(mpy_result):
-    assert mpy_result.returncode == 0, mpy_result.stdout + mpy_result.stderr
-    assert mpy_result.stdout.splitlines()[-1] == "DONE"
+    assert_ran_to_the_end(mpy_result)
 
 
 @pytest.mark.parametrize("name", CHECKS)
 def test_check(mpy_result, name):
-    assert f"ok {name}" in mpy_result.stdout.splitlines(), mpy_result.stdout + mpy_result.stderr
+    assert_passed(mpy_result, name)

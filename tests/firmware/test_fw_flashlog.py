@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fw_support import run_micropython
+from fw_support import assert_passed, assert_ran_to_the_end, run_micropython
 
 from hipdrop.protocol import decode_log_chunk, decode_packets
 from hipdrop.sim import scenario
@@ -196,7 +196,6 @@ def test_low_battery_close_keeps_the_partial_block(run_packets):
 
 def test_on_micropython():
     result = run_micropython(HERE / "fw_mpy_flashlog.py", timeout_s=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[-1] == "DONE"
-    assert "ok check_codec_round_trip" in lines and "ok check_log_on_micropython_fs" in lines
+    assert_ran_to_the_end(result)
+    assert_passed(result, "check_codec_round_trip")
+    assert_passed(result, "check_log_on_micropython_fs")

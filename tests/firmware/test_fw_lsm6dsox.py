@@ -337,8 +337,9 @@ def test_thirty_seconds_at_208_hz_arrive_whole(recording):
         return (int(chip.time_s * 1e6 * (1 + recording.spec.clock_error)) + offset) & MASK
 
     sent = []
-    sampler = Sampler(imu, ticks_us, packet.SamplePacker(244), lambda b: sent.append(bytes(b)),
-                      boot=7)
+    sampler = Sampler(
+        imu, ticks_us, packet.SamplePacker(244), lambda b: sent.append(bytes(b)), boot=7
+    )
     assert imu.self_test() == p.FAULT_NONE
     assert imu.configure(4, 0x23) == 4
     sampler.start()

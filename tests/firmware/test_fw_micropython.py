@@ -5,7 +5,13 @@ from pathlib import Path
 import fw_checks
 import fw_imu_checks
 import pytest
-from fw_support import FIRMWARE_VECTORS, VECTORS, run_micropython
+from fw_support import (
+    FIRMWARE_VECTORS,
+    VECTORS,
+    assert_passed,
+    assert_ran_to_the_end,
+    run_micropython,
+)
 
 HERE = Path(__file__).parent
 MPY_ONLY = [
@@ -24,20 +30,17 @@ def mpy_result():
 
 
 def test_run_succeeds(mpy_result):
-    assert mpy_result.returncode == 0, mpy_result.stdout + mpy_result.stderr
-    assert mpy_result.stdout.splitlines()[-1] == "DONE"
+    assert_ran_to_the_end(mpy_result)
 
 
 @pytest.mark.parametrize("name", SHARED + MPY_ONLY)
 def test_check(mpy_result, name):
-    assert f"ok {name}" in mpy_result.stdout.splitlines(), mpy_result.stdout + mpy_result.stderr
+    assert_passed(mpy_result, name)
 
 
 @pytest.mark.parametrize("path", FIRMWARE_VECTORS, ids=[f.name for f in FIRMWARE_VECTORS])
 def test_vector(mpy_result, path):
-    assert f"ok vector {path.name}" in mpy_result.stdout.splitlines(), (
-        mpy_result.stdout + mpy_result.stderr
-    )
+    assert_passed(mpy_result, f"vector {path.name}")
 
 
 def test_runner_fails_when_python_raises(tmp_path):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import fw_checks_tilt
 import pytest
-from fw_support import FIRMWARE, run_micropython
+from fw_support import FIRMWARE, assert_passed, assert_ran_to_the_end, run_micropython
 
 HERE = Path(__file__).parent
 MPY_ONLY = [
@@ -22,13 +22,12 @@ def mpy_result():
 
 
 def test_run_succeeds(mpy_result):
-    assert mpy_result.returncode == 0, mpy_result.stdout + mpy_result.stderr
-    assert mpy_result.stdout.splitlines()[-1] == "DONE"
+    assert_ran_to_the_end(mpy_result)
 
 
 @pytest.mark.parametrize("name", [n for n, _ in fw_checks_tilt.CHECKS] + MPY_ONLY)
 def test_check(mpy_result, name):
-    assert f"ok {name}" in mpy_result.stdout.splitlines(), mpy_result.stdout + mpy_result.stderr
+    assert_passed(mpy_result, name)
 
 
 def test_bench_tilt_runs_on_micropython(tmp_path):
