@@ -6,14 +6,7 @@ Built once at start; only the battery byte of the scan response changes afterwar
 from binascii import hexlify, unhexlify
 
 from hipdrop_fw import protocol as p
-
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
+from hipdrop_fw.compat import const
 
 _RESP_BATTERY_FROM_END = const(4)  # the scan response ends: battery, fw major, minor, patch
 _MANUFACTURER = "hipdrop"

@@ -27,15 +27,8 @@ import struct
 from hipdrop_fw import ble as ble_mod
 from hipdrop_fw import packet, ringbuf, sampler, tilt
 from hipdrop_fw import protocol as p
+from hipdrop_fw.compat import const
 from hipdrop_fw.imu import mpu6886
-
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
 
 FW_VERSION = (0, 1, 0)
 DEFAULT_RATE_CODE = const(3)  # 200 Hz

@@ -30,13 +30,7 @@ import time
 
 from hipdrop_fw import adv, control, packet
 from hipdrop_fw import protocol as p
-
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
+from hipdrop_fw.compat import const
 
 
 def _minus(a, b):

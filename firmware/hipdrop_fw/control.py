@@ -6,14 +6,7 @@ Stateless: the device app decides what a valid command does.
 import struct
 
 from hipdrop_fw import protocol as p
-
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
+from hipdrop_fw.compat import const
 
 _CMD_HEADER = const(2)  # op, token
 _RESP_HEADER = const(3)  # op | 0x80, token, result

@@ -32,14 +32,7 @@ from binascii import crc32
 
 from hipdrop_fw import logcodec
 from hipdrop_fw import protocol as p
-
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
+from hipdrop_fw.compat import const
 
 MAGIC = b"HDLG"
 FORMAT_VERSION = const(1)

@@ -20,13 +20,7 @@ Measured on simulated running (docs/firmware.md, "Untethered logging: capacity")
 import struct
 from binascii import crc32
 
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
+from hipdrop_fw.compat import const
 
 _HEADER = const(16)
 _RECORD = const(16)

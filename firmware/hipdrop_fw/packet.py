@@ -7,14 +7,7 @@ import struct
 from binascii import crc32
 
 from hipdrop_fw import protocol
-
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
+from hipdrop_fw.compat import const
 
 _HEADER_FMT = "<BBHIIBBBB"
 _RECORD_FMT = "<8h"

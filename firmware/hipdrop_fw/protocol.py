@@ -3,13 +3,7 @@
 Runs unchanged on the ESP32, the MicroPython WebAssembly port and CPython.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
+from hipdrop_fw.compat import const
 
 # Must equal PROTOCOL_VERSION in host/hipdrop/protocol/constants.py (a test checks it).
 PROTOCOL_VERSION = 1

@@ -20,14 +20,7 @@ import struct
 from array import array
 
 from hipdrop_fw import protocol as p
-
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
+from hipdrop_fw.compat import const
 
 _RECORD = const(16)
 BYTES_PER_SAMPLE = const(24)

@@ -35,14 +35,7 @@ notifications. tests/firmware/test_fw_sampler.py does exactly that.
 from array import array
 
 from hipdrop_fw import protocol
-
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
+from hipdrop_fw.compat import const
 
 TICKS_MASK = const(0x3FFFFFFF)  # ticks_us wraps at 2**30 (docs/protocol.md §3)
 _TICKS_HALF = const(0x20000000)

@@ -51,14 +51,7 @@ single precision on the ESP32.
 import math
 
 from hipdrop_fw import protocol as p
-
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
+from hipdrop_fw.compat import const
 
 FORCE_TAU_S = 1.5
 TILT_GAIN = 0.3

@@ -49,23 +49,8 @@ Notes
 """
 
 from hipdrop_fw import protocol
-
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
-
-try:
-    from time import sleep_ms as _sleep_ms
-except ImportError:  # CPython: time has no sleep_ms
-    import time as _time
-
-    def _sleep_ms(ms):  # type: ignore[misc]
-        _time.sleep(ms / 1000)
-
+from hipdrop_fw.compat import const
+from hipdrop_fw.compat import sleep_ms as _sleep_ms
 
 _FIFO_CTRL2 = const(0x08)
 _FIFO_CTRL3 = const(0x09)
@@ -296,7 +281,6 @@ class Lsm6dsox:
             if m[2 * (k % 3) + 1] < 0:
                 v = 32767 if v == -32768 else -v
             out[k] = v
-
 
 
 def _int16(buf, at):

@@ -32,23 +32,8 @@ Notes
 """
 
 from hipdrop_fw import protocol
-
-try:
-    from micropython import const
-except ImportError:  # CPython (the host's virtual sensor)
-
-    def const(expr):  # type: ignore[misc]
-        return expr
-
-
-try:
-    from time import sleep_ms as _sleep_ms
-except ImportError:  # CPython: time has no sleep_ms
-    import time as _time
-
-    def _sleep_ms(ms):  # type: ignore[misc]
-        _time.sleep(ms / 1000)
-
+from hipdrop_fw.compat import const
+from hipdrop_fw.compat import sleep_ms as _sleep_ms
 
 _SMPLRT_DIV = const(0x19)
 _CONFIG = const(0x1A)
