@@ -51,6 +51,7 @@ Notes
 from hipdrop_fw import protocol
 from hipdrop_fw.compat import const
 from hipdrop_fw.compat import sleep_ms as _sleep_ms
+from hipdrop_fw.imu.base import ImuDriver
 
 _FIFO_CTRL2 = const(0x08)
 _FIFO_CTRL3 = const(0x09)
@@ -89,12 +90,6 @@ _FS_XL = (0, 2, 3, 1)
 _TEMP_LSB_PER_C = const(256)
 _TEMP_OFFSET_C = const(25)
 
-_SELF_TEST_READS = const(8)
-_SELF_TEST_GAP_MS = const(5)
-_SELF_TEST_RATE_CODE = const(4)  # 208 Hz
-_SELF_TEST_FS_CODE = const(0x22)  # ±8 g (4096 counts/g), ±1000 deg/s
-_COUNTS_PER_G_8G = const(4096)
-
 
 def odr_for(rate_hz):
     """(ODR code, true rate Hz, true rate code) nearest ``rate_hz``: 104 or 208 Hz."""
@@ -112,35 +107,18 @@ def axis_map(axes):
     return tuple(pairs)
 
 
-class Lsm6dsox:
+class Lsm6dsox(ImuDriver):
     """One LSM6DSOX on ``i2c`` at ``addr`` (0x6A with SA0 low, 0x6B high); ``axes`` from the
     board profile. ``sleep_ms`` waits after reset and between self-test reads."""
 
+    _SNAP_REG = _OUTX_L_G
+    _SNAP_SIZE = 12
+    _ACC_AT = 6
+    _SELF_TEST_RATE_CODE = 4  # 208 Hz
+
     def __init__(self, i2c, addr=0x6A, axes=((0, 1), (1, 1), (2, 1)), sleep_ms=None):
-        self._i2c = i2c
-        self.addr = addr
-        self._map = axis_map(axes)
-        self._sleep_ms = sleep_ms or _sleep_ms
-        self._b1 = bytearray(1)
-        self._b2 = bytearray(2)
-        self._snap = (bytearray(12), bytearray(12))
-        self.part = None
+        super().__init__(i2c, addr, axis_map(axes), sleep_ms or _sleep_ms)
         self.fifo_size = _FIFO_WORDS * _WORD
-        self.rate_code = 0
-        self.fs_code = 0
-        self.rate_hz = 0
-        self.period_us = 0
-        self.fifo_samples = 0
-        self.overflows = 0
-
-    # --- registers -------------------------------------------------------------------
-    def _write(self, reg, value):
-        self._b1[0] = value
-        self._i2c.writeto_mem(self.addr, reg, self._b1)
-
-    def _read(self, reg):
-        self._i2c.readfrom_mem_into(self.addr, reg, self._b1)
-        return self._b1[0]
 
     # --- identity and health ---------------------------------------------------------
     def probe(self):
@@ -162,37 +140,8 @@ class Lsm6dsox:
                 return
         raise OSError(5)  # EIO
 
-    def self_test(self):
-        """Reset, configure 208 Hz, ±8 g, ±1000 deg/s and check 8 readings: a FAULT_* code.
-
-        Run it at boot, before ``configure``. The board must be roughly still.
-        """
-        try:
-            if self.probe() is None:
-                return protocol.FAULT_IMU_MISSING
-            self.reset()
-            self.configure(_SELF_TEST_RATE_CODE, _SELF_TEST_FS_CODE)
-            return self._check_readings()
-        except OSError:
-            return protocol.FAULT_IMU_MISSING
-
-    def _check_readings(self):
-        sums = [0, 0, 0]
-        changed = False
-        for k in range(_SELF_TEST_READS):
-            self._sleep_ms(_SELF_TEST_GAP_MS)
-            snap = self._snap[k & 1]
-            self._i2c.readfrom_mem_into(self.addr, _OUTX_L_G, snap)
-            if snap == bytearray(12) or snap == b"\xff" * 12:
-                return protocol.FAULT_IMU_SELF_TEST
-            if k and snap != self._snap[(k - 1) & 1]:
-                changed = True
-            for axis in range(3):
-                sums[axis] += _int16(snap, 6 + 2 * axis)
-        g2 = sum((s / _SELF_TEST_READS / _COUNTS_PER_G_8G) ** 2 for s in sums)
-        if not changed or not 0.25 <= g2 <= 2.25 or not -40 <= self.temperature_c() <= 85:
-            return protocol.FAULT_IMU_SELF_TEST
-        return protocol.FAULT_NONE
+    def _int16(self, buf, at):
+        return _int16(buf, at)
 
     def temperature_c(self):
         """Die temperature in °C from OUT_TEMP (a float: not for the per-sample path)."""

@@ -34,6 +34,7 @@ Notes
 from hipdrop_fw import protocol
 from hipdrop_fw.compat import const
 from hipdrop_fw.compat import sleep_ms as _sleep_ms
+from hipdrop_fw.imu.base import ImuDriver
 
 _SMPLRT_DIV = const(0x19)
 _CONFIG = const(0x1A)
@@ -70,12 +71,6 @@ PARTS = {
     0x70: ("mpu6500", 0xF8, 512, True, 333.87, 21.0),
 }
 
-_SELF_TEST_READS = const(8)
-_SELF_TEST_GAP_MS = const(5)
-_SELF_TEST_RATE_CODE = const(3)  # 200 Hz
-_SELF_TEST_FS_CODE = const(0x22)  # ±8 g (4096 counts/g), ±1000 deg/s
-_COUNTS_PER_G_8G = const(4096)
-
 
 def nearest_divider(rate_hz):
     """SMPLRT_DIV whose rate 1000 / (1 + div) Hz is nearest ``rate_hz``."""
@@ -101,39 +96,22 @@ def axis_map(axes):
     return tuple(pairs)
 
 
-class Mpu6886:
+class Mpu6886(ImuDriver):
     """One MPU6886 / MPU6050 / MPU6500 on ``i2c`` at ``addr``; ``axes`` from the board profile.
 
     ``sleep_ms`` waits after reset and between self-test reads (``time.sleep_ms`` by default;
     the virtual sensor passes its fake clock).
     """
 
+    _SNAP_REG = _ACCEL_XOUT_H
+    _SNAP_SIZE = SAMPLE_SIZE
+    _ACC_AT = 0
+    _SELF_TEST_RATE_CODE = 3  # 200 Hz
+
     def __init__(self, i2c, addr=0x68, axes=((0, 1), (1, 1), (2, 1)), sleep_ms=None):
-        self._i2c = i2c
-        self.addr = addr
-        self._map = axis_map(axes)
-        self._sleep_ms = sleep_ms or _sleep_ms
-        self._b1 = bytearray(1)
-        self._b2 = bytearray(2)
-        self._snap = (bytearray(SAMPLE_SIZE), bytearray(SAMPLE_SIZE))
-        self.part = None
+        super().__init__(i2c, addr, axis_map(axes), sleep_ms or _sleep_ms)
         self._info = PARTS[0x19]
         self.fifo_size = self._info[2]
-        self.rate_code = 0
-        self.fs_code = 0
-        self.rate_hz = 0
-        self.period_us = 0
-        self.fifo_samples = 0
-        self.overflows = 0
-
-    # --- registers -------------------------------------------------------------------
-    def _write(self, reg, value):
-        self._b1[0] = value
-        self._i2c.writeto_mem(self.addr, reg, self._b1)
-
-    def _read(self, reg):
-        self._i2c.readfrom_mem_into(self.addr, reg, self._b1)
-        return self._b1[0]
 
     # --- identity and health ---------------------------------------------------------
     def probe(self):
@@ -155,37 +133,8 @@ class Mpu6886:
         self._write(_PWR_MGMT_1, _PWR_CLK_PLL)
         self._sleep_ms(_WAKE_MS)
 
-    def self_test(self):
-        """Reset, configure 200 Hz, ±8 g, ±1000 deg/s and check 8 readings: a FAULT_* code.
-
-        Run it at boot, before ``configure``. The board must be roughly still.
-        """
-        try:
-            if self.probe() is None:
-                return protocol.FAULT_IMU_MISSING
-            self.reset()
-            self.configure(_SELF_TEST_RATE_CODE, _SELF_TEST_FS_CODE)
-            return self._check_readings()
-        except OSError:
-            return protocol.FAULT_IMU_MISSING
-
-    def _check_readings(self):
-        sums = [0, 0, 0]
-        changed = False
-        for k in range(_SELF_TEST_READS):
-            self._sleep_ms(_SELF_TEST_GAP_MS)
-            snap = self._snap[k & 1]
-            self._i2c.readfrom_mem_into(self.addr, _ACCEL_XOUT_H, snap)
-            if snap == bytearray(SAMPLE_SIZE) or snap == b"\xff" * SAMPLE_SIZE:
-                return protocol.FAULT_IMU_SELF_TEST
-            if k and snap != self._snap[(k - 1) & 1]:
-                changed = True
-            for axis in range(3):
-                sums[axis] += _int16(snap, 2 * axis)
-        g2 = sum((s / _SELF_TEST_READS / _COUNTS_PER_G_8G) ** 2 for s in sums)
-        if not changed or not 0.25 <= g2 <= 2.25 or not -40 <= self.temperature_c() <= 85:
-            return protocol.FAULT_IMU_SELF_TEST
-        return protocol.FAULT_NONE
+    def _int16(self, buf, at):
+        return _int16(buf, at)
 
     def temperature_c(self):
         """Die temperature in °C from TEMP_OUT (a float: not for the per-sample path)."""
