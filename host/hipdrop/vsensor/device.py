@@ -43,8 +43,16 @@ class VirtualSensor:
     lists host times at which the device restarts; ``boot`` is the first boot counter.
     """
 
-    def __init__(self, recording, mtu=247, boot=1, reboots_s=(), board="m5stickc_plus2",
-                 part="mpu6886", poll_s=0.02):
+    def __init__(
+        self,
+        recording,
+        mtu=247,
+        boot=1,
+        reboots_s=(),
+        board="m5stickc_plus2",
+        part="mpu6886",
+        poll_s=0.02,
+    ):
         self.recording = recording
         self.mtu, self.board, self.part, self.poll_s = mtu, board, part, poll_s
         self.first_boot = boot
@@ -58,8 +66,7 @@ class VirtualSensor:
     def notifications(self) -> Iterator[Notification]:
         """Every notification of the recording, in the order the device sends them."""
         for boot, start, stop, t_boot in self.boots:
-            board = VirtualBoard(self.recording, start, stop, boot, self.mtu, self.board,
-                                 self.part)
+            board = VirtualBoard(self.recording, start, stop, boot, self.mtu, self.board, self.part)
             self._first_sample[boot] = start + board.start(self.rate_code, self.fs_code)
             for chip_s, data in board.run(self.poll_s):
                 yield Notification(t_boot + chip_s + LINK_LATENCY_S, data)

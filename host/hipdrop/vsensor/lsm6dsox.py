@@ -36,8 +36,7 @@ Modelled from the LSM6DSOX/LSM6DSO datasheets (register map, FIFO chapter):
 - A device that is absent (or another address) raises ``OSError(19)`` (ENODEV).
 """
 
-import errno
-
+from .i2c_chip import I2cChip
 from .mpu6886 import G_MS2, INT16_FULL_SCALE, quantise
 
 WHO_AM_I = 0x0F
@@ -81,7 +80,7 @@ def tag_byte(sensor, slot):
     return tag | (bin(tag).count("1") & 1)
 
 
-class Lsm6dsoxModel:
+class Lsm6dsoxModel(I2cChip):
     """The chip and its bus: ``machine.I2C`` methods plus ``advance(seconds)``.
 
     ``present=False`` models a missing or dead IMU (every access raises ENODEV).
@@ -90,8 +89,9 @@ class Lsm6dsoxModel:
     bypass mode; ``fifo_overflows`` counts the words overwritten or dropped.
     """
 
-    def __init__(self, source, addr=0x6A, clock_error=0.0, present=True, accel_first=False,
-                 pair_gap_s=0.0):
+    def __init__(
+        self, source, addr=0x6A, clock_error=0.0, present=True, accel_first=False, pair_gap_s=0.0
+    ):
         self.source = source
         self.addr = addr
         self.clock_error = clock_error
@@ -108,9 +108,6 @@ class Lsm6dsoxModel:
         self._reset_registers()
 
     # --- machine.I2C -----------------------------------------------------------------
-    def scan(self):
-        return [self.addr] if self.present else []
-
     def readfrom_mem_into(self, addr, memaddr, buf):
         self._check(addr)
         reg = memaddr
@@ -118,20 +115,6 @@ class Lsm6dsoxModel:
             buf[i] = self._read_register(reg)
             if self.regs[CTRL3_C] & CTRL3_IF_INC:
                 reg = FIFO_DATA_OUT_TAG if reg == FIFO_DATA_OUT_Z_H else (reg + 1) & 0xFF
-
-    def readfrom_mem(self, addr, memaddr, nbytes):
-        buf = bytearray(nbytes)
-        self.readfrom_mem_into(addr, memaddr, buf)
-        return bytes(buf)
-
-    def writeto_mem(self, addr, memaddr, buf):
-        self._check(addr)
-        for i, value in enumerate(bytes(buf)):
-            self._write_register((memaddr + i) & 0xFF, value)
-
-    def _check(self, addr):
-        if not self.present or addr != self.addr:
-            raise OSError(errno.ENODEV, "ENODEV")
 
     # --- the fake clock --------------------------------------------------------------
     def advance(self, seconds):

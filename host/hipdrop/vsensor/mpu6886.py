@@ -34,10 +34,11 @@ MPU-6500 RM-MPU-6500A-00):
   does on the ESP32 when the address is not acknowledged.
 """
 
-import errno
 from dataclasses import dataclass
 
 import numpy as np
+
+from .i2c_chip import I2cChip
 
 G_MS2 = 9.80665
 INT16_FULL_SCALE = 32768
@@ -127,7 +128,7 @@ def quantise(value, full_scale):
     return min(max(counts, -INT16_FULL_SCALE), INT16_FULL_SCALE - 1)
 
 
-class Mpu6886Model:
+class Mpu6886Model(I2cChip):
     """The chip and its bus: ``machine.I2C`` methods plus ``advance(seconds)``.
 
     ``present=False`` models a missing or dead IMU (every access raises ENODEV).
@@ -151,9 +152,6 @@ class Mpu6886Model:
         self._reset_registers()
 
     # --- machine.I2C -----------------------------------------------------------------
-    def scan(self):
-        return [self.addr] if self.present else []
-
     def readfrom_mem_into(self, addr, memaddr, buf):
         self._check(addr)
         reg = memaddr
@@ -161,20 +159,6 @@ class Mpu6886Model:
             buf[i] = self._read_register(reg)
             if reg != FIFO_R_W:
                 reg = (reg + 1) & 0xFF
-
-    def readfrom_mem(self, addr, memaddr, nbytes):
-        buf = bytearray(nbytes)
-        self.readfrom_mem_into(addr, memaddr, buf)
-        return bytes(buf)
-
-    def writeto_mem(self, addr, memaddr, buf):
-        self._check(addr)
-        for i, value in enumerate(bytes(buf)):
-            self._write_register((memaddr + i) & 0xFF, value)
-
-    def _check(self, addr):
-        if not self.present or addr != self.addr:
-            raise OSError(errno.ENODEV, "ENODEV")
 
     # --- the fake clock --------------------------------------------------------------
     def advance(self, seconds):
