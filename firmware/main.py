@@ -1,22 +1,23 @@
 """hipdrop on the board: build the hardware adapters, run the app, reboot on a crash.
 
 MicroPython runs this file after boot. The board profile is named in ``board.txt`` on the
-flash (default ``m5stickc_plus2``); the boot counter lives in ``boot_count`` (protocol §3).
+flash (default ``m5stickc_plus2``); the App keeps the boot counter (``boot_count``, protocol
+§3), the calibration and the flash log on the filesystem passed as ``flashlog.OsFs``.
 An exception is appended to ``crash.txt`` and the board resets; the watchdog resets it if
 the loop stalls. Ctrl-C (KeyboardInterrupt) still stops it for ``mpremote``.
 """
 
 import gc
+import os
 import sys
 import time
 
 import bluetooth
 import machine
 
-from hipdrop_fw import app, boards
+from hipdrop_fw import app, boards, flashlog
 
 _BOARD_FILE = "board.txt"
-_BOOT_FILE = "boot_count"
 _CRASH_FILE = "crash.txt"
 _DEFAULT_BOARD = "m5stickc_plus2"
 _POLL_MS = 20
@@ -31,14 +32,6 @@ def _read(path, default):
         return default
 
 
-def next_boot():
-    """Increment the persisted boot counter (wraps at 2**16) and return it."""
-    boot = (int(_read(_BOOT_FILE, "0")) + 1) & 0xFFFF
-    with open(_BOOT_FILE, "w") as f:
-        f.write(str(boot))
-    return boot
-
-
 def run():
     profile = boards.load(_read(_BOARD_FILE, _DEFAULT_BOARD))
     if profile.POWER_HOLD_PIN is not None:  # keeps a battery board switched on
@@ -47,7 +40,8 @@ def run():
     i2c = machine.I2C(profile.I2C_ID, scl=pin(profile.I2C_SCL), sda=pin(profile.I2C_SDA),
                       freq=profile.I2C_FREQ)  # fmt: skip
     gc.collect()
-    device = app.App(profile, i2c, bluetooth.BLE(), time, bluetooth.UUID, boot=next_boot())
+    device = app.App(profile, i2c, bluetooth.BLE(), time, bluetooth.UUID,
+                     fs=flashlog.OsFs(os, open))  # fmt: skip
     watchdog = machine.WDT(timeout=_WATCHDOG_MS)
     while True:
         device.poll()

@@ -18,14 +18,20 @@ status. A packet the stack refuses (ENOMEM) is not retried live: the ring buffer
 for ``BACKFILL``. Samples refused while streaming that leave the ring buffer before a
 backfill asked for them count as dropped in the status.
 
-Not here yet: the flash log (``LOG_LIST``/``LOG_READ``/``LOG_ERASE`` answer ``UNKNOWN_OP``),
-calibration persisted across reboots, battery measurement, the button.
+Persistence (``fs``, a ``flashlog`` filesystem adapter: ``flashlog.OsFs(os, open)`` on the
+board): the boot counter and the calibration live in their own files and the untethered log
+and ``LOG_LIST``/``LOG_READ``/``LOG_ERASE`` are served by ``logging_service.LogService``.
+Every packet finished while not streaming goes to the flash log (a log starts when one
+arrives with no central connected; ``START`` closes it). Without ``fs`` the ``LOG_*`` ops
+answer ``UNKNOWN_OP`` and nothing persists.
+
+Not here yet: battery measurement, the button.
 """
 
 import struct
 
 from hipdrop_fw import ble as ble_mod
-from hipdrop_fw import packet, ringbuf, sampler, tilt
+from hipdrop_fw import logging_service, packet, ringbuf, sampler, tilt
 from hipdrop_fw import protocol as p
 from hipdrop_fw.compat import const
 from hipdrop_fw.imu import mpu6886
@@ -65,17 +71,22 @@ class App:
     """The hipdrop device: see the module docstring.
 
     ``profile`` a board profile module (``boards.load``); ``i2c`` the IMU's bus; ``ble`` a
-    ``bluetooth.BLE``; ``bluetooth_uuid`` the ``bluetooth.UUID`` class; ``boot`` the boot
-    counter; ``ring_capacity`` samples kept for backfill (default: sized from the free heap
+    ``bluetooth.BLE``; ``bluetooth_uuid`` the ``bluetooth.UUID`` class; ``fs`` the filesystem
+    adapter for persistence (None: nothing persists); ``boot`` the boot counter (None: the
+    persisted one + 1, or 0 without ``fs``; given with ``fs`` it is persisted);
+    ``ring_capacity`` samples kept for backfill (default: sized from the free heap
     with ``ringbuf.capacity_for_heap(gc.mem_free(), ring_reserve)``); ``mtu`` the MTU offered.
     """
 
-    def __init__(self, profile, i2c, ble, clock, bluetooth_uuid, *, outputs=None, boot=0,
-                 fw_version=FW_VERSION, ring_capacity=None, ring_reserve=RING_RESERVE,
+    def __init__(self, profile, i2c, ble, clock, bluetooth_uuid, *, outputs=None, boot=None,
+                 fs=None, fw_version=FW_VERSION, ring_capacity=None, ring_reserve=RING_RESERVE,
                  mtu=247, backfill_per_poll=4):  # fmt: skip
         self.profile = profile
         self.clock = clock
         self.outputs = outputs if outputs is not None else NullOutputs()
+        if fs is not None:
+            boot = logging_service.next_boot(fs, boot)
+        boot = boot or 0
         self.boot = boot
         self.backfill_per_poll = backfill_per_poll
         self.imu = mpu6886.Mpu6886(i2c, profile.IMU_ADDR, profile.AXES, clock.sleep_ms)
@@ -93,15 +104,21 @@ class App:
         self._cal_done = False
         self._status_at = clock.ticks_ms()
         self._temp_cdeg = p.TEMPERATURE_UNKNOWN
+        handlers = self._handlers()
         self.peripheral = ble_mod.Peripheral(
-            ble, bluetooth_uuid, self._handlers(), model=profile.NAME, fw_version=fw_version,
+            ble, bluetooth_uuid, handlers, model=profile.NAME, fw_version=fw_version,
             boot=boot, on_link=self._on_link, mtu=mtu, clock_ms=clock.ticks_ms,
         )  # fmt: skip
+        self.logs = None
+        if fs is not None:
+            self.logs = logging_service.LogService(fs, profile.NAME, self.peripheral)
+            handlers.update(self.logs.handlers())
         payload = mtu - p.ATT_OVERHEAD
         self._bf_packer = packet.SamplePacker(payload)
         self.sampler = sampler.Sampler(self.imu, clock.ticks_us, packet.SamplePacker(payload),
                                        self._sink, boot, self._on_sample)  # fmt: skip
         self.fault = self._boot_imu()
+        self._load_calibration()
         if ring_capacity is None:
             ring_capacity = ringbuf.capacity_for_heap(_heap_free(), ring_reserve)
         self.ring = ringbuf.RingBuffer(max(ring_capacity, 1))
@@ -121,6 +138,13 @@ class App:
             return fault
         self._configure(DEFAULT_RATE_CODE, DEFAULT_FS_CODE)
         return fault
+
+    def _load_calibration(self):
+        cal = self.logs.load_calibration() if self.logs is not None else None
+        if cal is not None:
+            self.tilt.set_calibration(*cal)
+            self.calibrated = True
+            self.sampler.flags = self.tilt.flags
 
     def _configure(self, rate_code, fs_code):
         imu = self.imu
@@ -147,8 +171,13 @@ class App:
         self.ring.push(r, s.seq, s.t_us)
 
     def _sink(self, pkt):
-        """A full live packet: notify it while streaming; a refusal leaves it to backfill."""
+        """A full live packet: notify it while streaming (a refusal leaves it to backfill),
+        else log it."""
         if not self.streaming:
+            if self.logs is not None:
+                imu = self.imu
+                self.logs.on_packet(pkt, self.peripheral.connected, self.boot, self._unix_s(),
+                                    imu.rate_code, imu.fs_code)  # fmt: skip
             return
         if self.peripheral.notify_stream(pkt):
             return
@@ -170,6 +199,8 @@ class App:
             self.sampler.poll()
         self.peripheral.poll()
         self._pump_backfill()
+        if self.logs is not None:
+            self.logs.pump()
         if self._cal_done:
             self._finish_calibration()
         now = self.clock.ticks_ms()
@@ -209,17 +240,32 @@ class App:
                 self._temp_cdeg = int(self.imu.temperature_c() * 100)
             except OSError:
                 self._temp_cdeg = p.TEMPERATURE_UNKNOWN
+        fault, fill = self.fault, 0
+        if self.logs is not None:
+            fill = self.logs.fill_permille()
+            if fault == p.FAULT_NONE:
+                fault = self.logs.fault()
         self.peripheral.set_status(
             state=state,
             temperature_cdeg_c=self._temp_cdeg,
+            log_fill_permille=fill,
             samples_dropped=self.samples_dropped(),
-            fault=self.fault,
+            fault=fault,
         )
+
+    def _unix_s(self):
+        """Wall-clock seconds from the last TIME_SYNC, 0 if none (logs' start time)."""
+        if self.time_sync is None:
+            return 0
+        unix_ms, at = self.time_sync
+        return (unix_ms + self.clock.ticks_diff(self.clock.ticks_ms(), at)) // 1000
 
     def _on_link(self, connected, mtu, bonded):
         if not connected:
             self.streaming = False
             self._backfills = []
+            if self.logs is not None:
+                self.logs.link_down()
             self._account_unsent()
             self._refresh_status()
 
@@ -295,6 +341,9 @@ class App:
             self.sampler.flush()  # not streaming yet: the ring buffer holds those samples
             self.sampler.packer = packet.SamplePacker(payload)
             self._bf_packer = packet.SamplePacker(payload)
+        if not self.streaming and self.logs is not None and self.logs.log.logging:
+            self.sampler.flush()  # the log keeps every sample before the stream
+            self.logs.close()
         self.streaming = True
         self._refresh_status()
         return p.RESULT_OK
@@ -345,6 +394,8 @@ class App:
             self.calibrated = True
             self.sampler.flags = self.tilt.flags
             payload = self.tilt.calibration()
+            if self.logs is not None:
+                self.logs.save_calibration(payload)
         self.peripheral.respond(p.OP_CALIBRATE, self._cal_token, result, payload)
         self._refresh_status()
 

@@ -223,7 +223,8 @@ def test_time_sync_cue_identify_and_log_commands(recording):
     assert host.command(b"\x07\x05\x03") == b"\x87\x05\x00"
     assert host.command(b"\x07\x06\x00") == b"\x87\x06\x00"
     assert dev.outputs.log == [("rising", 2), ("identify", 3), ("off", 0)]
-    assert host.command(b"\x09\x07\x00\x00") == b"\x89\x07\x01"  # LOG_LIST: a later slice
+    no_logs = b"\x89\x07\x00\x00\x00\x00\x00\x00"  # LOG_LIST: total 0 (streaming from boot)
+    assert host.command(b"\x09\x07\x00\x00") == no_logs
     assert host.command(b"\x02\x08") == b"\x82\x08\x00"  # STOP
     n = len(host.packets)
     host.run(1.0)

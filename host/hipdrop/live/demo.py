@@ -64,9 +64,7 @@ def _count(samples, recording, sensor: VirtualSensor, tally: Tally, engine: Gait
     tally.samples += len(samples)
     tally.recovered += int(samples.recovered.sum())
     tally.boots.update(int(b) for b in np.unique(samples.boot))
-    index = sensor.recording_index(samples.boot, samples.sample_index)
-    scale = recording.spec.acc_range_g * 9.80665 / 32768
-    sent = recording.sensor.acc_counts[index] * scale
+    sent = recording.acc_ms2[sensor.recording_index(samples.boot, samples.sample_index)]
     tally.mismatched += int((np.abs(sent - samples.acc_ms2) > 1e-9).any(axis=1).sum())
 
 

@@ -9,6 +9,7 @@ radio and a fake clock driven by the chip's time. The test side plays the host w
 
 from . import fake_ble
 from .board import TICKS_MASK, chip_for
+from .fake_flash import FakeFlash
 from .firmware import firmware_module
 
 
@@ -44,24 +45,29 @@ class VirtualDevice:
 
     ``present=False`` leaves the IMU off the bus; ``ring_capacity`` samples for backfill
     (default 2,500: a board without PSRAM, docs/firmware.md); ``tx_buffers`` the radio's
-    notification buffers; ``poll_s`` the main loop's period.
+    notification buffers; ``poll_s`` the main loop's period; ``flash`` the device's
+    filesystem (default: a fresh :class:`~hipdrop.vsensor.fake_flash.FakeFlash`; pass the
+    previous device's to reboot on the same flash, ``None`` keeps ``boot`` and the log
+    commands answer ``UNKNOWN_OP``); ``boot`` the boot counter (default: the flash's next).
     """
 
-    def __init__(self, recording, start=0, stop=None, boot=1, board="m5stickc_plus2",
+    def __init__(self, recording, start=0, stop=None, boot=None, board="m5stickc_plus2",
                  part="mpu6886", present=True, ring_capacity=2500, tx_buffers=8,
-                 ticks_offset_us=0, poll_s=0.02):  # fmt: skip
+                 ticks_offset_us=0, poll_s=0.02, flash=...):  # fmt: skip
         stop = len(recording.time_s) if stop is None else stop
         self.chip = chip_for(recording, start, stop, board, part)
         self.chip.present = present
         self.clock = FakeClock(self.chip, recording.spec.clock_error, ticks_offset_us)
         self.radio = fake_ble.BLE(tx_buffers=tx_buffers)
         self.poll_s = poll_s
+        self.flash = FakeFlash() if flash is ... else flash
         app = firmware_module("app")
         self.outputs = app.NullOutputs()
         profile = firmware_module("boards").load(board)
         self.app = app.App(
             profile, self.chip, self.radio, self.clock, fake_ble.UUID,
-            outputs=self.outputs, boot=boot, ring_capacity=ring_capacity,
+            outputs=self.outputs, boot=boot if self.flash is not None or boot is not None else 1,
+            ring_capacity=ring_capacity, fs=self.flash,
         )  # fmt: skip
 
     def central(self, **kwargs):
