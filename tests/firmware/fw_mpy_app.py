@@ -12,59 +12,24 @@ from array import array
 
 import micropython
 import mpy_report
+from mpy_radio import StandInRadio
 
 from hipdrop_fw import app, boards
 from hipdrop_fw import protocol as p
 
-MAC = b"\x24\x0a\xc4\x12\xab\xcd"
 BOOT = 9
 
 
-class Radio:
-    """Just enough of bluetooth.BLE for the app; keeps every stream notification."""
+class Radio(StandInRadio):
+    """The stand-in radio, keeping every stream notification."""
 
     def __init__(self):
-        self.handler = None
-        self.adv = None
+        super().__init__()
         self.sent = []
-
-    def active(self, *args):
-        return True
-
-    def config(self, *args, **kwargs):
-        return (0, MAC) if args == ("mac",) else None
-
-    def irq(self, handler):
-        self.handler = handler
-
-    def gatts_register_services(self, services):
-        handle, out = 10, []
-        for _, chars in services:
-            handles = []
-            for _char in chars:
-                handle += 3
-                handles.append(handle)
-            out.append(tuple(handles))
-        return tuple(out)
-
-    def gatts_set_buffer(self, handle, n, append=False):
-        pass
-
-    def gatts_write(self, handle, data, send_update=False):
-        pass
-
-    def gap_advertise(self, interval_us, adv_data=None, resp_data=None):
-        self.adv = bytes(adv_data)
 
     def gatts_notify(self, conn, handle, data=None):
         if data is not None:
             self.sent.append(bytes(data))
-
-    def gatts_indicate(self, conn, handle, data=None):
-        pass
-
-    def gattc_exchange_mtu(self, conn):
-        pass
 
 
 class NoBus:

@@ -1,70 +1,15 @@
 """MicroPython entry (tests/mpy/run.mjs): hipdrop_fw.ble on a real MicroPython interpreter.
 
-The WebAssembly port has no ``bluetooth`` module, so a tiny stand-in radio records calls.
+The WebAssembly port has no ``bluetooth`` module, so a stand-in radio (mpy_radio.py) records calls.
 Prints ``ok NAME`` or ``FAIL NAME: error`` per check, then ``DONE``; raises if any failed.
 """
 
 import micropython
 import mpy_report
+from mpy_radio import MAC, StandInRadio
 
 from hipdrop_fw import adv, ble
 from hipdrop_fw import protocol as p
-
-MAC = b"\x24\x0a\xc4\x12\xab\xcd"
-
-
-class StandInRadio:
-    """Just enough of bluetooth.BLE for Peripheral.start() and the hot paths."""
-
-    def __init__(self):
-        self.handler = None
-        self.adv = None
-        self.resp = None
-        self.notified = 0
-
-    def active(self, *args):
-        return True
-
-    def config(self, *args, **kwargs):
-        return (0, MAC) if args == ("mac",) else None
-
-    def irq(self, handler):
-        self.handler = handler
-
-    def gatts_register_services(self, services):
-        handle = 10
-        out = []
-        for _, chars in services:
-            handles = []
-            for _char in chars:
-                handle += 3
-                handles.append(handle)
-            out.append(tuple(handles))
-        return tuple(out)
-
-    def gatts_set_buffer(self, handle, n, append=False):
-        pass
-
-    def gatts_write(self, handle, data, send_update=False):
-        pass
-
-    def gatts_read(self, handle):
-        return b"\x02\x01"
-
-    def gap_advertise(self, interval_us, adv_data=None, resp_data=None):
-        self.adv, self.resp = bytes(adv_data), bytes(resp_data)
-
-    def gatts_notify(self, conn, handle, data=None):
-        self.notified += 1  # a small int: allocates nothing, as the C call does not
-
-    def gatts_indicate(self, conn, handle, data=None):
-        pass
-
-    def gattc_exchange_mtu(self, conn):
-        pass
-
-    def gap_disconnect(self, conn):
-        return True
 
 
 def _uuid(value):

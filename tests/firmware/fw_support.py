@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,3 +63,17 @@ def require_stubs():
             f"ESP32 MicroPython stubs missing in {STUBS}: {SETUP_HINT} (or `.venv/bin/python "
             f"-m pip install --target .tools/stubs -r firmware/stubs-requirements.txt`)"
         )
+
+
+def read_all(imu, chip, seconds, step_s=0.03):
+    """Run the chip model ``seconds``, reading the FIFO every ``step_s``: (n, 6) board-axis
+    counts."""
+    buf = bytearray(imu.fifo_size)
+    out = [0] * 6
+    rows = []
+    for _ in range(round(seconds / step_s)):
+        chip.advance(step_s)
+        for i in range(imu.read_fifo(buf)):
+            imu.unpack(buf, i, out)
+            rows.append(list(out))
+    return np.array(rows).reshape(-1, 6)

@@ -18,7 +18,7 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def mpy_result():
     """One MicroPython start runs every check (a node start costs ~0.25 s)."""
-    return run_micropython(HERE / "fw_mpy_ble.py")
+    return run_micropython(HERE / "fw_mpy_ble.py", HERE / "mpy_radio.py")
 
 
 def test_run_succeeds(mpy_result):

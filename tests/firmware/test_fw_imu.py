@@ -4,6 +4,7 @@ import errno
 
 import numpy as np
 import pytest
+from fw_support import read_all
 
 from hipdrop.vsensor.mpu6886 import ArraySource, Mpu6886Model, quantise, to_chip_axes
 from hipdrop_fw import boards
@@ -125,19 +126,6 @@ def test_configure_rejects_bad_codes():
     for rate_code, fs_code in ((0, 0), (5, 0), (3, 0x04), (3, 0x40)):
         with pytest.raises(ValueError):
             imu.configure(rate_code, fs_code)
-
-
-def read_all(imu, chip, seconds, step_s=0.03):
-    """Run the chip ``seconds``, reading the FIFO every ``step_s``: (n, 6) board-axis counts."""
-    buf = bytearray(imu.fifo_size)
-    out = [0] * 6
-    rows = []
-    for _ in range(round(seconds / step_s)):
-        chip.advance(step_s)
-        for i in range(imu.read_fifo(buf)):
-            imu.unpack(buf, i, out)
-            rows.append(list(out))
-    return np.array(rows)
 
 
 @pytest.mark.parametrize("part", PARTS)

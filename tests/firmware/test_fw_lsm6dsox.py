@@ -5,6 +5,7 @@ import errno
 
 import numpy as np
 import pytest
+from fw_support import read_all
 
 from hipdrop.protocol import decode_packets
 from hipdrop.sim import scenario
@@ -57,19 +58,6 @@ def want_rows(acc, gyr, axes, fs_code):
             for a, g in zip(acc, gyr)
         ]
     )
-
-
-def read_all(imu, chip, seconds, step_s=0.03):
-    """Run the chip ``seconds``, reading the FIFO every ``step_s``: (n, 6) board-axis counts."""
-    buf = bytearray(imu.fifo_size)
-    out = [0] * 6
-    rows = []
-    for _ in range(round(seconds / step_s)):
-        chip.advance(step_s)
-        for i in range(imu.read_fifo(buf)):
-            imu.unpack(buf, i, out)
-            rows.append(list(out))
-    return np.array(rows).reshape(-1, 6)
 
 
 # --- identity and self-test ----------------------------------------------------------------
