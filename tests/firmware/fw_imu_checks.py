@@ -204,19 +204,71 @@ def check_sampler_packets_and_timestamps():
     s.flush()
     unsettled, ovf = p.FLAG_TILT_UNSETTLED, p.FLAG_TILT_UNSETTLED | p.FLAG_FIFO_OVERFLOW
     t1 = (_MASK - 12_000 + 25_000 - 4 * 5000) & _MASK  # newest of 5 at the first poll
-    t2 = (_MASK - 12_000 + 65_000 - 5 * 5000) & _MASK  # third poll: 6 samples, newest now
+    # third poll: 6 samples, newest now, so the first is in (t2 - 5000, t2]; the tracked
+    # stamp (sample 5 at t1 + 25_000) is earlier than that window: clamped up to its start
+    t2 = (_MASK - 12_000 + 65_000 - 5 * 5000) & _MASK
     # overflow 1.0 s after the last read: ceil(1_000_000 * 65/64 / 5000) = 204 samples lost
-    t3 = (_MASK - 12_000 + 1_085_000 - 3 * 5000) & _MASK
+    t3 = (_MASK - 12_000 + 1_085_000 - 3 * 5000) & _MASK  # tracking starts afresh
     want = [
         (0, t1, unsettled, 4, 0),
         (4, (t1 + 20_000) & _MASK, unsettled, 4, 4),  # sample 4, then 5-7 from the 3rd poll
-        (8, (t2 + 15_000) & _MASK, unsettled, 3, 8),  # sent early by the overflow
+        (8, (t2 - 4999 + 15_000) & _MASK, unsettled, 3, 8),  # sent early by the overflow
         (11 + 204, t3, ovf, 4, 11),
-        (11 + 204 + 4, (_MASK - 12_000 + 1_100_000 - 2 * 5000) & _MASK, unsettled, 3, 15),
+        # the tracked stamp t3 + 20_000 is inside this read's window: kept
+        (11 + 204 + 4, (t3 + 20_000) & _MASK, unsettled, 3, 15),
     ]
     got = _headers(sent)
     assert got == want, (got, want)
     assert s.dropped == 204 and s.seq == 11 + 204 + 7
+
+
+class ClockedImu(FakeImu):
+    """A FIFO filled by a sample clock of ``period_ns`` (off the nominal 5000 µs), read at
+    the device times the test gives; sample ``k`` is at ``phase_ns + k * period_ns``."""
+
+    def __init__(self, period_ns, phase_ns):
+        super().__init__([])
+        self.period_ns = period_ns
+        self.phase_ns = phase_ns
+        self.written = 0
+        self.taken = 0
+        self.now_us = 0
+
+    def read_fifo(self, buf):
+        # samples written by now_us (floor division on non-negative ints)
+        self.written = (self.now_us * 1000 - self.phase_ns) // self.period_ns + 1
+        self.reads.append(self.written - self.taken)
+        self.fifo_samples = self.written - self.taken
+        self.taken = self.written
+        self.next_value = 0  # the counts do not matter here
+        return FakeImu.read_fifo(self, buf)
+
+
+def check_sampler_tracks_the_sample_clock():
+    """Uneven reads of a sample clock 0.5 % slow: the stamps converge on the true times
+    (the measured ones are late by up to a period) and the period estimate on the clock's."""
+    imu = ClockedImu(5_025_000, 1_234_567)  # 5025 µs
+    clock = [0]
+    starts = []
+
+    def sink(pk):
+        seq, t0 = struct.unpack_from("<II", pk, 4)
+        starts.append((seq, t0))
+
+    s = sampler.Sampler(imu, lambda: clock[0], packet.SamplePacker(20 + 16 * 4), sink)
+    s.start()
+    x = 12345
+    for _ in range(2000):  # ~60 s of polls 5-55 ms apart
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        clock[0] += 5000 + x % 50_000
+        imu.now_us = clock[0]
+        s.poll()
+    worst = 0
+    for seq, t0 in starts[len(starts) // 4 :]:  # after the first 15 s
+        true_us = (1_234_567 + seq * 5_025_000) // 1000
+        worst = max(worst, abs(t0 - true_us))
+    assert worst < 250, worst  # measured stamps alone: late by up to 5025
+    assert abs(s._pfp - (5025 << 14)) < (1 << 14) // 20, s._pfp / (1 << 14)  # within 10 ppm
 
 
 def check_sampler_hook_writes_tilt():

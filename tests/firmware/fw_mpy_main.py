@@ -56,6 +56,29 @@ def check_sample_path_allocates_nothing():
     assert struct.unpack_from("<8h", pk, 16 + 16 * 9) == (-1, -9, -9, -9, -2, 3, -9, 9)
 
 
+def check_read_stamping_allocates_nothing():
+    """The per-read clock tracking (first read, kept, clamped down and up, period updates)
+    with the heap locked; the packing it feeds (check_sample_path_allocates_nothing) between.
+    """
+    imu = fw_imu_checks.FakeImu([14])
+    imu._map = fw_imu_checks.mpu6886.axis_map(fw_imu_checks.M5_AXES)
+    s = sampler.Sampler(imu, lambda: 0, packet.SamplePacker(244), lambda pk: None, 1)
+    imu.read_fifo(s._buf)
+    stamps = [0] * 40
+    now = sampler.TICKS_MASK - 50_000  # wraps on the way
+    for j in range(40):
+        now = (now + 20_000 + (j % 3) * 7_000) & sampler.TICKS_MASK
+        micropython.heap_lock()
+        try:
+            t = s._stamp(now, 5 + (j % 4))
+        finally:
+            micropython.heap_unlock()
+        stamps[j] = t
+        s._pack(5, t)  # advances the tracked stamp (finished packets go to the sink)
+    assert s._tracking and s._window > 64 and s.seq == 200
+    assert stamps[0] == sampler.TICKS_MASK - 30_000 - 4 * 5000  # the first read: measured
+
+
 def _tilt_hook(rec):
     rec[6] = rec[2]
     rec[7] = -rec[2]
@@ -81,6 +104,7 @@ mpy_report.run_checks(
     + fw_imu_checks.CHECKS
     + [
         ("check_sample_path_allocates_nothing", check_sample_path_allocates_nothing),
+        ("check_read_stamping_allocates_nothing", check_read_stamping_allocates_nothing),
         ("check_add_allocates_nothing", check_add_allocates_nothing),
         ("check_bytes_of_finished_packet", check_bytes_of_finished_packet),
     ]

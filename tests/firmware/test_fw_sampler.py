@@ -51,14 +51,23 @@ def sample_index(d):
     return d.seq[d.sample_packet].astype(np.int64) + d.sample_offset
 
 
-def check_timestamps(dev, d, k_first):
-    """Each packet's t0 is its first sample's true time on the device clock, late by less
-    than one sample period (early by at most the rate error over one FIFO read)."""
+def t0_errors(dev, d, k_first):
+    """Each packet's t0 minus its first sample's true time on the device clock, in µs."""
     k = k_first[d.sample_offset == 0]
     true_us = np.array(dev.chip.sample_time_s)[k] * 1e6 * (1 + dev.clock_error) + TICKS_OFFSET
     late = (d.t0_ticks_us.astype(np.int64) - np.floor(true_us).astype(np.int64)) % 2**30
-    late = np.where(late >= 2**29, late - 2**30, late)
-    assert late.min() >= -400 and late.max() <= 5000, (late.min(), late.max())
+    return np.where(late >= 2**29, late - 2**30, late)
+
+
+def check_timestamps(dev, d, k_first, settled_from=None):
+    """Each packet's t0 is its first sample's true time on the device clock, off by less than
+    one sample period (5000 µs) while the sampler's clock tracking settles (one read alone
+    stamps late by up to a period), by about 1 % of it typically, and by under 10 % from
+    packet ``settled_from`` on."""
+    err = np.abs(t0_errors(dev, d, k_first))
+    assert err.max() < 5000 and np.median(err) < 150, (err.max(), np.median(err))
+    if settled_from is not None:
+        assert err[settled_from:].max() < 500, err[settled_from:].max()
 
 
 PARTS_BOARDS = [("mpu6886", "m5stickc_plus2"), ("mpu6050", "diy_esp32"), ("mpu6500", "diy_esp32")]
@@ -83,7 +92,7 @@ def test_sixty_seconds_at_200_hz_arrive_whole(recording, part, board):
     assert (d.count[:-1] == 14).all()
     assert dev.imu.overflows == 0 and dev.sampler.dropped == 0
     assert d.t0_ticks_us.min() < 1_000_000 < 2**30 - 1_000_000 < d.t0_ticks_us.max()  # wrapped
-    check_timestamps(dev, d, k0 + sample_index(d))
+    check_timestamps(dev, d, k0 + sample_index(d), settled_from=10 * 200 // 14)  # after 10 s
 
 
 @pytest.mark.parametrize(("part", "board"), PARTS_BOARDS)
