@@ -11,11 +11,19 @@ log id, 1–65535), a sequence of records::
                     board name (UTF-8, the rest of the body)
     kind 'P' (0x50) a sample packet stored as is
     kind 'D' (0x44) a sample packet compressed by ``logcodec`` (decodes to the exact bytes)
+    kind 'C' (0x43) a sample packet chained to the previous 'P'/'D'/'C' record's packet
+                    (``logcodec.encode_next``; format 2): count u8 first, then residuals
     kind 'E' (0x45) end, last: n_samples u32, n_packets u32 — written by ``close``/``recover``
+
+Format 2 adds 'C' records; a format-1 file is a format-2 file without them, so one reader
+reads both. A 'C' record is only written when the previous packet record starts in the same
+block (``BLOCK`` bytes of the file, counted from each block write): the first packet
+record starting in a block is always 'P' or 'D', so a reader that skips a lost or corrupt
+record and resynchronises loses at most the packets up to the next block's first packet.
 
 Records are gathered in a preallocated block (``BLOCK`` bytes); a full block is written with
 one ``f.write``, then ``f.flush()`` and ``os.sync()``: a power cut loses at most the block
-being filled (≈ 10 s at 200 Hz compressed) and never touches bytes written before. On boot
+being filled (≈ 3 s at 200 Hz compressed) and never touches bytes written before. On boot
 ``recover`` checks the newest file record by record, cuts it after the last whole record
 whose CRC matches (a torn tail on a filesystem that does not commit atomically) and closes
 it. LittleFS (MicroPython's default on the ESP32) commits a file at ``flush``/``close``
@@ -35,11 +43,12 @@ from hipdrop_fw import protocol as p
 from hipdrop_fw.compat import const
 
 MAGIC = b"HDLG"
-FORMAT_VERSION = const(1)
+FORMAT_VERSION = const(2)
 BLOCK = const(4096)
 KIND_HEADER = const(0x48)
 KIND_PACKET = const(0x50)
 KIND_DELTA = const(0x44)
+KIND_CHAINED = const(0x43)
 KIND_END = const(0x45)
 RECORD_OVERHEAD = const(7)  # kind, length, crc32
 RESERVE_BLOCKS = const(4)  # kept free for the end record and filesystem metadata
@@ -47,8 +56,10 @@ _HEAD_FMT = "<4sBHIIBB"
 _HEAD_SIZE = const(17)
 _END_FMT = "<II"
 _MAX_NAME = const(32)
-_MAX_RECORD = const(16 + 16 * 255 + 4 + 7)
+_MAX_PACKET = const(16 + 16 * 255 + 4)
+_MAX_RECORD = const(_MAX_PACKET + 7)
 _SUFFIX = ".hdl"
+_KINDS = (KIND_HEADER, KIND_PACKET, KIND_DELTA, KIND_CHAINED, KIND_END)
 _ENOSPC = const(28)
 
 
@@ -85,7 +96,7 @@ def records(data):
     while at + RECORD_OVERHEAD <= len(mv):
         kind, n = mv[at], mv[at + 1] | mv[at + 2] << 8
         end = at + 3 + n
-        if end + 4 > len(mv) or kind not in (KIND_HEADER, KIND_PACKET, KIND_DELTA, KIND_END):
+        if end + 4 > len(mv) or kind not in _KINDS:
             return
         if crc32(mv[at:end]) != struct.unpack_from("<I", mv, end)[0]:
             return
@@ -102,15 +113,26 @@ def parse_header(body):
 
 
 def packets(data):
-    """Yield every logged sample packet of a log file's bytes, as the exact protocol bytes."""
-    scratch = bytearray(16 + 16 * 255 + 4)
+    """Yield every logged sample packet of a log file's bytes, as the exact protocol bytes.
+
+    Reads formats 1 and 2; raises ValueError for a 'C' record with no packet before it.
+    """
     mv = memoryview(data)
+    prev = None
     for kind, start, end in records(data):
         if kind == KIND_PACKET:
-            yield bytes(mv[start:end])
+            prev = bytes(mv[start:end])
         elif kind == KIND_DELTA:
-            n = logcodec.decode(mv[start:end], scratch)
-            yield bytes(scratch[:n])
+            scratch = bytearray(_MAX_PACKET)
+            prev = bytes(scratch[: logcodec.decode(mv[start:end], scratch)])
+        elif kind == KIND_CHAINED:
+            if prev is None:
+                raise ValueError("chained packet without a previous one")
+            scratch = bytearray(_MAX_PACKET)
+            prev = bytes(scratch[: logcodec.decode_next(mv[start:end], prev, scratch)])
+        else:
+            continue
+        yield prev
 
 
 class FlashLog:
@@ -129,6 +151,10 @@ class FlashLog:
         self._block = memoryview(bytearray(block))
         self._fill = 0
         self._rec = memoryview(bytearray(_MAX_RECORD))
+        self._prev = memoryview(bytearray(_MAX_PACKET))  # last packet logged (for 'C')
+        self._prev_len = 0  # 0: the next packet starts a chain
+        self._prev_block = 0  # ``_blocks`` when the last packet record started
+        self._blocks = 0  # block writes of the open log
         self._f = None
         self._full = False
         self.log_id = 0
@@ -210,6 +236,7 @@ class FlashLog:
         self._full = False
         self._start_unix_s = start_unix_s
         self._fill = self.size = self.n_samples = self.n_packets = 0
+        self._prev_len = self._blocks = 0
         name = board.encode()[:_MAX_NAME]
         body = self._rec[3:]
         struct.pack_into(_HEAD_FMT, body, 0, MAGIC, FORMAT_VERSION, boot, start_unix_s,
@@ -225,12 +252,24 @@ class FlashLog:
         """Log one sample packet (bytes-like, CRC included); False once logging stopped."""
         if self._f is None:
             return False
-        n = logcodec.encode(packet, self._rec[3:]) if self.compress else 0
-        kind = KIND_DELTA
+        n = 0
+        kind = KIND_CHAINED
+        chain = self.compress and self._prev_len and self._prev_block == self._blocks
+        if chain:
+            n = logcodec.encode_next(packet, self._prev[: self._prev_len], self._rec[3:])
+        if not n and self.compress:
+            n = logcodec.encode(packet, self._rec[3:])
+            kind = KIND_DELTA
+        if n:  # the packet is valid (length, CRC): the next one may chain to it
+            self._prev_len = len(packet)
+            self._prev[: self._prev_len] = packet
+        else:
+            self._prev_len = 0
         if not n or n >= len(packet):
             n = len(packet)
             self._rec[3 : 3 + n] = packet
             kind = KIND_PACKET
+        self._prev_block = self._blocks
         if not self._put(kind, n):
             return False
         self.n_packets += 1
@@ -272,6 +311,7 @@ class FlashLog:
             self._stop(p.FAULT_FLASH_FULL if full else p.FAULT_FLASH_ERROR)
             return False
         self._fill = 0
+        self._blocks += 1
         if self.free_bytes() < RESERVE_BLOCKS * len(self._block):
             self._full = True  # the reserve takes the end record; append closes the log
         return True
@@ -401,6 +441,9 @@ def _scan(data):
         if kind in (KIND_PACKET, KIND_DELTA):
             n_packets += 1
             n_samples += mv[start + 14]
+        elif kind == KIND_CHAINED:
+            n_packets += 1
+            n_samples += mv[start]
         good = end + 4
         if kind == KIND_END:
             ended = True

@@ -35,6 +35,19 @@ def check_codec_round_trip():
         assert bytes(back[:m]) == pk
 
 
+def check_chained_round_trip():
+    buf = bytearray(logcodec.MAX_CHAINED)
+    back = bytearray(16 + 16 * 255 + 4)
+    for pks in (_packets(30), _packets(3, count=255), _packets(3, count=1)):
+        for prev, pk in zip(pks, pks[1:]):
+            n = logcodec.encode_next(pk, prev, buf)
+            assert n > 0
+            m = logcodec.decode_next(memoryview(buf)[:n], prev, back)
+            assert bytes(back[:m]) == pk
+    gap = _packets(3)
+    assert logcodec.encode_next(gap[2], gap[0], buf) == 0
+
+
 def check_log_on_micropython_fs():
     fs = flashlog.OsFs(os, open)
     log = flashlog.FlashLog(fs, "/mlog", block=1024)
@@ -49,6 +62,8 @@ def check_log_on_micropython_fs():
         data = f.read()
     assert len(data) == size
     assert list(flashlog.packets(data)) == pks
+    kinds = [k for k, _, _ in flashlog.records(data)]
+    assert kinds.count(flashlog.KIND_CHAINED) > 150, kinds
     assert log.erase(log_id, log.checksum(log_id) ^ 1) == 11
     assert log.erase(log_id, log.checksum(log_id)) == 0
     assert log.ids() == []
