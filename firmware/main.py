@@ -15,7 +15,7 @@ import time
 import bluetooth
 import machine
 
-from hipdrop_fw import app, boards, flashlog
+from hipdrop_fw import app, battery, boards, button, flashlog, outputs
 
 _BOARD_FILE = "board.txt"
 _CRASH_FILE = "crash.txt"
@@ -41,6 +41,9 @@ def run():
                       freq=profile.I2C_FREQ)  # fmt: skip
     gc.collect()
     device = app.App(profile, i2c, bluetooth.BLE(), time, bluetooth.UUID,
+                     outputs=outputs.for_board(profile, machine),
+                     battery=battery.for_board(profile, machine),
+                     button=button.for_board(profile, machine),
                      fs=flashlog.OsFs(os, open))  # fmt: skip
     watchdog = machine.WDT(timeout=_WATCHDOG_MS)
     while True:

@@ -8,7 +8,8 @@ clock) and, for its pure parts, on the MicroPython WebAssembly port.
 ``clock`` has ``ticks_us()``, ``ticks_ms()``, ``ticks_diff(a, b)`` and ``sleep_ms(ms)``: on
 the device the ``time`` module itself. ``outputs`` has ``pattern(name, repeat)`` (LED,
 buzzer or vibration motor); names are ``"identify"`` (repeat = seconds, 0 stops), ``"off"``
-and the ``CUE_PATTERNS``.
+and the ``CUE_PATTERNS``; and ``poll(ticks_ms)``, called every main-loop step to advance the
+pattern without sleeping (``outputs.Outputs`` on the board).
 
 Main loop: ``poll()`` every 20-50 ms. Each poll reads the IMU FIFO (every sample goes through
 the tilt filter into the sample array and into the ring buffer; each full packet is notified
@@ -25,12 +26,24 @@ Every packet finished while not streaming goes to the flash log (a log starts wh
 arrives with no central connected; ``START`` closes it). Without ``fs`` the ``LOG_*`` ops
 answer ``UNKNOWN_OP`` and nothing persists.
 
-Not here yet: battery measurement, the button.
+Battery (``battery``, a ``battery.Battery``): read with every status refresh (250 ms); the
+status carries its voltage, percent and low bit and the peripheral sets the Battery Level
+characteristic. When it turns low the app flushes and closes the flash log, stops streaming,
+refuses ``START`` with ``BATTERY_LOW``, starts no new log and reports fault ``BATTERY_LOW``
+(protocol §4) until the battery recovers (its hysteresis).
+
+Button (``button``, a ``button.Button`` polled every step): a short press closes the open
+log and pauses untethered logging (cue ``"falling"``), or, with no log open, resumes it and
+starts a log with the next packet even while a central is connected but not streaming (cue
+``"rising"``; ``"long"`` if logging is impossible: streaming, low battery, no filesystem). A
+long press (2 s) starts a ``BUTTON_CAL_S`` calibration (stand still): cue ``"double"`` when it
+succeeds, ``"long"`` when it fails or cannot start; no indication is sent.
 """
 
 import struct
 
 from hipdrop_fw import ble as ble_mod
+from hipdrop_fw import button as button_mod
 from hipdrop_fw import logging_service, packet, ringbuf, sampler, tilt
 from hipdrop_fw import protocol as p
 from hipdrop_fw.compat import const
@@ -48,6 +61,8 @@ _UNSENT_RANGES = const(8)
 _STATUS_EVERY_MS = const(250)
 _DRIVERS = ("mpu6886", "mpu6050", "mpu6500")
 _RECORD_FMT = "<8h"
+BUTTON_CAL_S = const(3)
+_NO_TOKEN = const(-1)
 
 
 class NullOutputs:
@@ -58,6 +73,9 @@ class NullOutputs:
 
     def pattern(self, name, repeat=1):
         self.log.append((name, repeat))
+
+    def poll(self, now):
+        pass
 
 
 def _heap_free():
@@ -80,10 +98,18 @@ class App:
 
     def __init__(self, profile, i2c, ble, clock, bluetooth_uuid, *, outputs=None, boot=None,
                  fs=None, fw_version=FW_VERSION, ring_capacity=None, ring_reserve=RING_RESERVE,
-                 mtu=247, backfill_per_poll=4):  # fmt: skip
+                 mtu=247, backfill_per_poll=4, battery=None,
+                 button=None):  # fmt: skip
         self.profile = profile
         self.clock = clock
         self.outputs = outputs if outputs is not None else NullOutputs()
+        self.battery = battery
+        self.button = button
+        self.logging_enabled = True  # the button pauses untethered logging
+        self.log_requested = False  # the button asked for a log while connected
+        self.battery_low = False
+        self._battery_mv = 0
+        self._battery_pct = p.BATTERY_PCT_UNKNOWN
         if fs is not None:
             boot = logging_service.next_boot(fs, boot)
         boot = boot or 0
@@ -125,6 +151,7 @@ class App:
         self.peripheral.start()
         if self.fault == p.FAULT_NONE:
             self.sampler.start()
+        self._read_battery()
         self._refresh_status()
 
     # -- boot and configuration --------------------------------------------------------
@@ -174,9 +201,10 @@ class App:
         """A full live packet: notify it while streaming (a refusal leaves it to backfill),
         else log it."""
         if not self.streaming:
-            if self.logs is not None:
+            if self.logs is not None and self.logging_enabled and not self.battery_low:
                 imu = self.imu
-                self.logs.on_packet(pkt, self.peripheral.connected, self.boot, self._unix_s(),
+                connected = self.peripheral.connected and not self.log_requested
+                self.logs.on_packet(pkt, connected, self.boot, self._unix_s(),
                                     imu.rate_code, imu.fs_code)  # fmt: skip
             return
         if self.peripheral.notify_stream(pkt):
@@ -204,8 +232,16 @@ class App:
         if self._cal_done:
             self._finish_calibration()
         now = self.clock.ticks_ms()
+        if self.button is not None:
+            event = self.button.poll(now)
+            if event == button_mod.SHORT:
+                self._toggle_logging()
+            elif event == button_mod.LONG:
+                self._button_calibrate()
+        self.outputs.poll(now)
         if self.clock.ticks_diff(now, self._status_at) >= _STATUS_EVERY_MS:
             self._status_at = now
+            self._read_battery()
             self._account_unsent()
             self._refresh_status()
 
@@ -227,8 +263,51 @@ class App:
                 self.ring_lost += held - first
                 self._unsent[0][0] = held
 
+    # -- the button --------------------------------------------------------------------
+
+    def _toggle_logging(self):
+        logs = self.logs
+        if logs is not None and logs.log.logging:
+            if not self.streaming:
+                self.sampler.flush()  # the partial packet into the log
+            logs.close()
+            self.logging_enabled = False
+            self.log_requested = False
+            self.outputs.pattern("falling", 1)
+        elif logs is None or self.streaming or self.battery_low:
+            self.outputs.pattern("long", 1)
+        else:
+            self.logging_enabled = True
+            self.log_requested = True
+            self.outputs.pattern("rising", 1)
+        self._refresh_status()
+
+    def _button_calibrate(self):
+        if self._calibrate(_NO_TOKEN, (BUTTON_CAL_S,)) is not None:
+            self.outputs.pattern("long", 1)  # IMU fault or busy
+
+    def _read_battery(self):
+        """Take a battery reading; on turning low protect the data (module docstring)."""
+        b = self.battery
+        if b is None:
+            return
+        self._battery_mv, self._battery_pct = b.read()
+        if b.low and not self.battery_low:
+            self.battery_low = True
+            if self.logs is not None and self.logs.log.logging:
+                if not self.streaming:
+                    self.sampler.flush()  # the partial packet into the log
+                self.logs.close()
+            self.streaming = False
+        elif not b.low:
+            self.battery_low = False
+
     def _refresh_status(self):
         state = 0
+        if self.battery_low:
+            state |= p.STATE_BATTERY_LOW
+        if self.logs is not None and self.logs.log.logging:
+            state |= p.STATE_LOGGING
         if self.streaming:
             state |= p.STATE_STREAMING
         if self.calibrated:
@@ -241,11 +320,15 @@ class App:
             except OSError:
                 self._temp_cdeg = p.TEMPERATURE_UNKNOWN
         fault, fill = self.fault, 0
+        if fault == p.FAULT_NONE and self.battery_low:
+            fault = p.FAULT_BATTERY_LOW
         if self.logs is not None:
             fill = self.logs.fill_permille()
             if fault == p.FAULT_NONE:
                 fault = self.logs.fault()
         self.peripheral.set_status(
+            battery_mv=self._battery_mv,
+            battery_pct=self._battery_pct,
             state=state,
             temperature_cdeg_c=self._temp_cdeg,
             log_fill_permille=fill,
@@ -336,6 +419,9 @@ class App:
     def _start(self, token, args):
         if self.fault == p.FAULT_IMU_MISSING:
             return p.RESULT_IMU_FAULT
+        if self.battery_low:
+            return p.RESULT_BATTERY_LOW
+        self.log_requested = False
         payload = self.peripheral.payload_max
         if self.sampler.packer.capacity != p.samples_per_packet(payload + p.ATT_OVERHEAD):
             self.sampler.flush()  # not streaming yet: the ring buffer holds those samples
@@ -396,7 +482,10 @@ class App:
             payload = self.tilt.calibration()
             if self.logs is not None:
                 self.logs.save_calibration(payload)
-        self.peripheral.respond(p.OP_CALIBRATE, self._cal_token, result, payload)
+        if self._cal_token == _NO_TOKEN:  # the button: answer with a cue
+            self.outputs.pattern("double" if result == p.RESULT_OK else "long", 1)
+        else:
+            self.peripheral.respond(p.OP_CALIBRATE, self._cal_token, result, payload)
         self._refresh_status()
 
     def _time_sync(self, token, args):

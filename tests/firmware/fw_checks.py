@@ -6,7 +6,7 @@ code under test. Each ``check_*`` function raises AssertionError on a mismatch.
 
 from binascii import crc32, hexlify, unhexlify
 
-from hipdrop_fw import control, packet
+from hipdrop_fw import battery, button, control, outputs, packet
 from hipdrop_fw import protocol as p
 
 
@@ -155,6 +155,76 @@ def check_log_list_response():
     n = control.pack_log_entry(buf, 1, 2, 0, 0, 0)
     want = "890400 0300 0100 02 0100 00f15365 80fc0a00 00c8af00 0200" + "00" * 12
     assert_bytes(buf[:n], from_hex(want))
+
+
+def check_battery_curve_smoothing_hysteresis():
+    reading = [1950000]  # microvolts at the pin: 3900 mV behind 1:2
+    b = battery.Battery(lambda: reading[0], 2.0, window=4, low_mv=3450, clear_mv=3600)
+    assert b.read() == (3900, 64)  # 3870 (60) .. 3910 (65): 60 + 3.75 rounded
+    assert battery.percent(3610) == 5 and battery.percent(4300) == 100
+    reading[0] = 1650000  # 3300 mV
+    mvs = [b.read()[0] for _ in range(4)]
+    assert mvs == [3750, 3600, 3450, 3300], mvs
+    assert b.low
+    reading[0] = 1790000  # 3580 mV: above low, not above clear
+    for _ in range(4):
+        b.read()
+    assert b.low and b.mv == 3580
+    reading[0] = 1900000  # one reading of 3800 mV lifts the average to 3635
+    b.read()
+    assert not b.low
+
+
+class _Rec:
+    def __init__(self, log, name):
+        self.log, self.name, self.f = log, name, 0
+
+    def value(self, v=None):
+        self.log.append((self.name, v))
+
+    def freq(self, hz=None):
+        self.f = hz
+
+    def duty_u16(self, d=None):
+        self.log.append(("tone", self.f if d else 0))
+
+
+def check_outputs_double_timeline():
+    log = []
+    out = outputs.Outputs(_Rec(log, "led"), _Rec(log, "pwm"), None)
+    del log[:]
+    out.pattern("double", 1)
+    seen = []
+    for t in range(0, 700, 10):
+        n = len(log)
+        out.poll(t)
+        if len(log) > n:
+            seen.append((t, log[n:]))
+    assert seen == [
+        (0, [("led", 1), ("tone", 2000)]), (80, [("led", 0), ("tone", 0)]),
+        (180, [("led", 1), ("tone", 2000)]), (260, [("led", 0), ("tone", 0)]),
+    ], seen  # fmt: skip
+    assert not out.active
+
+
+class _In:
+    def __init__(self):
+        self.level = 1
+
+    def value(self):
+        return self.level
+
+
+def check_button_short_and_long():
+    pin = _In()
+    b = button.Button(pin)
+    got = []
+    for t in range(0, 4000, 10):
+        pin.level = 0 if 100 <= t < 300 or 1000 <= t < 3500 else 1
+        e = b.poll(t)
+        if e:
+            got.append((t, e))
+    assert got == [(330, button.SHORT), (3000, button.LONG)], got
 
 
 CHECKS = [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("check_")]

@@ -213,6 +213,7 @@ _PHASES = np.linspace(0.0, 1.0, 1000, endpoint=False)
 
 def _heel_strike_bump(phase):
     """A periodic bump peaking WALK_PEAK_AT into the step, zero mean over a step."""
+
     def bump(p):
         wrapped = (p - WALK_PEAK_AT + 0.5) % 1.0 - 0.5
         return np.exp(-0.5 * (wrapped / WALK_PEAK_WIDTH) ** 2)

@@ -48,12 +48,16 @@ class VirtualDevice:
     notification buffers; ``poll_s`` the main loop's period; ``flash`` the device's
     filesystem (default: a fresh :class:`~hipdrop.vsensor.fake_flash.FakeFlash`; pass the
     previous device's to reboot on the same flash, ``None`` keeps ``boot`` and the log
-    commands answer ``UNKNOWN_OP``); ``boot`` the boot counter (default: the flash's next).
+    commands answer ``UNKNOWN_OP``); ``boot`` the boot counter (default: the flash's next);
+    ``battery`` a firmware ``battery.Battery`` (default none: battery unknown); ``outputs``
+    the LED/buzzer/motor (default ``app.NullOutputs()``, which records the patterns);
+    ``button`` a firmware ``button.Button`` (default none).
     """
 
     def __init__(self, recording, start=0, stop=None, boot=None, board="m5stickc_plus2",
                  part="mpu6886", present=True, ring_capacity=2500, tx_buffers=8,
-                 ticks_offset_us=0, poll_s=0.02, flash=...):  # fmt: skip
+                 ticks_offset_us=0, poll_s=0.02, flash=..., battery=None,
+                 outputs=None, button=None):  # fmt: skip
         stop = len(recording.time_s) if stop is None else stop
         self.chip = chip_for(recording, start, stop, board, part)
         self.chip.present = present
@@ -62,12 +66,13 @@ class VirtualDevice:
         self.poll_s = poll_s
         self.flash = FakeFlash() if flash is ... else flash
         app = firmware_module("app")
-        self.outputs = app.NullOutputs()
+        self.outputs = app.NullOutputs() if outputs is None else outputs
         profile = firmware_module("boards").load(board)
         self.app = app.App(
             profile, self.chip, self.radio, self.clock, fake_ble.UUID,
             outputs=self.outputs, boot=boot if self.flash is not None or boot is not None else 1,
-            ring_capacity=ring_capacity, fs=self.flash,
+            ring_capacity=ring_capacity, fs=self.flash, battery=battery,
+            button=button,
         )  # fmt: skip
 
     def central(self, **kwargs):
