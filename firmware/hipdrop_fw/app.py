@@ -48,6 +48,7 @@ from hipdrop_fw import logging_service, packet, ringbuf, sampler, tilt
 from hipdrop_fw import protocol as p
 from hipdrop_fw.compat import const
 from hipdrop_fw.imu import mpu6886
+from hipdrop_fw.outputs import NullOutputs
 
 FW_VERSION = (0, 1, 0)
 DEFAULT_RATE_CODE = const(3)  # 200 Hz
@@ -63,19 +64,6 @@ _DRIVERS = ("mpu6886", "mpu6050", "mpu6500")
 _RECORD_FMT = "<8h"
 BUTTON_CAL_S = const(3)
 _NO_TOKEN = const(-1)
-
-
-class NullOutputs:
-    """Outputs of a board without LED, buzzer or motor (and of the virtual sensor)."""
-
-    def __init__(self):
-        self.log = []
-
-    def pattern(self, name, repeat=1):
-        self.log.append((name, repeat))
-
-    def poll(self, now):
-        pass
 
 
 def _heap_free():

@@ -144,3 +144,16 @@ def for_board(profile, machine):
     if profile.BUZZER_PIN is not None:
         buzzer = machine.PWM(pin(profile.BUZZER_PIN), freq=2000, duty_u16=0)
     return Outputs(led, buzzer, motor, profile.LED_ACTIVE_HIGH)
+
+
+class NullOutputs:
+    """Outputs of a board without LED, buzzer or motor (and of the virtual sensor)."""
+
+    def __init__(self):
+        self.log = []
+
+    def pattern(self, name, repeat=1):
+        self.log.append((name, repeat))
+
+    def poll(self, now):
+        pass

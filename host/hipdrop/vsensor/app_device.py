@@ -50,7 +50,7 @@ class VirtualDevice:
     previous device's to reboot on the same flash, ``None`` keeps ``boot`` and the log
     commands answer ``UNKNOWN_OP``); ``boot`` the boot counter (default: the flash's next);
     ``battery`` a firmware ``battery.Battery`` (default none: battery unknown); ``outputs``
-    the LED/buzzer/motor (default ``app.NullOutputs()``, which records the patterns);
+    the LED/buzzer/motor (default ``outputs.NullOutputs()``, which records the patterns);
     ``button`` a firmware ``button.Button`` (default none).
     """
 
@@ -66,7 +66,7 @@ class VirtualDevice:
         self.poll_s = poll_s
         self.flash = FakeFlash() if flash is ... else flash
         app = firmware_module("app")
-        self.outputs = app.NullOutputs() if outputs is None else outputs
+        self.outputs = firmware_module("outputs").NullOutputs() if outputs is None else outputs
         profile = firmware_module("boards").load(board)
         self.app = app.App(
             profile, self.chip, self.radio, self.clock, fake_ble.UUID,
