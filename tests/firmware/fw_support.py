@@ -18,6 +18,7 @@ STUBS = REPO / ".tools" / "stubs"
 FIRMWARE_VECTORS = [
     f for f in sorted(VECTORS.glob("*.json")) if json.loads(f.read_text())["kind"] != "bad_packet"
 ]
+G_MS2 = 9.80665
 SETUP_HINT = "run `./dev test` once, which installs it"
 
 # The firmware package imports as on the device: `from hipdrop_fw import protocol`.
@@ -77,3 +78,14 @@ def read_all(imu, chip, seconds, step_s=0.03):
             imu.unpack(buf, i, out)
             rows.append(list(out))
     return np.array(rows).reshape(-1, 6)
+
+
+def still_board(n, seed=0, noise=True):
+    """(acc m/s², gyr deg/s) in board axes of a board lying still, z up, with sensor noise."""
+    rng = np.random.default_rng(seed)
+    acc = np.tile([0.3, -0.2, G_MS2], (n, 1))
+    gyr = np.tile([0.5, -0.4, 0.2], (n, 1))
+    if noise:
+        acc = acc + rng.normal(0, 0.02, (n, 3))
+        gyr = gyr + rng.normal(0, 0.1, (n, 3))
+    return acc, gyr

@@ -4,7 +4,7 @@ import errno
 
 import numpy as np
 import pytest
-from fw_support import read_all
+from fw_support import read_all, still_board
 
 from hipdrop.vsensor.mpu6886 import ArraySource, Mpu6886Model, quantise, to_chip_axes
 from hipdrop_fw import boards
@@ -14,17 +14,6 @@ from hipdrop_fw.imu.mpu6886 import SAMPLE_SIZE, Mpu6886
 G = 9.80665
 PARTS = {"mpu6886": 0x19, "mpu6050": 0x68, "mpu6500": 0x70}
 AXES = {name: boards.load(name).AXES for name in boards.BOARDS}
-
-
-def still_board(n, seed=0, noise=True):
-    """(acc m/s², gyr deg/s) in board axes of a board lying still, z up, with sensor noise."""
-    rng = np.random.default_rng(seed)
-    acc = np.tile([0.3, -0.2, G], (n, 1))
-    gyr = np.tile([0.5, -0.4, 0.2], (n, 1))
-    if noise:
-        acc = acc + rng.normal(0, 0.02, (n, 3))
-        gyr = gyr + rng.normal(0, 0.1, (n, 3))
-    return acc, gyr
 
 
 def make(acc_board, gyr_board, axes, part="mpu6886", temperature_c=25.0, **kw):

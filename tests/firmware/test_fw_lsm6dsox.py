@@ -5,7 +5,7 @@ import errno
 
 import numpy as np
 import pytest
-from fw_support import read_all
+from fw_support import read_all, still_board
 
 from hipdrop.protocol import decode_packets
 from hipdrop.sim import scenario
@@ -20,17 +20,6 @@ G = 9.80665
 AXES = {name: boards.load(name).AXES for name in boards.BOARDS}
 DIY = AXES["diy_esp32"]
 MASK = 2**30 - 1
-
-
-def still_board(n, seed=0, noise=True):
-    """(acc m/s², gyr deg/s) in board axes of a board lying still, z up, with sensor noise."""
-    rng = np.random.default_rng(seed)
-    acc = np.tile([0.3, -0.2, G], (n, 1))
-    gyr = np.tile([0.5, -0.4, 0.2], (n, 1))
-    if noise:
-        acc = acc + rng.normal(0, 0.02, (n, 3))
-        gyr = gyr + rng.normal(0, 0.1, (n, 3))
-    return acc, gyr
 
 
 def make(acc_board, gyr_board, axes=DIY, temperature_c=25.0, **kw):
