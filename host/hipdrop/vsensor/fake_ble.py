@@ -1,310 +1,80 @@
-"""A model of MicroPython's ``bluetooth`` module, for running the firmware's BLE code in CPython.
+"""The in-memory radio for MicroPython's ``bluetooth`` API: the firmware's BLE code in CPython.
 
-It follows MicroPython's documented API (docs.micropython.org, ``bluetooth`` — low-level
-Bluetooth): the same method signatures, IRQ event codes and data tuples, characteristic
-flags and errors, plus the limits of the ESP32's NimBLE stack that the firmware must live
-with (docs/protocol.md §1, /work/shared/measured-here.md):
-
-- advertising and scan-response payloads of more than 31 bytes raise ``OSError(-18)``;
-- the ATT MTU stays 23 until an exchange, which gives ``min(config('mtu'), central's MTU)``
-  and raises ``_IRQ_MTU_EXCHANGED``;
-- a notification or indication longer than MTU - 3 is cut to MTU - 3, silently;
-- ``gatts_notify`` raises ``OSError(ENOMEM)`` while ``tx_buffers`` notifications wait for the
-  "radio" (``Central.drain``) to send them;
-- a client write is cut to the characteristic's buffer (20 bytes unless a local
-  ``gatts_write`` or ``gatts_set_buffer`` made it larger);
-- ``addr`` in IRQ data is a read-only memoryview that is only valid during the handler.
-
-Stricter than the real stack, on purpose: a second indication on a connection before the
-first one was confirmed raises ``OSError(EALREADY)`` (ATT allows one outstanding
-indication per bearer); ``gatts_register_services`` while advertising raises
-``OSError(EBUSY)`` (the docs say advertising must be stopped first). ``BLE()`` returns a new
+:class:`BLE` is :class:`~hipdrop.vsensor.mpy_bluetooth.MicroPythonBLE` (the documented API
+and NimBLE's limits, listed there) with a radio made of plain queues: notifications wait in
+``tx_buffers`` slots until the test's :class:`Central` drains them. ``BLE()`` returns a new
 object each time, where MicroPython returns a singleton, so tests stay independent.
 
-Events the device causes (``gap_disconnect``, ``gattc_exchange_mtu``) reach the IRQ handler
-on the next ``BLE.pump`` or central action, never from inside the call, as on the real stack.
-The test side plays the central with :class:`Central`.
+Events the device causes (``gap_disconnect``, ``gattc_exchange_mtu``, ``gap_pair``) reach the
+IRQ handler on the next ``BLE.pump`` or central action, never from inside the call, as on the
+real stack. The test side plays the central with :class:`Central`.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# Characteristic flags, as the bluetooth module exports them.
-FLAG_READ = 0x0002
-FLAG_WRITE_NO_RESPONSE = 0x0004
-FLAG_WRITE = 0x0008
-FLAG_NOTIFY = 0x0010
-FLAG_INDICATE = 0x0020
-
-# IRQ event codes (MicroPython docs; the module does not export them).
-IRQ_CENTRAL_CONNECT = 1  # conn_handle, addr_type, addr
-IRQ_CENTRAL_DISCONNECT = 2  # conn_handle, addr_type, addr
-IRQ_GATTS_WRITE = 3  # conn_handle, attr_handle
-IRQ_GATTS_INDICATE_DONE = 20  # conn_handle, value_handle, status
-IRQ_MTU_EXCHANGED = 21  # conn_handle, mtu
-IRQ_ENCRYPTION_UPDATE = 28  # conn_handle, encrypted, authenticated, bonded, key_size
-
-# MicroPython's errno values (py/mperrno.h), independent of the host OS.
-ENOMEM = 12
-EBUSY = 16
-ENODEV = 19  # the radio is not active
-EINVAL = 22
-ENOTCONN = 107
-EALREADY = 114
-ADV_TOO_LONG = -18  # NimBLE on the ESP32 refuses a legacy payload over 31 bytes
-
-ADV_MAX = 31
-DEFAULT_MTU = 23
-DEFAULT_BUFFER = 20
-ATT_OVERHEAD = 3
-_FIRST_HANDLE = 10  # NimBLE's own GAP and GATT services take the first handles
-_CONFIG_KEYS = ("mac", "addr_mode", "gap_name", "rxbuf", "mtu", "bond", "mitm", "io", "le_secure")
-
-
-class UUID:
-    """``bluetooth.UUID``: a 16-bit int, a 128-bit string, or 2/16 bytes little-endian."""
-
-    def __init__(self, value):
-        if isinstance(value, UUID):
-            self._le = value._le
-        elif isinstance(value, int):
-            if not 0 <= value <= 0xFFFF:
-                raise ValueError("invalid UUID")
-            self._le = value.to_bytes(2, "little")
-        elif isinstance(value, str):
-            digits = value.replace("-", "")
-            if len(digits) != 32:
-                raise ValueError("invalid UUID")
-            self._le = bytes.fromhex(digits)[::-1]
-        else:
-            raw = bytes(value)
-            if len(raw) not in (2, 4, 16):
-                raise ValueError("invalid UUID")
-            self._le = raw
-
-    @property
-    def bytes_le(self) -> bytes:
-        return self._le
-
-    def __eq__(self, other):
-        return isinstance(other, UUID) and other._le == self._le
-
-    def __hash__(self):
-        return hash(self._le)
-
-    def __repr__(self):
-        if len(self._le) == 2:
-            return f"UUID(0x{int.from_bytes(self._le, 'little'):04x})"
-        h = self._le[::-1].hex()
-        return f"UUID('{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}')"
+from .mpy_bluetooth import (  # noqa: F401 (re-exported: the firmware tests' names)
+    ADV_MAX,
+    ADV_TOO_LONG,
+    ATT_OVERHEAD,
+    DEFAULT_BUFFER,
+    DEFAULT_MTU,
+    EALREADY,
+    EBUSY,
+    EINVAL,
+    ENODEV,
+    ENOMEM,
+    ENOTCONN,
+    FLAG_INDICATE,
+    FLAG_NOTIFY,
+    FLAG_READ,
+    FLAG_WRITE,
+    FLAG_WRITE_NO_RESPONSE,
+    IRQ_CENTRAL_CONNECT,
+    IRQ_CENTRAL_DISCONNECT,
+    IRQ_ENCRYPTION_UPDATE,
+    IRQ_GATTS_INDICATE_DONE,
+    IRQ_GATTS_WRITE,
+    IRQ_MTU_EXCHANGED,
+    UUID,
+    Attribute,
+    Link,
+    MicroPythonBLE,
+)  # fmt: skip
 
 
 @dataclass
-class Attribute:
-    """One characteristic or descriptor value in the GATT database."""
+class QueueLink(Link):
+    """A connection of the in-memory radio: its central and the notifications in flight."""
 
-    uuid: UUID
-    flags: int
-    service: UUID
-    value: bytes = b""
-    max_len: int = DEFAULT_BUFFER
-    append: bool = False
-
-
-@dataclass
-class Link:
-    """One connection as the stack sees it."""
-
-    central: Central
-    conn_handle: int
-    mtu: int = DEFAULT_MTU
-    encrypted: bool = False
-    bonded: bool = False
+    central: Central | None = None
     tx: deque = field(default_factory=deque)  # (value_handle, bytes) waiting for the radio
-    indication: tuple[int, bytes] | None = None
 
 
-class BLE:
-    """``bluetooth.BLE`` for one peripheral, with the NimBLE limits listed above.
-
-    ``mac`` is the 6-byte address; ``tx_buffers`` how many notifications the stack holds
-    before ``gatts_notify`` raises ENOMEM.
-    """
+class BLE(MicroPythonBLE):
+    """``bluetooth.BLE`` over in-memory queues (see the module docstring)."""
 
     def __init__(self, mac=b"\x24\x0a\xc4\x12\xab\xcd", tx_buffers=8):
-        self._active = False
-        self._handler: Callable | None = None
-        self._config = {
-            "mac": (0, bytes(mac)), "addr_mode": 0, "gap_name": b"MPY NIMBLE", "rxbuf": 64,
-            "mtu": DEFAULT_MTU, "bond": True, "mitm": False, "io": 3, "le_secure": False,
-        }  # fmt: skip
-        self.tx_buffers = tx_buffers
-        self.attributes: dict[int, Attribute] = {}
-        self.services: list[tuple[UUID, tuple[int, ...]]] = []
-        self.links: dict[int, Link] = {}
-        self.adv_data = b""
-        self.resp_data = b""
-        self.adv_interval_us: int | None = None
-        self.advertise_calls = 0
+        super().__init__(mac, tx_buffers)
         self._next_conn = 0
         self._pending: deque = deque()  # actions the device started, carried out by pump()
 
-    # -- configuration and events ------------------------------------------------------
+    def _transport_subscription(self, link, value_handle):
+        return link.central.subscriptions.get(value_handle, 0)
 
-    def active(self, active=None, /):
-        if active is not None:
-            self._active = bool(active)
-            if not active:
-                self.adv_interval_us = None
-        return self._active
+    def _transport_buffers_used(self, link):
+        return len(link.tx)
 
-    def config(self, *args, **kwargs):
-        if args:
-            if len(args) != 1 or kwargs:
-                raise TypeError("query one parameter at a time")
-            self._need_active()
-            if args[0] not in _CONFIG_KEYS:
-                raise ValueError("unknown config param")
-            return self._config[args[0]]
-        for key, value in kwargs.items():
-            if key not in _CONFIG_KEYS or key == "mac":
-                raise ValueError("unknown config param")
-            self._config[key] = value.encode() if key == "gap_name" else value
-        return None
+    def _transport_notify(self, link, value_handle, payload):
+        link.tx.append((value_handle, payload))
 
-    def irq(self, handler, /):
-        self._handler = handler
+    def _transport_indicate(self, link):
+        pass  # waits for Central.drain / confirm
 
-    def _need_active(self):
-        if not self._active:
-            raise OSError(ENODEV)
-
-    def _irq(self, event, data):
-        if self._handler is not None:
-            return self._handler(event, data)
-        return None
-
-    # -- advertising -------------------------------------------------------------------
-
-    def gap_advertise(self, interval_us, adv_data=None, *, resp_data=None, connectable=True):
-        self._need_active()
-        if interval_us is None:
-            self.adv_interval_us = None
-            return
-        adv = self.adv_data if adv_data is None else bytes(adv_data)
-        resp = self.resp_data if resp_data is None else bytes(resp_data)
-        if len(adv) > ADV_MAX or len(resp) > ADV_MAX:
-            raise OSError(ADV_TOO_LONG)
-        self.adv_data, self.resp_data = adv, resp
-        self.adv_interval_us = interval_us // 625 * 625  # rounded down to 625 us
-        self.advertise_calls += 1
-
-    @property
-    def advertising(self) -> bool:
-        return self.adv_interval_us is not None
-
-    # -- GATT server -------------------------------------------------------------------
-
-    def gatts_register_services(self, services_definition, /):
-        self._need_active()
-        if self.advertising:
-            raise OSError(EBUSY)
-        self.attributes.clear()
-        self.services.clear()
-        handle = _FIRST_HANDLE
-        result = []
-        for service_uuid, characteristics in services_definition:
-            handle += 1  # service declaration
-            handles = []
-            for char in characteristics:
-                uuid, flags = char[0], char[1]
-                handle += 2  # declaration, value
-                self.attributes[handle] = Attribute(_as_uuid(uuid), flags, service_uuid)
-                handles.append(handle)
-                if flags & (FLAG_NOTIFY | FLAG_INDICATE):
-                    handle += 1  # CCCD, added by the stack
-                for d_uuid, d_flags in char[2] if len(char) > 2 else ():
-                    handle += 1
-                    self.attributes[handle] = Attribute(_as_uuid(d_uuid), d_flags, service_uuid)
-                    handles.append(handle)
-            result.append(tuple(handles))
-            self.services.append((_as_uuid(service_uuid), tuple(handles)))
-        return tuple(result)
-
-    def _attr(self, value_handle):
-        self._need_active()
-        try:
-            return self.attributes[value_handle]
-        except KeyError:
-            raise OSError(EINVAL) from None
-
-    def gatts_read(self, value_handle, /):
-        attr = self._attr(value_handle)
-        value = attr.value
-        if attr.append:
-            attr.value = b""
-        return value
-
-    def gatts_write(self, value_handle, data, send_update=False, /):
-        attr = self._attr(value_handle)
-        attr.value = bytes(data)
-        attr.max_len = max(attr.max_len, len(attr.value))
-        if send_update:
-            for link in self.links.values():
-                subs = link.central.subscriptions.get(value_handle, 0)
-                if subs & FLAG_NOTIFY:
-                    self.gatts_notify(link.conn_handle, value_handle)
-                elif subs & FLAG_INDICATE:
-                    self.gatts_indicate(link.conn_handle, value_handle)
-
-    def gatts_set_buffer(self, value_handle, len, append=False, /):  # noqa: A002 (MicroPython's name)
-        attr = self._attr(value_handle)
-        attr.max_len, attr.append = len, bool(append)
-
-    def _link(self, conn_handle):
-        self._need_active()
-        link = self.links.get(conn_handle)
-        if link is None:
-            raise OSError(ENOTCONN)
-        return link
-
-    def _payload(self, link, value_handle, data):
-        attr = self._attr(value_handle)
-        value = attr.value if data is None else bytes(data)
-        return value[: link.mtu - ATT_OVERHEAD]  # NimBLE cuts it silently
-
-    def gatts_notify(self, conn_handle, value_handle, data=None, /):
-        link = self._link(conn_handle)
-        if len(link.tx) >= self.tx_buffers:
-            raise OSError(ENOMEM)
-        link.tx.append((value_handle, self._payload(link, value_handle, data)))
-
-    def gatts_indicate(self, conn_handle, value_handle, data=None, /):
-        link = self._link(conn_handle)
-        if link.indication is not None:
-            raise OSError(EALREADY)
-        link.indication = (value_handle, self._payload(link, value_handle, data))
-
-    # -- GAP and GATT client calls a peripheral makes ----------------------------------
-
-    def gap_disconnect(self, conn_handle, /):
-        self._need_active()
-        link = self.links.get(conn_handle)
-        if link is None:
-            return False
-        self._pending.append(("disconnect", link))
-        return True
-
-    def gattc_exchange_mtu(self, conn_handle, /):
-        link = self._link(conn_handle)
-        self._pending.append(("mtu", link))
-
-    def gap_pair(self, conn_handle, /):
-        link = self._link(conn_handle)
-        self._pending.append(("pair", link))
+    def _transport_request(self, action, link):
+        self._pending.append((action, link))
 
     def pump(self):
         """Carry out what the device started (disconnect, MTU exchange, pairing): its IRQs."""
@@ -318,16 +88,6 @@ class BLE:
                 link.central.exchange_mtu()
             elif action == "pair":
                 link.central.pair()
-
-    # -- test-side helpers -------------------------------------------------------------
-
-    def handle_of(self, uuid) -> int:
-        """Value handle of the characteristic with ``uuid`` (a test helper)."""
-        want = _as_uuid(uuid)
-        for handle, attr in self.attributes.items():
-            if attr.uuid == want:
-                return handle
-        raise KeyError(uuid)
 
 
 class Central:
@@ -346,7 +106,7 @@ class Central:
         self.mtu_pref = mtu
         self.can_bond = can_bond
         self.auto_confirm = auto_confirm
-        self.link: Link | None = None
+        self.link: QueueLink | None = None
         self.subscriptions: dict[int, int] = {}
         self.notifications: list[tuple[int, bytes]] = []
         self.indications: list[tuple[int, bytes]] = []
@@ -355,11 +115,7 @@ class Central:
         self.ble.pump()
 
     def _addr_irq(self, event, conn_handle):
-        addr = memoryview(self.addr).toreadonly()
-        try:
-            self.ble._irq(event, (conn_handle, self.addr_type, addr))
-        finally:
-            addr.release()  # only valid during the handler, as in MicroPython
+        self.ble._addr_irq(event, conn_handle, self.addr_type, self.addr)
 
     @property
     def conn_handle(self) -> int:
@@ -375,7 +131,7 @@ class Central:
         if not ble.advertising:
             raise ConnectionError("the peripheral is not advertising")
         ble.adv_interval_us = None
-        self.link = Link(self, ble._next_conn)
+        self.link = QueueLink(ble._next_conn, central=self)
         ble._next_conn += 1
         ble.links[self.link.conn_handle] = self.link
         self._addr_irq(IRQ_CENTRAL_CONNECT, self.link.conn_handle)
@@ -419,20 +175,12 @@ class Central:
         data = bytes(data)
         if len(data) > link.mtu - ATT_OVERHEAD:
             raise ValueError(f"a {len(data)}-byte write does not fit MTU {link.mtu}")
-        attr = self.ble._attr(value_handle)
-        if not attr.flags & (FLAG_WRITE | FLAG_WRITE_NO_RESPONSE):
-            raise PermissionError("write not permitted")
-        cut = data[: attr.max_len]
-        attr.value = (attr.value + cut)[: attr.max_len] if attr.append else cut
-        self.ble._irq(IRQ_GATTS_WRITE, (link.conn_handle, value_handle))
+        self.ble.client_write(link, value_handle, data)
 
     def read(self, value_handle) -> bytes:
         """A GATT read of the local value (long reads included)."""
         self._need_link()
-        attr = self.ble._attr(value_handle)
-        if not attr.flags & FLAG_READ:
-            raise PermissionError("read not permitted")
-        return attr.value
+        return self.ble.client_read(value_handle)
 
     def drain(self, max_count=None) -> list[tuple[int, bytes]]:
         """The radio sends up to ``max_count`` queued notifications (all by default) and the
@@ -449,20 +197,11 @@ class Central:
 
     def confirm(self, status=0):
         """Acknowledge the pending indication (status 0), or fail it (→ INDICATE_DONE)."""
-        link = self._need_link()
-        if link.indication is None:
-            raise RuntimeError("no indication pending")
-        handle, value = link.indication
-        link.indication = None
+        handle, value = self.ble.indication_done(self._need_link(), status)
         if status == 0:
             self.indications.append((handle, value))
-        self.ble._irq(IRQ_GATTS_INDICATE_DONE, (link.conn_handle, handle, status))
 
-    def _need_link(self) -> Link:
+    def _need_link(self) -> QueueLink:
         if self.link is None:
             raise RuntimeError("not connected")
         return self.link
-
-
-def _as_uuid(value) -> UUID:
-    return value if isinstance(value, UUID) else UUID(value)
