@@ -3,3 +3,8 @@
 
 class HipdropError(Exception):
     """Bad input or an unusable device: the message says what is wrong and what to do."""
+
+
+class StoreError(HipdropError):
+    """The session database cannot be used as asked: not ours, too new, read-only, no such
+    session. The message names the file or session and what to do."""

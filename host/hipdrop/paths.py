@@ -26,6 +26,21 @@ def user_data_dir() -> Path:
     return Path(base) / "hipdrop"
 
 
+DB_ENV = "HIPDROP_DB"
+"""Environment variable naming the session database (``--db`` overrides it)."""
+
+
+def default_db_path() -> Path:
+    """The session database in the user's data folder, e.g. ~/.local/share/hipdrop/sessions.db."""
+    return user_data_dir() / "sessions.db"
+
+
+def session_db_path(option=None) -> Path:
+    """The session database to use: ``--db`` if given, else ``$HIPDROP_DB``, else the default."""
+    chosen = option or os.environ.get(DB_ENV)
+    return Path(chosen).expanduser() if chosen else default_db_path()
+
+
 def engine_key() -> str:
     """A short digest of the engine's source files (names, sizes, modification times)."""
     engine = Path(__file__).parent / "engine"
