@@ -50,18 +50,18 @@ def packed_rows(n_packets, boot=1, first_seq=0, per_packet=14, rate_code=3, host
 
 
 def table_counts(path, sid=None):
-    """Rows per table (those of session ``sid`` when given), read with plain sqlite3."""
+    """Rows per table; with ``sid``, the rows of that session in every table that has them."""
     with sqlite3.connect(path) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         counts = {}
         for table in tables:
             key = "id" if table == "sessions" else "session_id"
             columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-            if sid is None or key not in columns:
-                query, args = f"SELECT count(*) FROM {table}", ()
-            else:
-                query, args = f"SELECT count(*) FROM {table} WHERE {key} = ?", (sid,)
-            counts[table] = conn.execute(query, args).fetchone()[0]
+            if sid is None:
+                counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            elif key in columns:
+                query = f"SELECT count(*) FROM {table} WHERE {key} = ?"
+                counts[table] = conn.execute(query, (sid,)).fetchone()[0]
     return counts
 
 

@@ -17,6 +17,8 @@ from . import schema
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 5.0
 """How long a statement waits for another process's write lock before failing."""
+CLEAR_LOG_WAIT_S = 0.5
+"""How long clearing the log waits for readers and writers to step aside."""
 
 
 def connect(path, readonly=False, create=True) -> sqlite3.Connection:
@@ -187,3 +189,14 @@ def pending(conn):
     """Open the transaction that collects rows until the next commit, if none is open."""
     if not conn.in_transaction:
         conn.execute("BEGIN IMMEDIATE")
+
+
+def clear_log(conn) -> bool:
+    """Copy the log (WAL) into the database and truncate it to zero bytes; False when another
+    connection's reader or writer kept it from completing within ``CLEAR_LOG_WAIT_S``."""
+    conn.execute(f"PRAGMA busy_timeout = {int(CLEAR_LOG_WAIT_S * 1000)}")
+    try:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    return busy == 0

@@ -232,8 +232,7 @@ class Store:
             sessions.check_not_recorded_elsewhere(self._conn, sid)
             self._conn.execute("DELETE FROM sessions WHERE id = ?", (sid,))
         self._conn.execute("PRAGMA incremental_vacuum").fetchall()
-        busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        return busy == 0
+        return db.clear_log(self._conn)
 
     @contextmanager
     def _snapshot(self):
