@@ -33,7 +33,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analyze(commands)
     _add_demo(commands)
     _add_simulate(commands)
+    _add_sessions(commands)
+    _add_export(commands)
     return parser
+
+
+def _add_db_option(parser, in_subcommand=False):
+    """``--db PATH``; in a sub-subcommand it must not overwrite the parent's value."""
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS if in_subcommand else None,
+        help="session database (default: $HIPDROP_DB, else sessions.db in the user data folder)",
+    )
+
+
+def _add_session_argument(parser):
+    parser.add_argument("session", metavar="SESSION", help="a session id, or 'latest'")
 
 
 def _add_analyze(commands):
@@ -41,10 +57,11 @@ def _add_analyze(commands):
         "analyze",
         help="per-step pelvic drop, contacts, sides and fatigue of a recording",
         description="Analyse INPUT, a CSV in the interchange format (time_s,acc_x,acc_y,acc_z,"
-        "gyr_x,gyr_y,gyr_z: sensor axes as worn, m/s² and deg/s; an optional speed_mps column). "
+        "gyr_x,gyr_y,gyr_z: sensor axes as worn, m/s² and deg/s; an optional speed_mps column), "
+        "or a stored session (its id, or 'latest'), whose results are then stored with it. "
         "Prints a summary, or writes the JSON document (docs/analysis.md) with --json.",
     )
-    p.add_argument("input", help="CSV file")
+    p.add_argument("input", help="CSV file, or a session id or 'latest'")
     p.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-': stdout)")
     p.add_argument(
         "--axes",
@@ -59,29 +76,71 @@ def _add_analyze(commands):
         metavar="M_PER_S",
         help="known treadmill speed (otherwise a speed_mps column, if any)",
     )
+    _add_db_option(p)
     p.set_defaults(run=_run_analyze)
 
 
 def _run_analyze(args):
-    import json
-
     from .engine.analyze import analyze
     from .engine.inputs import check_plausible, read_csv
-    from .engine.summary import summary_text
 
+    if _is_session_ref(args.input):
+        return _run_analyze_session(args)
     data = check_plausible(
         read_csv(args.input, args.axes, args.acc_unit, args.gyr_unit, args.speed)
     )
-    doc = analyze(data)
-    if args.json == "-":
+    _show_analysis(analyze(data), args.json)
+    return 0
+
+
+def _is_session_ref(text):
+    """A session id or 'latest' that is not also the name of a file."""
+    from pathlib import Path
+
+    return (text.isdigit() or text.lower() == "latest") and not Path(text).exists()
+
+
+def _run_analyze_session(args):
+    from .paths import session_db_path
+    from .store import Store
+
+    if args.axes or args.acc_unit != "m/s2" or args.gyr_unit != "deg/s":
+        raise HipdropError(
+            "--axes, --acc-unit and --gyr-unit are for CSV files; a stored session is in the "
+            "sensor's own axes and units"
+        )
+    with Store.open(session_db_path(args.db), create=False) as store:
+        sid = store.resolve(args.input)
+        doc = _analyse_stored(store, sid, store.samples(sid), args.speed)
+    _show_analysis(doc, args.json)
+    if args.json != "-":
+        print(f"stored the results with session {sid}")
+    return 0
+
+
+def _analyse_stored(store, sid, samples, speed_mps=None):
+    """Analyse a stored session's samples and store the document as its results."""
+    from .engine.analyze import analyze
+    from .store.store import engine_input
+
+    doc = analyze(engine_input(samples, f"session {sid}", speed_mps))
+    store.replace_results(sid, doc)
+    return doc
+
+
+def _show_analysis(doc, json_out):
+    import json
+
+    from .engine.summary import summary_text
+
+    if json_out == "-":
         print(json.dumps(doc))
-    elif args.json:
-        with open(args.json, "w") as out:
+    elif json_out:
+        with open(json_out, "w") as out:
             out.write(json.dumps(doc))  # one C-encoded string: json.dump(indent=…) is 10× slower
-        print(f"wrote {args.json}: {len(doc['steps'])} steps")
+        print(f"wrote {json_out}: {len(doc['steps'])} steps")
     else:
         print(summary_text(doc))
-    return 0
 
 
 def _add_demo(commands):
@@ -160,6 +219,122 @@ def _run_simulate(args):
         f"and {truth}"
     )
     return 0
+
+
+def _add_sessions(commands):
+    p = commands.add_parser(
+        "sessions",
+        help="list the stored sessions, or delete one",
+        description="List the sessions in the database, newest first: athlete, date, duration, "
+        "steps, mean pelvic drop per stance side, fatigue onset, completeness and state. "
+        "`hipdrop sessions delete SESSION` removes one for good.",
+    )
+    _add_db_option(p)
+    p.add_argument("--athlete", metavar="NAME", help="only this athlete's sessions")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(run=_run_sessions)
+    actions = p.add_subparsers(title="actions", metavar="ACTION")
+    d = actions.add_parser(
+        "delete",
+        help="delete a session and all its data for good",
+        description="Delete SESSION: its raw packets, samples, results and notes, for good.",
+    )
+    _add_session_argument(d)
+    _add_db_option(d, in_subcommand=True)
+    d.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    d.set_defaults(run=_run_sessions_delete)
+
+
+def _run_sessions(args):
+    from .paths import session_db_path
+    from .store import Store
+    from .store.listing import EMPTY, sessions_json, sessions_table
+
+    path = session_db_path(args.db)
+    if not path.exists():
+        print("[]" if args.json else EMPTY)
+        return 0
+    with Store.open(path, readonly=True) as store:
+        infos = store.sessions(args.athlete)
+    print(sessions_json(infos) if args.json else sessions_table(infos))
+    return 0
+
+
+def _run_sessions_delete(args):
+    from .paths import session_db_path
+    from .store import Store
+
+    with Store.open(session_db_path(args.db), create=False) as store:
+        sid = store.resolve(args.session)
+        info = store.session(sid)
+        if not args.yes and not _confirmed(sid, info):
+            print(f"kept session {sid}")
+            return 1
+        cleared = store.delete_session(sid)
+    print(f"deleted session {sid}")
+    if not cleared:
+        print("note: another program is reading the database; SQLite clears its log of the "
+              "deleted data when that reader closes", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _confirmed(sid, info):
+    from datetime import datetime
+
+    if not sys.stdin.isatty():
+        raise HipdropError(f"not deleting session {sid} without confirmation: add --yes")
+    when = datetime.fromtimestamp(info.started_at).strftime("%Y-%m-%d %H:%M")
+    who = info.athlete or "no athlete"
+    answer = input(f"delete session {sid} ({who}, {when}) and all its data for good? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _add_export(commands):
+    p = commands.add_parser(
+        "export",
+        help="write a session's samples, steps and minutes as CSV or Parquet",
+        description="Write SESSION's samples to OUT (CSV interchange format: time_s,acc_x,acc_y,"
+        "acc_z,gyr_x,gyr_y,gyr_z in s on the session clock, m/s² and deg/s, sensor axes as worn) "
+        "and its steps and per-minute table beside it (run.csv → run.steps.csv, "
+        "run.minutes.csv). A session not analysed yet is analysed first.",
+    )
+    _add_session_argument(p)
+    p.add_argument("--out", required=True, metavar="PATH", help="samples file")
+    p.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        help="default: parquet for a .parquet PATH, else csv (parquet needs pip install "
+        "'hipdrop[parquet]')",
+    )
+    _add_db_option(p)
+    p.set_defaults(run=_run_export)
+
+
+def _run_export(args):
+    from .paths import session_db_path
+    from .store import Store
+    from .store.export import export
+
+    path = session_db_path(args.db)
+    fmt = args.format or ("parquet" if args.out.lower().endswith(".parquet") else "csv")
+    with Store.open(path, readonly=True) as store:
+        sid = store.resolve(args.session)
+        samples = store.samples(sid)
+        results = store.results(sid)
+    if results is None:
+        with Store.open(path, create=False) as store:
+            _analyse_stored(store, sid, samples)
+            results = store.results(sid)
+    written = export(samples, results, args.out, fmt, _progress if sys.stderr.isatty() else None)
+    print(f"wrote {', '.join(map(str, written))}: {len(samples):,} samples, "
+          f"{len(results['steps']):,} steps, {len(results['minutes'])} minutes")  # fmt: skip
+    return 0
+
+
+def _progress(done, total):
+    print(f"\rexporting samples: {100 * done / total:3.0f}%", end="", file=sys.stderr)
+    if done >= total:
+        print(file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,17 @@ LIGHT = (
 )
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["simulate", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["demo", "--help"],
+        ["simulate", "--help"],
+        ["sessions", "--help"],
+        ["sessions", "delete", "--help"],
+        ["export", "--help"],
+    ],
+)
 def test_light_commands_import_neither_numba_nor_qt(argv):
     result = subprocess.run(
         [sys.executable, "-c", LIGHT, *argv], capture_output=True, text=True, check=True
