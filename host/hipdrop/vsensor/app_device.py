@@ -51,18 +51,20 @@ class VirtualDevice:
     commands answer ``UNKNOWN_OP``); ``boot`` the boot counter (default: the flash's next);
     ``battery`` a firmware ``battery.Battery`` (default none: battery unknown); ``outputs``
     the LED/buzzer/motor (default ``outputs.NullOutputs()``, which records the patterns);
-    ``button`` a firmware ``button.Button`` (default none).
+    ``button`` a firmware ``button.Button`` (default none); ``radio`` the ``bluetooth.BLE``
+    (default a :class:`~hipdrop.vsensor.fake_ble.BLE` with ``tx_buffers``; a
+    :class:`~hipdrop.vsensor.bumble_ble.BumbleBLE` puts the device on a real BLE stack).
     """
 
     def __init__(self, recording, start=0, stop=None, boot=None, board="m5stickc_plus2",
                  part="mpu6886", present=True, ring_capacity=2500, tx_buffers=8,
                  ticks_offset_us=0, poll_s=0.02, flash=..., battery=None,
-                 outputs=None, button=None):  # fmt: skip
+                 outputs=None, button=None, radio=None):  # fmt: skip
         stop = len(recording.time_s) if stop is None else stop
         self.chip = chip_for(recording, start, stop, board, part)
         self.chip.present = present
         self.clock = FakeClock(self.chip, recording.spec.clock_error, ticks_offset_us)
-        self.radio = fake_ble.BLE(tx_buffers=tx_buffers)
+        self.radio = fake_ble.BLE(tx_buffers=tx_buffers) if radio is None else radio
         self.poll_s = poll_s
         self.flash = FakeFlash() if flash is ... else flash
         app = firmware_module("app")

@@ -60,7 +60,7 @@ class VirtualSensor:
         spec = recording.spec
         self.rate_code = rate_code(spec.rate_hz)
         self.fs_code = fs_code(spec.acc_range_g, spec.gyr_range_dps)
-        self.boots = list(self._boots())
+        self.boots = list(boot_segments(recording.time_s, self.reboots_s, boot))
         self._first_sample = {}
 
     def notifications(self) -> Iterator[Notification]:
@@ -75,12 +75,13 @@ class VirtualSensor:
         """Where samples (boot counter, sample index) sit in the recording."""
         return np.array([self._first_sample[int(b)] for b in boot]) + np.asarray(sample_index)
 
-    def _boots(self):
-        """(boot counter, first sample, end sample, host time of the boot) per device boot."""
-        t = self.recording.time_s
-        edges = [0.0] + self.reboots_s
-        for k, t_boot in enumerate(edges):
-            start = int(np.searchsorted(t, t_boot + (REBOOT_S if k else 0.0)))
-            stop = int(np.searchsorted(t, edges[k + 1])) if k + 1 < len(edges) else len(t)
-            if start < stop:
-                yield self.first_boot + k, start, stop, t[start]
+
+def boot_segments(time_s, reboots_s, first_boot=1):
+    """(boot counter, first sample, end sample, host time of the boot) per device boot: the
+    device restarts at each time in ``reboots_s`` and loses ``REBOOT_S`` of samples."""
+    edges = [0.0, *sorted(reboots_s)]
+    for k, t_boot in enumerate(edges):
+        start = int(np.searchsorted(time_s, t_boot + (REBOOT_S if k else 0.0)))
+        stop = int(np.searchsorted(time_s, edges[k + 1])) if k + 1 < len(edges) else len(time_s)
+        if start < stop:
+            yield first_boot + k, start, stop, time_s[start]

@@ -1,0 +1,203 @@
+"""The virtual sensor on the air: the whole firmware on a real BLE stack, fed by the simulator.
+
+An :class:`AirSensor` is a board running ``firmware/``'s App (:class:`.app_device.VirtualDevice`:
+the register-level IMU model, the fake flash) whose radio is Bumble's stack
+(:class:`.bumble_ble.BumbleBLE`) on the virtual link of an :class:`~.bumble_air.Air`. The host
+finds and uses it with bleak through :func:`.bleak_bumble.bleak_backends`, exactly as it would a
+real board.
+
+Time: the board keeps pace with the event loop's clock, and :meth:`AirSensor.clock` is the
+host's clock in this world (Unix seconds from the loop's clock). On a normal loop that is the
+wall clock; on a :class:`~.virtual_time.VirtualTimeLoop` the whole world — board, link, host —
+runs on simulated time, as fast as the computer can.
+
+Faults (``kind@time_s[:seconds]``, times on the recording's clock):
+
+| kind         | on the air                                                                  |
+|--------------|-----------------------------------------------------------------------------|
+| `disconnect` | the runner walks out of range: the link drops and the board is unreachable  |
+|              | for `seconds` (it keeps sampling, logging to flash, buffering for backfill) |
+| `reboot`     | the board loses power and restarts (new boot counter; the flash survives)   |
+| `corrupt`    | for `seconds`, each stream packet is followed by damaged copies of it       |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from bumble import hci
+
+from ..errors import HipdropError
+from .app_device import VirtualDevice
+from .bumble_ble import BumbleBLE
+from .device import boot_segments
+from .fake_flash import FakeFlash
+from .faults import Fault
+
+PSRAM_RING_SAMPLES = 71_000
+"""The M5StickC Plus2's backfill ring (≈ 5.9 min at 200 Hz, docs/firmware.md)."""
+DEFAULT_ADDRESS = "24:0A:C4:12:AB:CD"
+_AIR_FAULTS = ("disconnect", "reboot", "corrupt")
+_CORRUPT_COPIES = 4
+
+
+class CorruptingBLE(BumbleBLE):
+    """A radio that follows each stream packet with damaged copies while ``corrupting``:
+    a flipped byte, a cut tail, a bad header, an extra byte."""
+
+    corrupting = False
+    stream_handle = -1
+
+    def _transport_notify(self, link, value_handle, payload):
+        super()._transport_notify(link, value_handle, payload)
+        if self.corrupting and value_handle == self.stream_handle:
+            for k in range(_CORRUPT_COPIES):
+                super()._transport_notify(link, value_handle, _damaged(payload, k))
+
+
+def _damaged(payload: bytes, kind: int) -> bytes:
+    data = bytearray(payload)
+    if kind == 0:
+        data[len(data) // 2] ^= 0x5A
+    elif kind == 1:
+        del data[-5:]
+    elif kind == 2:
+        data[0] ^= 0xFF
+    else:
+        data.append(0)
+    return bytes(data)
+
+
+class AirSensor:
+    """A simulated board on ``air`` streaming ``recording`` (see the module docstring).
+
+    ``ring_capacity`` samples of backfill (default: the reference board with PSRAM);
+    ``faults`` from :func:`~.faults.parse_faults` (``disconnect``, ``reboot``, ``corrupt``).
+    ``finished`` is set when the recording has run out and the board has powered off.
+    """
+
+    def __init__(self, air, recording, *, faults=(), address=DEFAULT_ADDRESS,
+                 ring_capacity=PSRAM_RING_SAMPLES, board="m5stickc_plus2", part="mpu6886",
+                 epoch_s=None):  # fmt: skip
+        unsupported = sorted({f.kind for f in faults} - set(_AIR_FAULTS))
+        if unsupported:
+            raise HipdropError(
+                f"fault kind(s) {', '.join(unsupported)} cannot happen on a BLE link "
+                f"(its link layer retransmits): use {', '.join(_AIR_FAULTS)}"
+            )
+        self.air, self.recording = air, recording
+        self.address, self.ring_capacity = address, ring_capacity
+        self.board, self.part = board, part
+        self.faults: list[Fault] = list(faults)
+        self.flash = FakeFlash()
+        self.keystore = None  # bonds survive reboots (the firmware keeps them in NVS)
+        self.device: VirtualDevice | None = None
+        self.finished = asyncio.Event()
+        self.epoch_s = time.time() if epoch_s is None else epoch_s
+        self._t_boot = 0.0
+        self._loop_start: float | None = None
+        self._bumble = None
+        self._controller = None
+
+    # -- the world's clock ----------------------------------------------------------------
+
+    @property
+    def sim_time_s(self) -> float:
+        """Seconds since the recording began, on the recording's clock."""
+        if self.device is None:
+            return self._t_boot
+        return self._t_boot + self.device.chip.time_s
+
+    def clock(self) -> float:
+        """The host's clock in this world (Unix seconds)."""
+        loop = asyncio.get_running_loop()
+        if self._loop_start is None:
+            self._loop_start = loop.time()
+        return self.epoch_s + loop.time() - self._loop_start
+
+    # -- running ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run every boot of the board until the recording ends."""
+        self.clock()  # the world's time starts with the board
+        reboots = [f.at_s for f in self.faults if f.kind == "reboot"]
+        try:
+            for boot_no, start, stop, t_boot in boot_segments(self.recording.time_s, reboots):
+                self._t_boot = float(t_boot)
+                await self._run_boot(start, stop, first=boot_no == 1)
+        finally:
+            self.finished.set()
+
+    async def _run_boot(self, start: int, stop: int, first: bool) -> None:
+        radio = await self._power_on()
+        self.device = VirtualDevice(
+            self.recording, start, stop, board=self.board, part=self.part, radio=radio,
+            flash=self.flash, ring_capacity=self.ring_capacity,
+        )  # fmt: skip
+        radio.stream_handle = self.device.handle("83f3a910-4366-4e9e-8b71-a8cb7057dd01")
+        n_polls = round((stop - start) / self.recording.spec.rate_hz / self.device.poll_s)
+        try:
+            for _ in range(n_polls):
+                self.device.step()
+                await self._faults_now(radio)
+                await self._pace(radio)
+        finally:
+            self._t_boot = self.sim_time_s
+            self.device = None
+            await self._power_off(radio)
+
+    async def _power_on(self) -> CorruptingBLE:
+        self._bumble = self.air.device("hipdrop", self.address)
+        self._controller = next(
+            c
+            for c in self.air.link.controllers
+            if bytes(c.public_address) == bytes(self._bumble.random_address)
+        )
+        if self.keystore is None:
+            self.keystore = self._bumble.keystore
+        self._bumble.keystore = self.keystore
+        radio = CorruptingBLE(self._bumble)
+        await radio.start()
+        return radio
+
+    async def _power_off(self, radio: CorruptingBLE) -> None:
+        with contextlib.suppress(Exception):
+            await radio.stop()
+        self._set_reachable(False)
+
+    async def _pace(self, radio: BumbleBLE) -> None:
+        """Wait until the world's clock reaches the board's."""
+        ahead = self.epoch_s + self.sim_time_s - self.clock()
+        await asyncio.sleep(max(ahead, 0.0))
+
+    # -- faults -------------------------------------------------------------------------------
+
+    async def _faults_now(self, radio: CorruptingBLE) -> None:
+        t = self.sim_time_s
+        radio.corrupting = any(
+            f.kind == "corrupt" and f.at_s <= t < f.at_s + f.seconds for f in self.faults
+        )
+        for fault in [f for f in self.faults if f.kind == "disconnect" and f.at_s <= t]:
+            self.faults.remove(fault)
+            await self._walk_away(radio, fault.seconds)
+
+    async def _walk_away(self, radio: CorruptingBLE, seconds: float) -> None:
+        """Out of range: the link times out and the board is unreachable for ``seconds``."""
+        for link in list(radio.links.values()):
+            with contextlib.suppress(Exception):
+                await link.connection.disconnect(hci.HCI_CONNECTION_TIMEOUT_ERROR)
+        self._set_reachable(False)
+        until = self.sim_time_s + seconds
+        while self.sim_time_s < until and self.device is not None:
+            self.device.step()
+            await self._pace(radio)
+        self._set_reachable(True)
+
+    def _set_reachable(self, reachable: bool) -> None:
+        links = self.air.link.controllers
+        if reachable and self._controller not in links:
+            self.air.link.add_controller(self._controller)
+        elif not reachable and self._controller in links:
+            self.air.link.remove_controller(self._controller)
