@@ -4,7 +4,9 @@ MicroPython runs this file after boot. The board profile is named in ``board.txt
 flash (default ``m5stickc_plus2``); the App keeps the boot counter (``boot_count``, protocol
 §3), the calibration and the flash log on the filesystem passed as ``flashlog.OsFs``.
 An exception is appended to ``crash.txt`` and the board resets; the watchdog resets it if
-the loop stalls. Ctrl-C (KeyboardInterrupt) still stops it for ``mpremote``.
+the loop stalls. Ctrl-C (KeyboardInterrupt) still stops it for ``mpremote``, but the watchdog,
+once started, cannot be stopped: while ``hold.txt`` exists the app (and its watchdog) does not
+start, which is how ``hipdrop device flash`` keeps the board still while it copies files.
 """
 
 import gc
@@ -19,6 +21,7 @@ from hipdrop_fw import app, battery, boards, button, flashlog, outputs
 
 _BOARD_FILE = "board.txt"
 _CRASH_FILE = "crash.txt"
+_HOLD_FILE = "hold.txt"  # the same name as host/hipdrop/device/layout.py HOLD_FILE
 _DEFAULT_BOARD = "m5stickc_plus2"
 _POLL_MS = 20
 _WATCHDOG_MS = 8000
@@ -30,6 +33,14 @@ def _read(path, default):
             return f.read().strip() or default
     except OSError:
         return default
+
+
+def _held():
+    try:
+        os.stat(_HOLD_FILE)
+        return True
+    except OSError:
+        return False
 
 
 def run():
@@ -53,6 +64,9 @@ def run():
 
 
 def main():
+    if _held():
+        print("hipdrop: not starting: hold.txt (hipdrop device flash is updating the board)")
+        return
     try:
         run()
     except Exception as e:  # noqa: BLE001 (log anything, then reboot into a known state)
