@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analyze(commands)
     _add_demo(commands)
     _add_simulate(commands)
+    _add_device(commands)
     _add_sessions(commands)
     _add_export(commands)
     return parser
@@ -335,6 +336,66 @@ def _progress(done, total):
     print(f"\rexporting samples: {100 * done / total:3.0f}%", end="", file=sys.stderr)
     if done >= total:
         print(file=sys.stderr)
+
+
+def _add_device(commands):
+    from .device.layout import BOARDS
+
+    p = commands.add_parser(
+        "device",
+        help="put the firmware on a board over USB (flash), list serial ports",
+        description="Deploy the sensor's firmware over a USB serial cable (docs/firmware.md, "
+        "'From unboxing to first stream'). Needs the 'device' extra: "
+        "pip install 'hipdrop[device]'.",
+    )
+    actions = p.add_subparsers(title="actions", metavar="ACTION", required=True)
+    f = actions.add_parser(
+        "flash",
+        help="copy the firmware and a board profile onto a board running MicroPython",
+        description="Copy the firmware and the board profile onto a board running MicroPython "
+        "(mpremote), after installing MicroPython from FILE.bin if given (esptool). An update "
+        "keeps the calibration, the boot counter and the logs; it refuses while the board "
+        "holds logs not yet synced.",
+    )
+    f.add_argument("--board", required=True, choices=BOARDS, help="the board profile")
+    f.add_argument(
+        "--port",
+        help="serial port, e.g. /dev/ttyUSB0, /dev/cu.usbserial-0001, COM3 "
+        "(default: the only USB serial port)",
+    )
+    f.add_argument(
+        "--firmware-image",
+        metavar="FILE.bin",
+        help="install MicroPython from this image first (ESP32_GENERIC-SPIRAM-*.bin from "
+        "micropython.org, downloaded by you); erases the whole flash",
+    )
+    f.add_argument(
+        "--mpy",
+        action="store_true",
+        help="compile the firmware with mpy-cross (-march=xtensawin): faster boot, less RAM",
+    )
+    f.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    f.add_argument("--force", action="store_true", help="flash although logs are unsynced")
+    f.set_defaults(run=_run_device_flash)
+    ports = actions.add_parser(
+        "list-ports", help="list the serial ports", description="List the serial ports."
+    )
+    ports.set_defaults(run=_run_device_list_ports)
+
+
+def _run_device_flash(args):
+    from pathlib import Path
+
+    from .device.flash import Request, flash
+
+    image = Path(args.firmware_image) if args.firmware_image else None
+    return flash(Request(args.board, args.port, image, args.mpy, args.dry_run, args.force))
+
+
+def _run_device_list_ports(args):
+    from .device.ports import print_ports
+
+    return print_ports()
 
 
 if __name__ == "__main__":
