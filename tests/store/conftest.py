@@ -16,6 +16,13 @@ def db(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def store(db):
+    """An open, writable Store on ``db``."""
+    with Store.open(db) as store:
+        yield store
+
+
+@pytest.fixture
 def recorded(db):
     """(path, session id) of treadmill_quick recorded live and finished."""
     _, _, notes = treadmill()

@@ -2,6 +2,8 @@
 
 import os
 import sqlite3
+import stat
+import sys
 
 import pytest
 from store_testkit import STARTED_AT, packed_rows
@@ -25,6 +27,17 @@ def test_a_new_database_is_marked_versioned_and_in_wal_mode(db):
     assert _pragma(db, "user_version") == schema.latest_version() == 1
     assert _pragma(db, "journal_mode") == "wal"
     assert _pragma(db, "auto_vacuum") == 2  # incremental
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+def test_a_new_database_is_private_to_its_user(tmp_path):
+    db = tmp_path / "new" / "folder" / "sessions.db"
+    with Store.open(db) as store:
+        store.create_session(started_at=STARTED_AT, source="live")
+        wal = db.with_name(db.name + "-wal")
+        assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
 
 
 def test_store_error_is_a_hipdrop_error_for_the_cli():

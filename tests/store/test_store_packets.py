@@ -8,12 +8,6 @@ from hipdrop.protocol import StreamAssembler
 from hipdrop.store import Store
 
 
-@pytest.fixture
-def store(db):
-    with Store.open(db) as store:
-        yield store
-
-
 def _new(store):
     return store.create_session(started_at=STARTED_AT, source="live")
 

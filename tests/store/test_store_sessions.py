@@ -8,12 +8,6 @@ from store_testkit import STARTED_AT, packed_rows, writer_command
 from hipdrop.store import Store, StoreError
 
 
-@pytest.fixture
-def store(db):
-    with Store.open(db) as store:
-        yield store
-
-
 def test_a_session_keeps_its_fields(store):
     sid = store.create_session(
         started_at=STARTED_AT, source="live", athlete="Ann", device="AA:BB:CC:DD:EE:FF",

@@ -65,7 +65,8 @@ def _check_file(path, must_exist):
                 f"no session database at {path} yet: record a session first "
                 "(`hipdrop record --sim treadmill_quick`), or give --db / HIPDROP_DB"
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.touch(mode=0o600)  # health data: only the user; SQLite gives -wal, -shm the same
         return
     with path.open("rb") as handle:
         head = handle.read(len(_SQLITE_MAGIC))

@@ -19,7 +19,7 @@ _COLUMNS = (  # (title, width, align)
     ("date", 16, "<"),
     ("duration", 8, ">"),
     ("steps", 7, ">"),
-    ("mean drop L/R", 21, "<"),
+    ("mean drop L/R", 25, "<"),
     ("fatigue", 7, ">"),
     ("complete", 8, ">"),
     ("state", 24, "<"),
