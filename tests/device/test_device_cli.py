@@ -1,14 +1,17 @@
 """``hipdrop device``: exit status 2 and a message (never a traceback), ports, light start-up."""
 
 import importlib.util
+import re
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from device_support import running_board
 
-from hipdrop.cli import main
+from hipdrop.cli import build_parser, main
 from hipdrop.device import ports
 from hipdrop.errors import HipdropError
 
@@ -79,3 +82,12 @@ def test_device_help_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_documented_commands_parse():
+    doc = (Path(__file__).parents[2] / "docs" / "firmware.md").read_text()
+    commands = re.findall(r"^\s*(hipdrop device [^\n`]+)$", doc, re.MULTILINE)
+    assert len(commands) >= 3
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command)[1:])
+        assert args.run.__name__.startswith("_run_device")
