@@ -1,7 +1,7 @@
 """What lives where on the board's filesystem (LittleFS, working directory ``/``).
 
 The firmware owns these names; each is cross-referenced here and checked against it by
-``tests/device/test_layout.py``:
+``tests/device/test_device_layout.py``:
 
 - ``firmware/main.py``: ``board.txt`` (board profile), ``crash.txt``, ``hold.txt``;
 - ``hipdrop_fw/logging_service.py``: ``/boot_count``, ``/calibration``;
