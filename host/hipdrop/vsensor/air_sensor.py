@@ -99,7 +99,6 @@ class AirSensor:
         self._t_boot = 0.0
         self._loop_start: float | None = None
         self._bumble = None
-        self._controller = None
 
     # -- the world's clock ----------------------------------------------------------------
 
@@ -137,24 +136,24 @@ class AirSensor:
             flash=self.flash, ring_capacity=self.ring_capacity,
         )  # fmt: skip
         radio.stream_handle = self.device.handle("83f3a910-4366-4e9e-8b71-a8cb7057dd01")
-        n_polls = round((stop - start) / self.recording.spec.rate_hz / self.device.poll_s)
         try:
-            for _ in range(n_polls):
+            while self._samples_left() > 0:
                 self.device.step()
                 await self._faults_now(radio)
-                await self._pace(radio)
+                await self._pace()
         finally:
             self._t_boot = self.sim_time_s
             self.device = None
             await self._power_off(radio)
 
+    def _samples_left(self) -> int:
+        """Samples the chip can still produce beyond the next main-loop period."""
+        chip = self.device.chip
+        per_poll = self.device.poll_s * self.recording.spec.rate_hz * 1.05 + 2
+        return int(len(chip.source) - chip.sample_count - per_poll)
+
     async def _power_on(self) -> CorruptingBLE:
         self._bumble = self.air.device("hipdrop", self.address)
-        self._controller = next(
-            c
-            for c in self.air.link.controllers
-            if bytes(c.public_address) == bytes(self._bumble.random_address)
-        )
         if self.keystore is None:
             self.keystore = self._bumble.keystore
         self._bumble.keystore = self.keystore
@@ -165,9 +164,9 @@ class AirSensor:
     async def _power_off(self, radio: CorruptingBLE) -> None:
         with contextlib.suppress(Exception):
             await radio.stop()
-        self._set_reachable(False)
+        self.air.remove(self._bumble)
 
-    async def _pace(self, radio: BumbleBLE) -> None:
+    async def _pace(self) -> None:
         """Wait until the world's clock reaches the board's."""
         ahead = self.epoch_s + self.sim_time_s - self.clock()
         await asyncio.sleep(max(ahead, 0.0))
@@ -188,16 +187,13 @@ class AirSensor:
         for link in list(radio.links.values()):
             with contextlib.suppress(Exception):
                 await link.connection.disconnect(hci.HCI_CONNECTION_TIMEOUT_ERROR)
+        await asyncio.sleep(0.05)  # the central hears the link end
         self._set_reachable(False)
         until = self.sim_time_s + seconds
-        while self.sim_time_s < until and self.device is not None:
+        while self.sim_time_s < until and self._samples_left() > 0:
             self.device.step()
-            await self._pace(radio)
+            await self._pace()
         self._set_reachable(True)
 
     def _set_reachable(self, reachable: bool) -> None:
-        links = self.air.link.controllers
-        if reachable and self._controller not in links:
-            self.air.link.add_controller(self._controller)
-        elif not reachable and self._controller in links:
-            self.air.link.remove_controller(self._controller)
+        self.air.set_in_range(self._bumble, reachable)

@@ -32,6 +32,15 @@ class _Link(LocalLink):
     and drops every packet.
     """
 
+    def __init__(self):
+        super().__init__()
+        self.out_of_range: set[Controller] = set()
+
+    def send_advertising_pdu(self, sender_controller, packet):
+        """Advertising from a controller out of range reaches nobody (no scan, no connect)."""
+        if sender_controller not in self.out_of_range:
+            super().send_advertising_pdu(sender_controller, packet)
+
     def send_acl_data(self, sender_controller, destination_address, transport, data):
         if transport != PhysicalTransport.LE:
             super().send_acl_data(sender_controller, destination_address, transport, data)
@@ -111,6 +120,7 @@ class Air:
 
     def __init__(self):
         self.link = _Link()
+        self._controllers: dict[Device, Controller] = {}
 
     def device(self, name: str, address: str) -> Device:
         """A Bumble device with its own controller on this link and an in-memory keystore.
@@ -125,7 +135,24 @@ class Air:
         device = Device(name=name, address=hci.Address(address), host=host)
         device.keystore = MemoryKeyStore()
         _identity_is_link_address(device)
+        self._controllers[device] = controller
         return device
+
+    def set_in_range(self, device: Device, in_range: bool) -> None:
+        """Out of range, a device's advertising reaches no one, so no one can connect to it;
+        drop its connections first (the stack's supervision timeout does that over the air)."""
+        controller = self._controllers[device]
+        if in_range:
+            self.link.out_of_range.discard(controller)
+        else:
+            self.link.out_of_range.add(controller)
+
+    def remove(self, device: Device) -> None:
+        """The device is gone for good (its board lost power)."""
+        controller = self._controllers.pop(device)
+        self.link.out_of_range.discard(controller)
+        if controller in self.link.controllers:
+            self.link.remove_controller(controller)
 
 
 def _identity_is_link_address(device: Device) -> None:

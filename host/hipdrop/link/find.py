@@ -1,0 +1,80 @@
+"""Finding hipdrop sensors nearby: scan for the service UUID, read the scan response.
+
+Sensors are matched on the hipdrop service UUID in the advertisement, never on the name
+(docs/protocol.md §1): the name arrives later, in the scan response, with the manufacturer
+data that carry the protocol version, the battery and the firmware version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from dataclasses import dataclass
+
+from bleak import BleakScanner
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
+
+from ..blebackend import BleakBackends
+from ..errors import HipdropError
+from ..protocol.constants import MANUFACTURER_COMPANY_ID, SERVICE_UUID
+
+SCAN_S = 5.0
+_MANUFACTURER = struct.Struct("<BB3B")  # protocol version, battery %, firmware x.y.z
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One sensor heard while scanning."""
+
+    device: BLEDevice
+    name: str
+    rssi: int | None
+    protocol_version: int | None
+    battery_pct: int | None
+    firmware: str | None
+
+    @property
+    def address(self) -> str:
+        return self.device.address
+
+
+def sighting(device: BLEDevice, adv: AdvertisementData) -> Sighting:
+    """What a sensor's advertisement and scan response say."""
+    data = adv.manufacturer_data.get(MANUFACTURER_COMPANY_ID, b"")
+    version = battery = firmware = None
+    if len(data) >= _MANUFACTURER.size:
+        version, pct, major, minor, patch = _MANUFACTURER.unpack_from(data)
+        battery = pct if pct <= 100 else None
+        firmware = f"{major}.{minor}.{patch}"
+    name = adv.local_name or device.name or ""
+    return Sighting(device, name, adv.rssi, version, battery, firmware)
+
+
+async def scan(backends: BleakBackends, seconds: float = SCAN_S) -> list[Sighting]:
+    """Every hipdrop sensor heard within ``seconds``, strongest first."""
+    found: dict[str, Sighting] = {}
+
+    def heard(device: BLEDevice, adv: AdvertisementData) -> None:
+        found[device.address] = sighting(device, adv)
+
+    async with BleakScanner(heard, service_uuids=[SERVICE_UUID], backend=backends.scanner):
+        await asyncio.sleep(seconds)
+    return sorted(found.values(), key=lambda s: -(s.rssi if s.rssi is not None else -999))
+
+
+async def find_sensor(backends: BleakBackends, wanted: str | None,
+                      seconds: float = SCAN_S) -> Sighting:  # fmt: skip
+    """The sensor ``wanted`` (an address, the UUID macOS gives instead, or the advertised
+    name; case does not matter), or the strongest one when ``wanted`` is None."""
+    sightings = await scan(backends, seconds)
+    if wanted is not None:
+        key = wanted.casefold()
+        sightings = [s for s in sightings if key in (s.address.casefold(), s.name.casefold())]
+    if not sightings:
+        what = f"no hipdrop sensor {wanted!r}" if wanted else "no hipdrop sensor"
+        raise HipdropError(
+            f"{what} found in {seconds:g} s of scanning: is it switched on, charged and "
+            "near this computer? (`hipdrop scan` lists the sensors in range)"
+        )
+    return sightings[0]

@@ -1,0 +1,125 @@
+"""One connected hipdrop sensor, through bleak: the GATT handshake and the control point.
+
+:class:`SensorLink` wraps a connected :class:`bleak.BleakClient`: it reads the status and
+checks the protocol version, pairs when asked, subscribes to the stream, control and status
+characteristics, and sends control-point commands, matching each indication to its command
+by token (docs/protocol.md §5). Stream notifications go to ``on_stream(data, host_rx_s)``;
+status notifications update :attr:`status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+from bleak import BleakClient
+from bleak.exc import BleakError
+
+from ..errors import HipdropError
+from ..protocol import (
+    CONTROL_UUID,
+    MIN_MTU,
+    STATUS_UUID,
+    STREAM_UUID,
+    Opcode,
+    ProtocolError,
+    Response,
+    Status,
+    check_version,
+    decode_response,
+    decode_status,
+    encode_command,
+)
+
+BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
+FIRMWARE_REVISION_UUID = "00002a26-0000-1000-8000-00805f9b34fb"
+MODEL_UUID = "00002a24-0000-1000-8000-00805f9b34fb"
+COMMAND_TIMEOUT_S = 5.0
+
+
+class LinkError(HipdropError):
+    """The sensor did not answer, answered nonsense, or the link went down."""
+
+
+class SensorLink:
+    """The protocol over one connected ``client`` (see the module docstring).
+
+    ``clock`` is the host's clock (Unix seconds) used to stamp notifications.
+    """
+
+    def __init__(self, client: BleakClient, on_stream: Callable[[bytes, float], None],
+                 clock: Callable[[], float]):  # fmt: skip
+        self.client = client
+        self.on_stream = on_stream
+        self.clock = clock
+        self.status: Status | None = None
+        self.model = ""
+        self.firmware = ""
+        self._token = 0
+        self._waiting: dict[int, asyncio.Future] = {}
+
+    async def open(self, pair: bool) -> Status:
+        """Check the sensor speaks our protocol, pair if asked, subscribe; the status."""
+        try:
+            self.status = decode_status(bytes(await self.client.read_gatt_char(STATUS_UUID)))
+            check_version(self.status)
+        except ProtocolError as error:  # VersionMismatch says which side to update
+            raise LinkError(f"{self.client.address}: {error}") from None
+        if self.client.mtu_size < MIN_MTU:
+            raise LinkError(
+                f"the link's MTU is {self.client.mtu_size} bytes; streaming needs {MIN_MTU}: "
+                "this Bluetooth adapter or OS cannot negotiate a larger MTU"
+            )
+        self.model = await self._read_text(MODEL_UUID)
+        self.firmware = await self._read_text(FIRMWARE_REVISION_UUID)
+        if pair:
+            await self.client.pair()
+        await self.client.start_notify(CONTROL_UUID, self._on_control)
+        await self.client.start_notify(STATUS_UUID, self._on_status)
+        await self.client.start_notify(STREAM_UUID, self._on_stream)
+        return self.status
+
+    async def _read_text(self, uuid: str) -> str:
+        try:
+            return bytes(await self.client.read_gatt_char(uuid)).decode(errors="replace")
+        except (BleakError, KeyError):
+            return ""
+
+    async def command(self, op: Opcode, *args: int, timeout_s=COMMAND_TIMEOUT_S) -> Response:
+        """Send one control-point command and wait for its response."""
+        self._token = self._token % 255 + 1
+        token = self._token
+        answer = asyncio.get_running_loop().create_future()
+        self._waiting[token] = answer
+        try:
+            await self.client.write_gatt_char(
+                CONTROL_UUID, encode_command(op, token, *args), response=True
+            )
+            return await asyncio.wait_for(answer, timeout_s)
+        except TimeoutError:
+            raise LinkError(f"the sensor did not answer {op.name} within {timeout_s:g} s") from None
+        finally:
+            self._waiting.pop(token, None)
+
+    def _on_control(self, _char, data: bytearray) -> None:
+        try:
+            response = decode_response(bytes(data))
+        except ValueError:
+            return  # not a response we can read: the waiting command times out
+        answer = self._waiting.get(response.token)
+        if answer is not None and not answer.done():
+            answer.set_result(response)
+
+    def _on_status(self, _char, data: bytearray) -> None:
+        with contextlib.suppress(ValueError):  # keep the last good status
+            self.status = decode_status(bytes(data))
+
+    def _on_stream(self, _char, data: bytearray) -> None:
+        self.on_stream(bytes(data), self.clock())
+
+    async def battery_pct(self) -> int | None:
+        try:
+            return bytes(await self.client.read_gatt_char(BATTERY_LEVEL_UUID))[0]
+        except (BleakError, KeyError, IndexError):
+            return None
