@@ -112,21 +112,11 @@ def _run_analyze_session(args):
         )
     with Store.open(session_db_path(args.db), create=False) as store:
         sid = store.resolve(args.input)
-        doc = _analyse_stored(store, sid, store.samples(sid), args.speed)
+        doc = store.analyse(sid, speed_mps=args.speed)
     _show_analysis(doc, args.json)
     if args.json != "-":
         print(f"stored the results with session {sid}")
     return 0
-
-
-def _analyse_stored(store, sid, samples, speed_mps=None):
-    """Analyse a stored session's samples and store the document as its results."""
-    from .engine.analyze import analyze
-    from .store.store import engine_input
-
-    doc = analyze(engine_input(samples, f"session {sid}", speed_mps))
-    store.replace_results(sid, doc)
-    return doc
 
 
 def _show_analysis(doc, json_out):
@@ -324,7 +314,7 @@ def _run_export(args):
         results = store.results(sid)
     if results is None:
         with Store.open(path, create=False) as store:
-            _analyse_stored(store, sid, samples)
+            store.analyse(sid, samples)
             results = store.results(sid)
     written = export(samples, results, args.out, fmt, _progress if sys.stderr.isatty() else None)
     print(f"wrote {', '.join(map(str, written))}: {len(samples):,} samples, "

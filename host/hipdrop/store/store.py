@@ -210,6 +210,17 @@ class Store:
         return engine_input(self.samples(sid), f"session {sid}", speed_mps)
 
     @_writes
+    def analyse(self, sid: int, samples: SessionSamples | None = None,
+                speed_mps: float | None = None) -> dict:  # fmt: skip
+        """Analyse the session (its stored samples unless given) and store the document as its
+        results, replacing any earlier ones (e.g. after a backfill or a sync)."""
+        from ..engine.analyze import analyze  # the engine (Numba) loads only when asked
+
+        samples = self.samples(sid) if samples is None else samples
+        doc = analyze(engine_input(samples, f"session {sid}", speed_mps))
+        self.replace_results(sid, doc)
+        return doc
+
     def replace_results(self, sid: int, doc: dict):
         """Store an analysis document as the session's results, replacing earlier ones."""
         with db.write(self._conn):
