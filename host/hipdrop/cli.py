@@ -9,6 +9,7 @@ import sys
 
 from . import __version__
 from .errors import HipdropError
+from .link.commands import add_link_commands
 
 
 def main(argv=None) -> int:
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(commands)
     _add_simulate(commands)
     _add_device(commands)
+    add_link_commands(commands, _add_db_option)
     _add_sessions(commands)
     _add_export(commands)
     return parser

@@ -34,6 +34,7 @@ class Tally:
     duplicates: int = 0
     samples: int = 0
     recovered: int = 0
+    nominal_rate_hz: float = 0.0
     boots: set = field(default_factory=set)
     rate_window: list = field(default_factory=list)  # (host time, samples) of recent packets
 
@@ -88,6 +89,7 @@ class Ingest:
             return
         self.tally.samples += len(samples)
         self.tally.recovered += int(samples.recovered.sum())
+        self.tally.nominal_rate_hz = float(samples.rate_hz[-1])
         self.tally.rate_window.append((host_rx_s, len(samples)))
         live = np.flatnonzero(~samples.recovered)
         if len(live):

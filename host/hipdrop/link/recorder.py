@@ -28,6 +28,7 @@ CONNECT_TIMEOUT_S = 10.0
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 TICK_S = 1.0
 BOND_WAIT_S = 5.0
+RESUME_WAIT_S = 1.0
 _U32 = 0xFFFFFFFF
 
 
@@ -171,10 +172,13 @@ class Recorder:
 
     async def _handshake(self, client: BleakClient) -> None:
         link = self.link
-        status = await link.open(pair=False)
-        if not status.bonded:
+        await link.open(pair=False)
+        if not await self._bonded(RESUME_WAIT_S):  # a bonded link encrypts by itself
             await client.pair()
-            await self._wait_bonded()
+            if not await self._bonded(BOND_WAIT_S):
+                raise LinkError("pairing did not bond: remove the sensor from this computer's "
+                                "Bluetooth devices and try again")  # fmt: skip
+            self._event("paired", "paired and bonded with the sensor")
         self.store.update_session(self.session_id, firmware=link.firmware, board=link.model)
         await link.command(Opcode.TIME_SYNC, int(self.clock() * 1000))
         answer = await link.command(Opcode.START)
@@ -184,15 +188,13 @@ class Recorder:
         self.reconnects += kind == "reconnect"
         self._event(kind, f"streaming from {self.sighting.name} (MTU {client.mtu_size})")
 
-    async def _wait_bonded(self) -> None:
-        waited = 0.0
-        while not (self.link.status and self.link.status.bonded) and waited < BOND_WAIT_S:
-            await asyncio.sleep(0.1)
-            waited += 0.1
-        if not self.link.status.bonded:
-            raise LinkError("pairing did not bond: remove the sensor from this computer's "
-                            "Bluetooth devices and try again")  # fmt: skip
-        self._event("paired", "paired and bonded with the sensor")
+    async def _bonded(self, wait_s: float) -> bool:
+        """Whether the sensor reports a bonded host within ``wait_s`` (its status says so)."""
+        for _ in range(round(wait_s / 0.05) + 1):
+            if self.link.status is not None and self.link.status.bonded:
+                return True
+            await asyncio.sleep(0.05)
+        return False
 
     # -- streaming ----------------------------------------------------------------------
 

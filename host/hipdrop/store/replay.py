@@ -79,13 +79,28 @@ def _session_times(cols, packet_rows, clocks, started_at):
     notes, chain_from = [], 0.0
     for boot in _boots_in_order(cols["boot"]):
         mask = cols["boot"] == boot
-        device_s = cols["device_time_s"][mask]
+        device_s = _sample_clock(cols["sample_index"][mask], cols["device_time_s"][mask])
         offset, scale, how = _clock(boot, cols, mask, packet_rows, clocks)
         offset = chain_from - device_s.min() if offset is None else offset - started_at
         time_s[mask] = offset + scale * device_s
         notes.append(f"boot {boot}: clock {how}")
         chain_from = time_s[mask].max() + 1.0 / cols["rate_hz"][mask][-1]
     return time_s, notes
+
+
+def _sample_clock(index, device_s):
+    """The device times of a boot's samples on a line through their sample indices.
+
+    Each packet's ``t0`` is the device's estimate of its first sample's time, a few hundred µs
+    off (more while its sampling clock settles after a boot), so consecutive packets can
+    overlap by a sample; the IMU's sample clock is steady, so the least-squares line through
+    (index, time) keeps the times in sample order and removes that jitter.
+    """
+    if len(index) < 2:
+        return device_s
+    x = (index - index[0]).astype(np.float64)
+    slope, intercept = np.polyfit(x, device_s, 1)
+    return intercept + slope * x
 
 
 def _boots_in_order(boot):

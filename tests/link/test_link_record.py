@@ -1,0 +1,66 @@
+"""hipdrop record over the real bleak code path against the firmware on a real BLE stack."""
+
+import numpy as np
+import pytest
+from linkkit import check_against_recording, record_sim, stored_samples
+
+from hipdrop.store import Store
+
+
+def test_ten_minutes_at_200_hz_arrive_whole(tmp_path):
+    got = record_sim(tmp_path / "s.db", "steady_run", minutes=10)
+    samples = stored_samples(got.db, got.session_id)
+    assert got.stats["lost"] == 0 and got.gaps == []
+    assert got.stats["rejected"] == 0
+    first, n = check_against_recording(samples, got.recording, boot=1)
+    assert n >= 10 * 60 * 200 - 2 * 200  # all but the pairing at the start
+    assert np.median(np.diff(samples.time_s)) == pytest.approx(1 / 200, rel=0.02)
+
+
+def test_thirty_second_walk_away_is_backfilled_without_loss(tmp_path):
+    got = record_sim(tmp_path / "s.db", faults="disconnect@40:30")
+    assert "disconnect" in got.events and "reconnect" in got.events
+    assert got.stats["recovered"] >= 30 * 200 - 100
+    assert got.stats["lost"] == 0 and got.gaps == []
+    samples = stored_samples(got.db, got.session_id)
+    first, n = check_against_recording(samples, got.recording, boot=1)
+    assert first + n >= len(got.recording.time_s) - 200  # streamed to the end
+
+
+def test_walk_away_longer_than_the_ring_is_an_exact_gap(tmp_path):
+    ring = 2500  # a board without PSRAM: 12.5 s at 200 Hz
+    got = record_sim(tmp_path / "s.db", faults="disconnect@40:30", ring_capacity=ring)
+    assert len(got.gaps) == 1
+    boot, start, end = got.gaps[0]
+    samples = stored_samples(got.db, got.session_id)
+    index = samples.sample_index[samples.boot == boot]
+    assert index.max() >= end and not np.isin(np.arange(start, end), index).any()
+    assert start in index - 0 or start - 1 in index  # the gap starts where data stop
+    assert got.stats["lost"] == end - start
+    assert 30 * 200 - ring - 400 <= end - start <= 30 * 200 - ring + 400
+    with Store.open(got.db, readonly=True) as store:
+        kinds = [e["kind"] for e in store.events(got.session_id)]
+    assert "gap" in kinds
+
+
+def test_reboot_mid_session_continues_in_a_new_boot(tmp_path):
+    got = record_sim(tmp_path / "s.db", faults="reboot@60")
+    assert got.stats["boots"] == [1, 2]
+    samples = stored_samples(got.db, got.session_id)
+    first1, n1 = check_against_recording(samples, got.recording, boot=1)
+    first2, n2 = check_against_recording(samples, got.recording, boot=2)
+    assert first2 > first1 + n1  # the restart loses a moment, never reorders
+    assert np.all(np.diff(samples.time_s) > 0)
+    gap_s = got.recording.time_s[first2] - got.recording.time_s[first1 + n1 - 1]
+    assert 1.0 < gap_s < 8.0
+
+
+def test_thousand_corrupted_notifications_do_not_touch_good_ones(tmp_path):
+    got = record_sim(tmp_path / "s.db", faults="corrupt@20:70")
+    assert got.stats["rejected"] + got.stats["duplicates"] >= 1000
+    assert got.stats["rejected"] >= 750
+    assert got.stats["lost"] == 0
+    samples = stored_samples(got.db, got.session_id)
+    check_against_recording(samples, got.recording, boot=1)
+    with Store.open(got.db, readonly=True) as store:
+        assert sum(1 for _ in store.packets(got.session_id)) == got.stats["stored"]
