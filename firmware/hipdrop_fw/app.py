@@ -60,6 +60,7 @@ _MASK32 = 0xFFFFFFFF
 _BACKFILL_QUEUE = const(4)
 _UNSENT_RANGES = const(8)
 _STATUS_EVERY_MS = const(250)
+_RELOG_MS = const(1000)  # samples possibly still in the radio's buffers when a link drops
 _DRIVERS = ("mpu6886", "mpu6050", "mpu6500")
 _RECORD_FMT = "<8h"
 BUTTON_CAL_S = const(3)
@@ -333,12 +334,28 @@ class App:
 
     def _on_link(self, connected, mtu, bonded):
         if not connected:
+            if self.streaming:
+                self._relog_recent()
             self.streaming = False
             self._backfills = []
             if self.logs is not None:
                 self.logs.link_down()
             self._account_unsent()
             self._refresh_status()
+
+    def _relog_recent(self):
+        """The link dropped while streaming: the packets last handed to the radio may have
+        died in its buffers, and the host cannot backfill them once the ring moves on. Log
+        the last ``_RELOG_MS`` of samples from the ring, so the flash log covers them too
+        (the host drops what it already has)."""
+        logs, imu = self.logs, self.imu
+        if logs is None or not self.logging_enabled or self.battery_low or not self.ring.count:
+            return
+        first, end = self.ring.span()
+        first = max(first, end - imu.rate_hz * _RELOG_MS // 1000) & _MASK32
+        for pkt in self.ring.packets(self._bf_packer, first, end, self.boot,
+                                     imu.rate_code, imu.fs_code):  # fmt: skip
+            logs.on_packet(pkt, False, self.boot, self._unix_s(), imu.rate_code, imu.fs_code)
 
     # -- backfill ----------------------------------------------------------------------
 

@@ -26,8 +26,10 @@ class Radio:
 
 @contextlib.asynccontextmanager
 async def open_radio(sim: str | None = None, seed: int = 0, faults: str = "",
-                     ring_capacity: int | None = None) -> AsyncIterator[Radio]:  # fmt: skip
-    """This computer's Bluetooth, or with ``sim`` the virtual sensor playing that scenario."""
+                     ring_capacity: int | None = None,
+                     untethered: bool = False) -> AsyncIterator[Radio]:  # fmt: skip
+    """This computer's Bluetooth, or with ``sim`` the virtual sensor playing that scenario
+    (``untethered``: out of range, logging to its flash, until the scenario is over)."""
     if sim is None:
         yield Radio(BleakBackends(), time.time, asyncio.Event())
         return
@@ -36,7 +38,10 @@ async def open_radio(sim: str | None = None, seed: int = 0, faults: str = "",
     from ..vsensor.world import SimWorld
 
     options = {} if ring_capacity is None else {"ring_capacity": ring_capacity}
-    async with SimWorld(scenario(sim, seed), parse_faults(faults), **options) as world:
+    world = SimWorld(scenario(sim, seed), parse_faults(faults), untethered=untethered, **options)
+    async with world:
+        if untethered:
+            await world.finished.wait()  # the runner is back home
         yield Radio(world.backends, world.clock, world.finished, simulated=True)
 
 

@@ -27,8 +27,6 @@ from .sensor import LinkError, SensorLink
 CONNECT_TIMEOUT_S = 10.0
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 TICK_S = 1.0
-BOND_WAIT_S = 5.0
-RESUME_WAIT_S = 1.0
 _U32 = 0xFFFFFFFF
 
 
@@ -173,11 +171,7 @@ class Recorder:
     async def _handshake(self, client: BleakClient) -> None:
         link = self.link
         await link.open(pair=False)
-        if not await self._bonded(RESUME_WAIT_S):  # a bonded link encrypts by itself
-            await client.pair()
-            if not await self._bonded(BOND_WAIT_S):
-                raise LinkError("pairing did not bond: remove the sensor from this computer's "
-                                "Bluetooth devices and try again")  # fmt: skip
+        if await link.ensure_bonded():
             self._event("paired", "paired and bonded with the sensor")
         self.store.update_session(self.session_id, firmware=link.firmware, board=link.model)
         await link.command(Opcode.TIME_SYNC, int(self.clock() * 1000))
@@ -187,14 +181,6 @@ class Recorder:
         kind = "reconnect" if self.reconnects or self.ingest.tally.packets else "connect"
         self.reconnects += kind == "reconnect"
         self._event(kind, f"streaming from {self.sighting.name} (MTU {client.mtu_size})")
-
-    async def _bonded(self, wait_s: float) -> bool:
-        """Whether the sensor reports a bonded host within ``wait_s`` (its status says so)."""
-        for _ in range(round(wait_s / 0.05) + 1):
-            if self.link.status is not None and self.link.status.bonded:
-                return True
-            await asyncio.sleep(0.05)
-        return False
 
     # -- streaming ----------------------------------------------------------------------
 

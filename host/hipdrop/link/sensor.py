@@ -36,6 +36,8 @@ BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
 FIRMWARE_REVISION_UUID = "00002a26-0000-1000-8000-00805f9b34fb"
 MODEL_UUID = "00002a24-0000-1000-8000-00805f9b34fb"
 COMMAND_TIMEOUT_S = 5.0
+RESUME_WAIT_S = 1.0  # a link with a stored bond encrypts by itself within this
+BOND_WAIT_S = 5.0
 
 
 class LinkError(HipdropError):
@@ -79,6 +81,27 @@ class SensorLink:
         await self.client.start_notify(STATUS_UUID, self._on_status)
         await self.client.start_notify(STREAM_UUID, self._on_stream)
         return self.status
+
+    async def ensure_bonded(self) -> bool:
+        """Pair unless the sensor already reports this host as bonded; True if it paired now.
+
+        Commands that change the sensor or read health data need a bonded host (§5).
+        """
+        if await self._bonded_within(RESUME_WAIT_S):
+            return False
+        await self.client.pair()
+        if not await self._bonded_within(BOND_WAIT_S):
+            raise LinkError("pairing did not bond: remove the sensor from this computer's "
+                            "Bluetooth devices and try again")  # fmt: skip
+        return True
+
+    async def _bonded_within(self, wait_s: float) -> bool:
+        """Whether the sensor's status reports a bonded host within ``wait_s``."""
+        for _ in range(round(wait_s / 0.05) + 1):
+            if self.status is not None and self.status.bonded:
+                return True
+            await asyncio.sleep(0.05)
+        return False
 
     async def _read_text(self, uuid: str) -> str:
         try:

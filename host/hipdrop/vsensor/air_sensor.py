@@ -19,6 +19,10 @@ Faults (``kind@time_s[:seconds]``, times on the recording's clock):
 |              | for `seconds` (it keeps sampling, logging to flash, buffering for backfill) |
 | `reboot`     | the board loses power and restarts (new boot counter; the flash survives)   |
 | `corrupt`    | for `seconds`, each stream packet is followed by damaged copies of it       |
+
+When the recording has run out, :attr:`AirSensor.finished` is set and the board lies still on
+a table for up to ``IDLE_TAIL_S`` more (so a host can still stop it, or sync its logs); with
+``untethered`` it is out of the host's range until then — a run without a phone or laptop.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
 
+import numpy as np
 from bumble import hci
 
 from ..errors import HipdropError
@@ -39,6 +45,7 @@ from .faults import Fault
 PSRAM_RING_SAMPLES = 71_000
 """The M5StickC Plus2's backfill ring (≈ 5.9 min at 200 Hz, docs/firmware.md)."""
 DEFAULT_ADDRESS = "24:0A:C4:12:AB:CD"
+IDLE_TAIL_S = 1800.0
 _AIR_FAULTS = ("disconnect", "reboot", "corrupt")
 _CORRUPT_COPIES = 4
 
@@ -70,24 +77,48 @@ def _damaged(payload: bytes, kind: int) -> bytes:
     return bytes(data)
 
 
+@dataclass(frozen=True)
+class _Samples:
+    """What the chip model reads of a recording."""
+
+    time_s: np.ndarray
+    acc_ms2: np.ndarray
+    gyr_dps: np.ndarray
+    spec: object
+
+
+def with_idle_tail(recording, seconds: float) -> _Samples:
+    """The recording followed by ``seconds`` of its last sample: the clip lying still."""
+    n = int(seconds * recording.spec.rate_hz)
+    step = np.median(np.diff(recording.time_s))
+    return _Samples(
+        np.concatenate([recording.time_s, recording.time_s[-1] + step * np.arange(1, n + 1)]),
+        np.concatenate([recording.acc_ms2, np.repeat(recording.acc_ms2[-1:], n, axis=0)]),
+        np.concatenate([recording.gyr_dps, np.zeros((n, 3))]),
+        recording.spec,
+    )
+
+
 class AirSensor:
     """A simulated board on ``air`` streaming ``recording`` (see the module docstring).
 
     ``ring_capacity`` samples of backfill (default: the reference board with PSRAM);
-    ``faults`` from :func:`~.faults.parse_faults` (``disconnect``, ``reboot``, ``corrupt``).
-    ``finished`` is set when the recording has run out and the board has powered off.
+    ``faults`` from :func:`~.faults.parse_faults` (``disconnect``, ``reboot``, ``corrupt``);
+    ``untethered``: out of range until the recording has run out (``finished``).
     """
 
     def __init__(self, air, recording, *, faults=(), address=DEFAULT_ADDRESS,
                  ring_capacity=PSRAM_RING_SAMPLES, board="m5stickc_plus2", part="mpu6886",
-                 epoch_s=None):  # fmt: skip
+                 epoch_s=None, untethered=False):  # fmt: skip
         unsupported = sorted({f.kind for f in faults} - set(_AIR_FAULTS))
         if unsupported:
             raise HipdropError(
                 f"fault kind(s) {', '.join(unsupported)} cannot happen on a BLE link "
                 f"(its link layer retransmits): use {', '.join(_AIR_FAULTS)}"
             )
-        self.air, self.recording = air, recording
+        self.air, self.recording = air, with_idle_tail(recording, IDLE_TAIL_S)
+        self.end_s = float(recording.time_s[-1])
+        self.untethered = untethered
         self.address, self.ring_capacity = address, ring_capacity
         self.board, self.part = board, part
         self.faults: list[Fault] = list(faults)
@@ -141,10 +172,17 @@ class AirSensor:
                 self.device.step()
                 await self._faults_now(radio)
                 await self._pace()
+                self._check_finished()
         finally:
             self._t_boot = self.sim_time_s
             self.device = None
             await self._power_off(radio)
+
+    def _check_finished(self) -> None:
+        if self.sim_time_s >= self.end_s and not self.finished.is_set():
+            self.finished.set()
+            if self.untethered:
+                self._set_reachable(True)  # back home, next to the laptop
 
     def _samples_left(self) -> int:
         """Samples the chip can still produce beyond the next main-loop period."""
@@ -158,6 +196,7 @@ class AirSensor:
             self.keystore = self._bumble.keystore
         self._bumble.keystore = self.keystore
         radio = CorruptingBLE(self._bumble)
+        self._set_reachable(not self.untethered or self.finished.is_set())
         await radio.start()
         return radio
 

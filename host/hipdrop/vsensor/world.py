@@ -23,14 +23,17 @@ class SimWorld:
     """The virtual sensor and the host adapter on one virtual link (see the module docstring).
 
     ``faults`` as :func:`~.faults.parse_faults` returns them; ``ring_capacity`` the sensor's
-    backfill ring in samples.
+    backfill ring in samples; ``untethered``: the sensor is out of range until the recording
+    has run out (it logs to its flash meanwhile).
     """
 
-    def __init__(self, recording, faults=(), ring_capacity=PSRAM_RING_SAMPLES, epoch_s=None):
+    def __init__(self, recording, faults=(), ring_capacity=PSRAM_RING_SAMPLES, epoch_s=None,
+                 untethered=False):  # fmt: skip
         self.air = Air()
         self.sensor = AirSensor(
-            self.air, recording, faults=faults, ring_capacity=ring_capacity, epoch_s=epoch_s
-        )
+            self.air, recording, faults=faults, ring_capacity=ring_capacity, epoch_s=epoch_s,
+            untethered=untethered,
+        )  # fmt: skip
         self.backends = None
         self._task: asyncio.Task | None = None
 
