@@ -140,8 +140,9 @@ def _add_demo(commands):
     p = commands.add_parser(
         "demo",
         help="run the whole chain on the built-in simulated sensor (no hardware needed)",
-        description="Stream a simulated run from the virtual sensor through the wire protocol "
-        "into the host pipeline and print what arrives.",
+        description="Record a simulated run from the virtual sensor (the firmware on a BLE stack) "
+        "over a virtual BLE link through the host's real Bluetooth code, with the live gait "
+        "engine, into the demo session database (or --db), then analyse it.",
     )
     p.add_argument(
         "--scenario",
@@ -157,8 +158,8 @@ def _add_demo(commands):
     p.add_argument(
         "--faults",
         default="",
-        help="link faults to inject, e.g. 'drop@20:1.5,dup@30,reorder@40,"
-        "corrupt@50,disconnect@60:5,reboot@80' (kind@time_s[:seconds])",
+        help="faults on the air: 'disconnect@60:30' (out of range for 30 s), 'reboot@90', "
+        "'corrupt@40:10' (damaged notifications for 10 s); comma-separated",
     )
     p.add_argument(
         "--every",
@@ -167,13 +168,14 @@ def _add_demo(commands):
         metavar="S",
         help="print a progress line every S simulated seconds (default: %(default)s)",
     )
+    _add_db_option(p)
     p.set_defaults(run=_run_demo)
 
 
 def _run_demo(args):
     from .live.demo import run_demo
 
-    return run_demo(args.scenario, args.seed, args.realtime, args.faults, args.every)
+    return run_demo(args.scenario, args.seed, args.realtime, args.faults, args.every, args.db)
 
 
 def _add_simulate(commands):
@@ -236,6 +238,15 @@ def _add_sessions(commands):
     _add_db_option(d, in_subcommand=True)
     d.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     d.set_defaults(run=_run_sessions_delete)
+    c = actions.add_parser(
+        "close",
+        help="end an interrupted recording (kept as incomplete)",
+        description="Mark SESSION, whose recorder was killed or lost power, as ended "
+        "(incomplete) at its last packet. `hipdrop record --resume SESSION` continues it instead.",
+    )
+    _add_session_argument(c)
+    _add_db_option(c, in_subcommand=True)
+    c.set_defaults(run=_run_sessions_close)
 
 
 def _run_sessions(args):
@@ -268,6 +279,17 @@ def _run_sessions_delete(args):
     if not cleared:
         print("note: another program is reading the database; SQLite clears its log of the "
               "deleted data when that reader closes", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _run_sessions_close(args):
+    from .paths import session_db_path
+    from .store import Store
+
+    with Store.open(session_db_path(args.db), create=False) as store:
+        sid = store.resolve(args.session)
+        store.close_session(sid)
+    print(f"closed session {sid} (incomplete)")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The command line: help, light start-up, the demo and the simulator end to end."""
+"""The command line: help, light start-up and the simulator end to end (the demo: tests/link)."""
 
 import json
 import subprocess
@@ -58,16 +58,8 @@ def test_numba_cache_goes_to_a_user_folder():
     assert out.stdout.strip().startswith("/tmp/xdg-cache/hipdrop/numba/")
 
 
-def test_demo_shows_samples_crossing_the_protocol(capsys):
-    assert main(["demo", "--every", "30", "--faults", "drop@20:1,corrupt@40"]) == 0
-    text = capsys.readouterr().out
-    assert "0 differ from what the sensor sent" in text
-    assert "gap: boot 1" in text and "bad_crc: 1 packet(s)" in text
-    assert text.count("samples") >= 5
-
-
 def test_bad_input_is_a_message_not_a_traceback(capsys):
-    assert main(["demo", "--faults", "explode@3"]) == 2
+    assert main(["demo", "--faults", "explode@3", "--db", "/nonexistent/never.db"]) == 2
     assert "unknown fault kind" in capsys.readouterr().err
     assert main(["simulate", "no_such_scenario"]) == 2
 

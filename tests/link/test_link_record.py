@@ -64,3 +64,38 @@ def test_thousand_corrupted_notifications_do_not_touch_good_ones(tmp_path):
     check_against_recording(samples, got.recording, boot=1)
     with Store.open(got.db, readonly=True) as store:
         assert sum(1 for _ in store.packets(got.session_id)) == got.stats["stored"]
+
+
+def test_a_resumed_session_backfills_what_the_dead_recorder_missed(tmp_path):
+    import asyncio
+
+    from hipdrop.link.recorder import Recorder, RecordOptions
+    from hipdrop.sim import scenario
+    from hipdrop.vsensor.virtual_time import run_virtual
+    from hipdrop.vsensor.world import SimWorld
+
+    db = tmp_path / "s.db"
+    recording = scenario("treadmill_quick", 0)
+
+    async def main():
+        async with SimWorld(recording) as world:
+            with Store.open(db) as store:
+                first = Recorder(store, world.backends, world.clock, RecordOptions())
+                task = asyncio.create_task(first.run())
+                await asyncio.sleep(40)
+                first._close_session = lambda: None  # it dies like a killed process:
+                task.cancel()  # no STOP, no end of session (the kill -9 test: test_link_cli)
+                await asyncio.gather(task, return_exceptions=True)
+                assert store.session(first.session_id).state == "recording"
+                await asyncio.sleep(20)  # nobody listens for 20 s
+                resumed = Recorder(store, world.backends, world.clock,
+                                   RecordOptions(resume="latest"), stop=world.finished)  # fmt: skip
+                sid = await resumed.run()
+                return first.session_id, sid, resumed.stats(), resumed.unrecoverable
+
+    first_id, sid, stats, gaps = run_virtual(main())
+    assert sid == first_id and gaps == [] and stats["lost"] == 0
+    assert stats["recovered"] >= 20 * 200 - 400
+    samples = stored_samples(db, sid)
+    offset, n = check_against_recording(samples, recording, boot=1)
+    assert offset + n >= len(recording.time_s) - 200

@@ -90,6 +90,9 @@ def _add_record(commands, add_db_option) -> None:
     p.add_argument("--notes", help="free text stored with the session")
     p.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
     p.add_argument("--no-analysis", action="store_true", help="do not analyse at the end")
+    p.add_argument("--resume", metavar="SESSION",
+                   help="continue an interrupted session (an id, or 'latest') instead of "
+                   "starting a new one")  # fmt: skip
     add_db_option(p)
     _add_sim_options(p)
     p.set_defaults(run=_run_record)

@@ -8,6 +8,7 @@ data that carry the protocol version, the battery and the firmware version.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 from dataclasses import dataclass
 
@@ -51,15 +52,21 @@ def sighting(device: BLEDevice, adv: AdvertisementData) -> Sighting:
     return Sighting(device, name, adv.rssi, version, battery, firmware)
 
 
-async def scan(backends: BleakBackends, seconds: float = SCAN_S) -> list[Sighting]:
-    """Every hipdrop sensor heard within ``seconds``, strongest first."""
+async def scan(backends: BleakBackends, seconds: float = SCAN_S,
+               enough=lambda sighting: False) -> list[Sighting]:  # fmt: skip
+    """Every hipdrop sensor heard within ``seconds`` (or until one is ``enough``), strongest
+    first."""
     found: dict[str, Sighting] = {}
+    done = asyncio.Event()
 
     def heard(device: BLEDevice, adv: AdvertisementData) -> None:
         found[device.address] = sighting(device, adv)
+        if enough(found[device.address]):
+            done.set()
 
     async with BleakScanner(heard, service_uuids=[SERVICE_UUID], backend=backends.scanner):
-        await asyncio.sleep(seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), seconds)
     return sorted(found.values(), key=lambda s: -(s.rssi if s.rssi is not None else -999))
 
 
@@ -67,10 +74,14 @@ async def find_sensor(backends: BleakBackends, wanted: str | None,
                       seconds: float = SCAN_S) -> Sighting:  # fmt: skip
     """The sensor ``wanted`` (an address, the UUID macOS gives instead, or the advertised
     name; case does not matter), or the strongest one when ``wanted`` is None."""
-    sightings = await scan(backends, seconds)
-    if wanted is not None:
-        key = wanted.casefold()
-        sightings = [s for s in sightings if key in (s.address.casefold(), s.name.casefold())]
+    key = wanted.casefold() if wanted is not None else None
+
+    def is_wanted(s: Sighting) -> bool:
+        return key in (s.address.casefold(), s.name.casefold())
+
+    sightings = await scan(backends, seconds, is_wanted if key else lambda s: False)
+    if key is not None:
+        sightings = [s for s in sightings if is_wanted(s)]
     if not sightings:
         what = f"no hipdrop sensor {wanted!r}" if wanted else "no hipdrop sensor"
         raise HipdropError(

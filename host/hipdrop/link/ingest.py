@@ -62,6 +62,17 @@ class Ingest:
         self.tally = Tally()
         self._last_commit_s: float | None = None
 
+    def prime(self, payloads) -> None:
+        """Take in packets already stored (a resumed session), so that what is missing
+        between them and the new stream is seen as a gap and asked for."""
+        batch = []
+        for payload in payloads:
+            batch.append(payload)
+            if len(batch) == 4096:
+                self.assembler.push(batch)
+                batch = []
+        self.assembler.push(batch)
+
     def packet(self, data: bytes, host_rx_s: float) -> None:
         """One stream notification, received at ``host_rx_s`` (host clock, Unix seconds)."""
         self.tally.packets += 1

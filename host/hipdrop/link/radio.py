@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
@@ -33,12 +34,16 @@ async def open_radio(sim: str | None = None, seed: int = 0, faults: str = "",
     if sim is None:
         yield Radio(BleakBackends(), time.time, asyncio.Event())
         return
+    logging.getLogger("bumble").setLevel(logging.ERROR)  # its chatter is not the user's
     from ..sim import scenario
     from ..vsensor.faults import parse_faults
     from ..vsensor.world import SimWorld
 
     options = {} if ring_capacity is None else {"ring_capacity": ring_capacity}
-    world = SimWorld(scenario(sim, seed), parse_faults(faults), untethered=untethered, **options)
+    # every run of a simulated sensor is a new power-up of the same board: a new boot counter
+    boot = int(time.time() * 10) % 60_000 + 1
+    world = SimWorld(scenario(sim, seed), parse_faults(faults), untethered=untethered,
+                     first_boot=boot, **options)  # fmt: skip
     async with world:
         if untethered:
             await world.finished.wait()  # the runner is back home

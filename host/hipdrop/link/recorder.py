@@ -42,6 +42,7 @@ class RecordOptions:
     tags: tuple[str, ...] = ()
     source: str = "live"
     scan_s: float = SCAN_S
+    resume: str | int | None = None  # an interrupted session to continue
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Recorder:
         self.sighting: Sighting | None = None
         self.link: SensorLink | None = None
         self.reconnects = 0
-        self._started_s = 0.0
+        self._started_s = self._began_s = 0.0
         self._down = asyncio.Event()
         self._backfill_asked: list[tuple[int, int, int]] = []
         self.unrecoverable: list[tuple[int, int, int]] = []
@@ -98,7 +99,14 @@ class Recorder:
 
     def _open_session(self) -> None:
         o, s = self.options, self.sighting
-        self._started_s = self.clock()
+        self._started_s = self._began_s = self.clock()  # minutes count from here
+        if o.resume is not None:
+            self.session_id = self.store.resolve(o.resume)
+            self.store.reopen_session(self.session_id)
+            self._started_s = self.store.session(self.session_id).started_at
+            self.ingest = Ingest(self.store, self.session_id, self.on_samples)
+            self.ingest.prime(payload for *_, payload in self.store.packets(self.session_id))
+            return
         self.session_id = self.store.create_session(
             started_at=self._started_s, source=o.source, athlete=o.athlete, device=s.address,
             device_name=s.name, firmware=s.firmware, protocol_version=s.protocol_version,
@@ -130,7 +138,7 @@ class Recorder:
         if self.stop.is_set():
             return True
         minutes = self.options.minutes
-        return minutes is not None and self.clock() - self._started_s >= minutes * 60
+        return minutes is not None and self.clock() - self._began_s >= minutes * 60
 
     def _event(self, kind: str, text: str, detail: dict | None = None) -> None:
         self.store.add_event(self.session_id, kind, self.clock() - self._started_s, detail)

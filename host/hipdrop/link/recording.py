@@ -14,17 +14,17 @@ def options_from(args) -> RecordOptions:
     tags = tuple(args.tag) + ((f"sim:{args.sim}:{args.seed}",) if args.sim else ())
     return RecordOptions(
         wanted=args.device, minutes=args.minutes, athlete=args.athlete, notes=args.notes,
-        tags=tags, source="demo" if args.sim else "live",
+        tags=tags, source="demo" if args.sim else "live", resume=getattr(args, "resume", None),
     )  # fmt: skip
 
 
-async def record(store, args, printer) -> Recorder:
+async def record(store, args, printer, on_samples=None) -> Recorder:
     """Record one session as ``args`` say; the recorder, for its session id and numbers."""
     async with open_radio(args.sim, args.seed, args.faults) as radio:
         stop_on_interrupt(radio.finished)
         recorder = Recorder(
             store, radio.backends, radio.clock, options_from(args), stop=radio.finished,
-            on_state=printer.state, on_event=printer.event,
+            on_state=printer.state, on_event=printer.event, on_samples=on_samples,
         )  # fmt: skip
         try:
             await recorder.run()

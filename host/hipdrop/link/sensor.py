@@ -36,6 +36,8 @@ BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
 FIRMWARE_REVISION_UUID = "00002a26-0000-1000-8000-00805f9b34fb"
 MODEL_UUID = "00002a24-0000-1000-8000-00805f9b34fb"
 COMMAND_TIMEOUT_S = 5.0
+CUES = {"short": 1, "double": 2, "long": 3, "rising": 4, "falling": 5}
+"""CUE patterns (§5): pulses, and rising (good form) / falling (correct your form)."""
 RESUME_WAIT_S = 1.0  # a link with a stored bond encrypts by itself within this
 BOND_WAIT_S = 5.0
 
@@ -140,6 +142,14 @@ class SensorLink:
 
     def _on_stream(self, _char, data: bytearray) -> None:
         self.on_stream(bytes(data), self.clock())
+
+    async def cue(self, pattern: str, repeat: int = 1) -> Response:
+        """Buzz, beep or flash ``pattern`` (a name in ``CUES``) on the sensor, ``repeat`` times."""
+        try:
+            code = CUES[pattern]
+        except KeyError:
+            raise LinkError(f"unknown cue {pattern!r}: choose from {', '.join(CUES)}") from None
+        return await self.command(Opcode.CUE, code, repeat)
 
     async def battery_pct(self) -> int | None:
         try:

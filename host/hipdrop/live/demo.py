@@ -1,9 +1,12 @@
-"""``hipdrop demo``: a simulated run from the virtual sensor, through the protocol, to the host.
+"""``hipdrop demo``: the whole chain with no hardware, recorded into the demo session store.
 
-The host end is the protocol's stream assembler feeding the live gait engine; the store and the
-dashboard join the same loop in later versions. Samples recovered late (out of order) are
-counted but not fed to the causal engine.
+The virtual sensor runs the firmware on Bumble's BLE stack; the host finds it, pairs and
+records it over its real bleak code path (``hipdrop record --sim``), feeds the live gait
+engine from the stream, prints progress every few simulated seconds, and at the end stores,
+analyses and summarises the session — in the demo database unless ``--db`` names another.
 """
+
+from __future__ import annotations
 
 from dataclasses import dataclass, field
 
@@ -11,74 +14,49 @@ import numpy as np
 
 from ..engine import _pipeline as pipeline
 from ..engine.stream import GaitStream
-from ..protocol import StreamAssembler
-from ..sim import scenario
-from ..vsensor import VirtualSensor, inject, parse_faults
-from ..vsensor.faults import reboot_times
-from .pacing import paced
+from ..engine.summary import summary_text
+from ..link.radio import run_link
+from ..link.recording import record
+from ..paths import user_data_dir
+from ..store import Store
+
+DEMO_DB = "demo.db"
+
+
+def demo_db_path():
+    """The demo's own session database, apart from the user's real sessions."""
+    return user_data_dir() / DEMO_DB
 
 
 @dataclass
-class Tally:
-    """What has arrived so far, and whether it is what the sensor sent."""
+class LiveView:
+    """Prints what the recorder sees, with the live engine's steps, every ``every_s``."""
 
-    samples: int = 0
-    recovered: int = 0
-    mismatched: int = 0
-    boots: set = field(default_factory=set)
+    every_s: float
+    out: object = print
+    engine: GaitStream = field(default_factory=GaitStream)
     steps: list = field(default_factory=list)
+    _next_s: float = 0.0
 
+    def samples(self, samples) -> None:
+        live = ~samples.recovered  # the causal engine takes the stream in order
+        if live.any():
+            self.steps.extend(self.engine.feed(
+                samples.device_time_s[live], samples.acc_ms2[live], samples.gyr_dps[live]
+            ))  # fmt: skip
 
-def run_demo(name, seed, realtime, faults_text, every_s, out=print):
-    faults = parse_faults(faults_text)
-    recording = scenario(name, seed)
-    sensor = VirtualSensor(recording, reboots_s=reboot_times(faults))
-    assembler = StreamAssembler()
-    engine = GaitStream()
-    tally = Tally()
-    out(
-        f"demo: {name} (seed {seed}), {recording.time_s[-1]:.0f} s at "
-        f"{recording.spec.rate_hz:.0f} Hz from the virtual sensor"
-        + (f", faults: {faults_text}" if faults else "")
-    )
-    next_line = every_s
-    for note in paced(inject(sensor.notifications(), faults), realtime):
-        _count(assembler.push([note.data]), recording, sensor, tally, engine)
-        if note.host_time_s >= next_line:
-            out(_progress(note.host_time_s, tally, assembler))
-            next_line += every_s
-    _count(assembler.flush(), recording, sensor, tally, engine)
-    out(_progress(recording.time_s[-1], tally, assembler))
-    out(_summary(tally, assembler))
-    return 0 if tally.mismatched == 0 else 1
+    def state(self, state) -> None:
+        if state.elapsed_s + 1e-9 < self._next_s:
+            return
+        self._next_s = state.elapsed_s + self.every_s
+        self.out(
+            f"  t={state.elapsed_s:7.1f} s | samples {state.samples:>9,} | lost {state.lost:>6,} "
+            f"| recovered {state.recovered:>6,} | rejected packets {state.rejected:>4} "
+            f"| steps {len(self.steps):>6,} {_recent_drop(self.steps)}"
+        )
 
-
-def _count(samples, recording, sensor: VirtualSensor, tally: Tally, engine: GaitStream):
-    """Tally arrivals, check each against what the sensor packed, feed the in-order ones."""
-    if not len(samples):
-        return
-    live = ~samples.recovered
-    tally.steps.extend(
-        engine.feed(samples.device_time_s[live], samples.acc_ms2[live], samples.gyr_dps[live])
-    )
-    tally.samples += len(samples)
-    tally.recovered += int(samples.recovered.sum())
-    tally.boots.update(int(b) for b in np.unique(samples.boot))
-    sent = recording.acc_ms2[sensor.recording_index(samples.boot, samples.sample_index)]
-    tally.mismatched += int((np.abs(sent - samples.acc_ms2) > 1e-9).any(axis=1).sum())
-
-
-def _lost(assembler):
-    return sum(end - start for _, start, end in assembler.gaps())
-
-
-def _progress(t_s, tally, assembler):
-    rejected = sum(v for k, v in assembler.errors.items() if k != "duplicate")
-    return (
-        f"  t={t_s:7.1f} s | samples {tally.samples:>9,} | lost {_lost(assembler):>6,} "
-        f"| recovered {tally.recovered:>6,} | rejected packets {rejected:>3} "
-        f"| steps {len(tally.steps):>6,} {_recent_drop(tally.steps)}"
-    )
+    def event(self, kind: str, text: str) -> None:
+        self.out(f"  {kind}: {text}")
 
 
 def _recent_drop(steps, last=20):
@@ -95,13 +73,29 @@ def _recent_drop(steps, last=20):
     return "| drop " + " ".join(parts) if parts else ""
 
 
-def _summary(tally, assembler):
-    lines = [
-        f"received {tally.samples:,} samples over {len(tally.boots)} boot(s); "
-        f"{tally.mismatched} differ from what the sensor sent"
-    ]
-    for boot, start, end in assembler.gaps():
-        lines.append(f"  gap: boot {boot}, samples [{start:,}, {end:,}) = {end - start} missing")
-    for kind, count in sorted(assembler.errors.items()):
-        lines.append(f"  {kind}: {count} packet(s)")
-    return "\n".join(lines)
+@dataclass
+class DemoArgs:
+    """What ``record`` reads from the command line, for the demo's run."""
+
+    sim: str
+    seed: int
+    faults: str
+    device: str | None = None
+    minutes: float | None = None
+    athlete: str | None = "demo runner"
+    notes: str | None = "hipdrop demo"
+    tag: list = field(default_factory=list)
+
+
+def run_demo(name, seed, realtime, faults, every_s, db=None, out=print) -> int:
+    path = db or demo_db_path()
+    out(f"demo: {name} (seed {seed}) from the virtual sensor over a virtual BLE link"
+        + (f", faults: {faults}" if faults else ""))  # fmt: skip
+    view = LiveView(every_s, out)
+    with Store.open(path) as store:
+        args = DemoArgs(name, seed, faults)
+        recorder = run_link(lambda: record(store, args, view, view.samples), name, realtime)
+        out(f"live engine: {len(view.steps):,} steps")
+        out(summary_text(store.analyse(recorder.session_id)))
+    out(f"stored as session {recorder.session_id} in {path} (`hipdrop sessions --db {path}`)")
+    return 0

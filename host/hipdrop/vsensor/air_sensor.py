@@ -99,17 +99,32 @@ def with_idle_tail(recording, seconds: float) -> _Samples:
     )
 
 
+class TimedOutputs:
+    """The board's LED/buzzer/motor as a log of (pattern, repeat, host clock time)."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.log: list[tuple[str, int, float]] = []
+
+    def pattern(self, name, repeat=1):
+        self.log.append((name, repeat, self.clock()))
+
+    def poll(self, now):
+        pass
+
+
 class AirSensor:
     """A simulated board on ``air`` streaming ``recording`` (see the module docstring).
 
     ``ring_capacity`` samples of backfill (default: the reference board with PSRAM);
     ``faults`` from :func:`~.faults.parse_faults` (``disconnect``, ``reboot``, ``corrupt``);
-    ``untethered``: out of range until the recording has run out (``finished``).
+    ``untethered``: out of range until the recording has run out (``finished``);
+    ``first_boot``: the boot counter of its first boot (its flash remembers the earlier ones).
     """
 
     def __init__(self, air, recording, *, faults=(), address=DEFAULT_ADDRESS,
                  ring_capacity=PSRAM_RING_SAMPLES, board="m5stickc_plus2", part="mpu6886",
-                 epoch_s=None, untethered=False):  # fmt: skip
+                 epoch_s=None, untethered=False, first_boot=1):  # fmt: skip
         unsupported = sorted({f.kind for f in faults} - set(_AIR_FAULTS))
         if unsupported:
             raise HipdropError(
@@ -123,8 +138,11 @@ class AirSensor:
         self.board, self.part = board, part
         self.faults: list[Fault] = list(faults)
         self.flash = FakeFlash()
+        with self.flash.open("/boot_count", "wb") as f:
+            f.write(str(first_boot - 1).encode())
         self.keystore = None  # bonds survive reboots (the firmware keeps them in NVS)
         self.device: VirtualDevice | None = None
+        self.outputs = TimedOutputs(self.clock)
         self.finished = asyncio.Event()
         self.epoch_s = time.time() if epoch_s is None else epoch_s
         self._t_boot = 0.0
@@ -164,7 +182,7 @@ class AirSensor:
         radio = await self._power_on()
         self.device = VirtualDevice(
             self.recording, start, stop, board=self.board, part=self.part, radio=radio,
-            flash=self.flash, ring_capacity=self.ring_capacity,
+            flash=self.flash, ring_capacity=self.ring_capacity, outputs=self.outputs,
         )  # fmt: skip
         radio.stream_handle = self.device.handle("83f3a910-4366-4e9e-8b71-a8cb7057dd01")
         try:

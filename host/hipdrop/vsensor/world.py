@@ -24,15 +24,15 @@ class SimWorld:
 
     ``faults`` as :func:`~.faults.parse_faults` returns them; ``ring_capacity`` the sensor's
     backfill ring in samples; ``untethered``: the sensor is out of range until the recording
-    has run out (it logs to its flash meanwhile).
+    has run out (it logs to its flash meanwhile); ``first_boot`` the sensor's boot counter.
     """
 
     def __init__(self, recording, faults=(), ring_capacity=PSRAM_RING_SAMPLES, epoch_s=None,
-                 untethered=False):  # fmt: skip
+                 untethered=False, first_boot=1):  # fmt: skip
         self.air = Air()
         self.sensor = AirSensor(
             self.air, recording, faults=faults, ring_capacity=ring_capacity, epoch_s=epoch_s,
-            untethered=untethered,
+            untethered=untethered, first_boot=first_boot,
         )  # fmt: skip
         self.backends = None
         self._task: asyncio.Task | None = None
