@@ -7,7 +7,10 @@ imports ``bluetooth``, so the module also loads in CPython and the WebAssembly p
 Split of work (as aioble does it): the IRQ handler ``_irq`` only stores small ints and
 bools into fields that exist from ``__init__`` (no allocation, no calls); ``poll``, called
 from the main loop, does the work: parse commands, answer by indication, restart
-advertising, notify the status.
+advertising, notify the status. The one exception is the stack asking for or handing over
+bond keys (``_IRQ_GET_SECRET``/``_IRQ_SET_SECRET``, at pairing and connection, never while
+streaming): it must be answered in the handler, from the ``bonds`` store
+(``hipdrop_fw.bonds.BondStore``), which ``poll`` then writes to flash.
 
 App callback table (``handlers``): ``{op: fn}`` for the §5 opcodes the app implements,
 ``fn(token, args) -> answer``, called from ``poll`` once the command passed every check
@@ -47,6 +50,8 @@ _IRQ_GATTS_WRITE = const(3)  # conn_handle, attr_handle
 _IRQ_GATTS_INDICATE_DONE = const(20)  # conn_handle, value_handle, status
 _IRQ_MTU_EXCHANGED = const(21)  # conn_handle, mtu
 _IRQ_ENCRYPTION_UPDATE = const(28)  # conn_handle, encrypted, authenticated, bonded, key_size
+_IRQ_GET_SECRET = const(29)  # sec_type, index, key -> value or None
+_IRQ_SET_SECRET = const(30)  # sec_type, key, value (None: delete) -> bool
 
 # Characteristic flags (MicroPython docs, gatts_register_services)
 _FLAG_READ = const(0x0002)
@@ -76,7 +81,8 @@ class Peripheral:
     ``model`` is the board profile name, ``fw_version`` a (major, minor, patch) tuple,
     ``boot`` the boot counter, ``mtu`` the ATT MTU offered in an exchange,
     ``backoff_ms`` how long ``notify_stream`` waits after the stack ran out of buffers,
-    ``clock_ms`` a millisecond clock (``time.ticks_ms`` by default).
+    ``clock_ms`` a millisecond clock (``time.ticks_ms`` by default), ``bonds`` the store
+    of bond keys (``bonds.BondStore``; None: bonds last until the next reboot at most).
     """
 
     def __init__(
@@ -95,6 +101,7 @@ class Peripheral:
         response_slots=4,
         exchange_mtu=True,
         clock_ms=None,
+        bonds=None,
     ):
         self._ble = ble
         self._uuid = uuid
@@ -108,6 +115,7 @@ class Peripheral:
         self._backoff_ms = backoff_ms
         self._exchange_mtu = exchange_mtu
         self._clock_ms = clock_ms if clock_ms is not None else time.ticks_ms
+        self._bonds = bonds
         self._adv = adv.advertising_payload()
         self._resp = bytearray(0)
         self.name = ""
@@ -208,7 +216,8 @@ class Peripheral:
     # -- IRQ: store and return ---------------------------------------------------------
 
     def _irq(self, event, data):
-        """Record the event for ``poll``; allocates nothing and calls nothing."""
+        """Record the event for ``poll``; allocates nothing and calls nothing (bond keys
+        excepted: the stack needs their answer now)."""
         if event == _IRQ_CENTRAL_CONNECT:
             if self._conn == _NO_CONN:
                 self._conn = data[0]
@@ -240,6 +249,17 @@ class Peripheral:
             self._encrypted = data[1] != 0
             self._bonded_key = data[1] != 0 and data[3] != 0
             self._link_changes += 1
+        elif event == _IRQ_GET_SECRET or event == _IRQ_SET_SECRET:  # noqa: SIM109 (no tuple)
+            return self._secret(event, data)
+        return None
+
+    def _secret(self, event, data):
+        """Answer the stack's bond-key IRQs from the store (see the module docstring)."""
+        if self._bonds is None:
+            return None if event == _IRQ_GET_SECRET else False
+        if event == _IRQ_GET_SECRET:
+            return self._bonds.get(data[0], data[1], data[2])
+        return self._bonds.set(data[0], data[1], data[2])
 
     # -- link state --------------------------------------------------------------------
 
@@ -296,6 +316,8 @@ class Peripheral:
             self._command(self._ble.gatts_read(self._h_control))
         self._pump_indication()
         self._notify_status()
+        if self._bonds is not None:
+            self._bonds.save()
 
     def _link_down(self):
         self._q_count = 0

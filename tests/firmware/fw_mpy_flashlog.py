@@ -5,7 +5,7 @@ import os
 
 import mpy_report
 
-from hipdrop_fw import flashlog, logcodec, packet
+from hipdrop_fw import bonds, flashlog, logcodec, packet
 
 
 def _packets(n_packets, count=14):
@@ -68,6 +68,18 @@ def check_log_on_micropython_fs():
     assert log.erase(log_id, log.checksum(log_id)) == 0
     assert log.ids() == []
     print("info ratio", 244 * 200 * 1000 // size)
+
+
+def check_bonds_on_micropython_fs():
+    fs = flashlog.OsFs(os, open)
+    store = bonds.BondStore(fs, "/bonds_check")
+    assert store.set(2, memoryview(b"peer"), memoryview(b"\x01" * 150))
+    assert store.set(10, b"self", b"irk")
+    assert store.save()
+    again = bonds.BondStore(fs, "/bonds_check")
+    assert again.get(2, 0, b"peer") == b"\x01" * 150 and again.get(10, 0, None) == b"irk"
+    assert again.get(2, 1, None) is None
+    os.remove("/bonds_check")
 
 
 mpy_report.run_checks(mpy_report.named_checks(globals()), "flash log")

@@ -202,6 +202,7 @@ def test_on_micropython():
     assert_passed(result, "check_codec_round_trip")
     assert_passed(result, "check_chained_round_trip")
     assert_passed(result, "check_log_on_micropython_fs")
+    assert_passed(result, "check_bonds_on_micropython_fs")
 
 
 def _kinds_and_offsets(data):

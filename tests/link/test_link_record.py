@@ -99,3 +99,9 @@ def test_a_resumed_session_backfills_what_the_dead_recorder_missed(tmp_path):
     samples = stored_samples(db, sid)
     offset, n = check_against_recording(samples, recording, boot=1)
     assert offset + n >= len(recording.time_s) - 200
+
+
+def test_the_bond_survives_a_reboot_in_the_sensors_flash(tmp_path):
+    got = record_sim(tmp_path / "s.db", faults="reboot@60")
+    assert got.events.count("paired") == 1  # the reconnect after the reboot encrypted at once
+    assert got.events.count("reconnect") == 1

@@ -140,7 +140,6 @@ class AirSensor:
         self.flash = FakeFlash()
         with self.flash.open("/boot_count", "wb") as f:
             f.write(str(first_boot - 1).encode())
-        self.keystore = None  # bonds survive reboots (the firmware keeps them in NVS)
         self.device: VirtualDevice | None = None
         self.outputs = TimedOutputs(self.clock)
         self.finished = asyncio.Event()
@@ -210,9 +209,6 @@ class AirSensor:
 
     async def _power_on(self) -> CorruptingBLE:
         self._bumble = self.air.device("hipdrop", self.address)
-        if self.keystore is None:
-            self.keystore = self._bumble.keystore
-        self._bumble.keystore = self.keystore
         radio = CorruptingBLE(self._bumble)
         self._set_reachable(not self.untethered or self.finished.is_set())
         await radio.start()

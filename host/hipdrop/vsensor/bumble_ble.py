@@ -11,19 +11,23 @@ in call order and carried out by one task while the firmware's main loop yields
 (``await asyncio.sleep(0)``), so a notification the firmware made is on the air only once
 its loop lets the stack run — as on the ESP32, where NimBLE's host task drains the
 buffers. ``tx_buffers`` notifications may wait; one more raises ``OSError(ENOMEM)``.
-Stack events become the firmware's IRQs in the same order.
+Stack events become the firmware's IRQs in the same order. Bond keys go where MicroPython
+sends them: to the firmware, through ``_IRQ_SET_SECRET``/``_IRQ_GET_SECRET`` (Bumble's key
+store is :class:`FirmwareKeyStore`), so a bond lasts exactly as long as the firmware keeps it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bumble import gatt
 from bumble.core import UUID as BumbleUUID
 from bumble.device import Connection, Device
+from bumble.keys import KeyStore, PairingKeys
 
 from .mpy_bluetooth import (
     FLAG_INDICATE,
@@ -50,6 +54,43 @@ _KEY_SIZE = 16
 _INDICATION_TIMEOUT_S = 30.0  # ATT's transaction timeout
 
 
+_PEER_SECRET = 2  # the sec_type the keys are filed under (opaque to the firmware)
+
+
+class FirmwareKeyStore(KeyStore):
+    """Bumble's bond keys, kept by the firmware through MicroPython's secret IRQs.
+
+    Each peer's keys are one secret: key = the peer's name in Bumble's store, value = JSON of
+    the name and Bumble's ``PairingKeys`` (NimBLE's own records differ; the firmware stores
+    either as opaque bytes).
+    """
+
+    def __init__(self, radio: MicroPythonBLE):
+        self.radio = radio
+
+    async def update(self, name: str, keys: PairingKeys) -> None:
+        value = json.dumps({"name": name, "keys": keys.to_dict()}).encode()
+        self.radio.stack_set_secret(_PEER_SECRET, name.encode(), value)
+
+    async def get(self, name: str) -> PairingKeys | None:
+        value = self.radio.stack_get_secret(_PEER_SECRET, 0, name.encode())
+        return None if value is None else PairingKeys.from_dict(json.loads(value)["keys"])
+
+    async def delete(self, name: str) -> None:
+        self.radio.stack_set_secret(_PEER_SECRET, name.encode(), None)
+
+    async def get_all(self) -> list[tuple[str, PairingKeys]]:
+        found = []
+        while (value := self.radio.stack_get_secret(_PEER_SECRET, len(found), None)) is not None:
+            entry = json.loads(value)
+            found.append((entry["name"], PairingKeys.from_dict(entry["keys"])))
+        return found
+
+    async def delete_all(self) -> None:
+        for name, _ in await self.get_all():
+            await self.delete(name)
+
+
 @dataclass
 class BumbleLink(Link):
     """A connection on Bumble's stack."""
@@ -70,6 +111,7 @@ class BumbleBLE(MicroPythonBLE):
         self._queue: asyncio.Queue = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self._on_error = on_error
+        device.keystore = FirmwareKeyStore(self)
         device.on("connection", self._on_connection)
 
     async def start(self) -> None:

@@ -43,6 +43,8 @@ IRQ_GATTS_WRITE = 3  # conn_handle, attr_handle
 IRQ_GATTS_INDICATE_DONE = 20  # conn_handle, value_handle, status
 IRQ_MTU_EXCHANGED = 21  # conn_handle, mtu
 IRQ_ENCRYPTION_UPDATE = 28  # conn_handle, encrypted, authenticated, bonded, key_size
+IRQ_GET_SECRET = 29  # sec_type, index, key -> the stored value or None
+IRQ_SET_SECRET = 30  # sec_type, key, value (None deletes) -> bool
 
 # MicroPython's errno values (py/mperrno.h), independent of the host OS.
 ENOMEM = 12
@@ -185,6 +187,14 @@ class MicroPythonBLE:
         if self._handler is not None:
             return self._handler(event, data)
         return None
+
+    def stack_get_secret(self, sec_type: int, index: int, key: bytes | None):
+        """The stack asks the application for a bond secret (MicroPython keeps none)."""
+        return self._irq(IRQ_GET_SECRET, (sec_type, index, key))
+
+    def stack_set_secret(self, sec_type: int, key: bytes, value: bytes | None) -> bool:
+        """The stack hands the application a bond secret to keep (``None``: forget it)."""
+        return bool(self._irq(IRQ_SET_SECRET, (sec_type, key, value)))
 
     def _addr_irq(self, event, conn_handle, addr_type, addr):
         view = memoryview(bytes(addr)).toreadonly()
