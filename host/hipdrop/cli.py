@@ -22,6 +22,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("hipdrop: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `hipdrop sessions | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,13 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_db_option(parser, in_subcommand=False):
+def _add_db_option(parser, in_subcommand=False, default_help=None):
     """``--db PATH``; in a sub-subcommand it must not overwrite the parent's value."""
     parser.add_argument(
         "--db",
         metavar="PATH",
         default=argparse.SUPPRESS if in_subcommand else None,
-        help="session database (default: $HIPDROP_DB, else sessions.db in the user data folder)",
+        help="session database (default: "
+        + (default_help or "$HIPDROP_DB, else sessions.db in the user data folder")
+        + ")",
     )
 
 
@@ -168,7 +173,7 @@ def _add_demo(commands):
         metavar="S",
         help="print a progress line every S simulated seconds (default: %(default)s)",
     )
-    _add_db_option(p)
+    _add_db_option(p, default_help="demo.db in the user data folder, apart from real sessions")
     p.set_defaults(run=_run_demo)
 
 
@@ -219,9 +224,10 @@ def _run_simulate(args):
 def _add_sessions(commands):
     p = commands.add_parser(
         "sessions",
-        help="list the stored sessions, or delete one",
+        help="list the stored sessions; close an interrupted one, or delete one",
         description="List the sessions in the database, newest first: athlete, date, duration, "
         "steps, mean pelvic drop per stance side, fatigue onset, completeness and state. "
+        "`hipdrop sessions close SESSION` ends an interrupted recording; "
         "`hipdrop sessions delete SESSION` removes one for good.",
     )
     _add_db_option(p)

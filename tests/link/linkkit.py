@@ -14,7 +14,7 @@ from hipdrop.vsensor.faults import parse_faults
 from hipdrop.vsensor.virtual_time import run_virtual
 from hipdrop.vsensor.world import SimWorld
 
-ACC_LSB = 8 * 9.80665 / 32768  # the reference board's ±8 g accelerometer
+ACC_LSB = 16 * 9.80665 / 32768 / 2  # half a count of the scenarios' ±16 g accelerometer
 
 
 @dataclass

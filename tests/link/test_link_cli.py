@@ -85,3 +85,14 @@ def _wait_for_packets(db, n, timeout_s=30.0):
             pass  # not created yet
         time.sleep(0.2)
     raise AssertionError(f"the recorder stored fewer than {n} packets in {timeout_s} s")
+
+
+def test_resume_refuses_a_session_of_another_sensor(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    with Store.open(db) as store:
+        sid = store.create_session(
+            started_at=time.time(), source="live", device="AA:BB:CC:DD:EE:FF"
+        )
+        store.finish_session(sid, ended_at=time.time(), complete=False)
+    assert main(["record", "--sim", "treadmill_quick", "--db", str(db), "--resume", str(sid)]) == 2
+    assert "was recorded from AA:BB:CC:DD:EE:FF" in capsys.readouterr().err

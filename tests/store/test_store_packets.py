@@ -109,7 +109,7 @@ def test_a_stored_clock_maps_device_time_exactly(store):
         assert np.abs(line - device_s).max() < 0.01  # packet t0 jitter only
         expected = STARTED_AT + offset + scale * line - STARTED_AT
         np.testing.assert_allclose(samples.time_s[mine][order], expected, atol=1e-6)
-    assert any("boot 1: clock from the recorder's time sync" in n for n in samples.notes)
+    assert any("boot 1: clock from the recorder's clock map" in n for n in samples.notes)
 
 
 def test_boots_without_any_time_are_chained_end_to_end(store):

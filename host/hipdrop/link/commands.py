@@ -52,7 +52,7 @@ def _run_scan(args) -> int:
     from .radio import open_radio, run_link
 
     async def main():
-        async with open_radio(args.sim, args.seed) as radio:
+        async with open_radio(args.sim, args.seed, realtime=args.realtime) as radio:
             return await scan(radio.backends, args.seconds)
 
     found = run_link(main, args.sim, args.realtime)
@@ -106,7 +106,7 @@ def _run_record(args) -> int:
 
     with Store.open(session_db_path(args.db)) as store:
         recorder = run_link(lambda: record(store, args, _Printer()), args.sim, args.realtime)
-        _finish(store, recorder.session_id, args.no_analysis)
+        _finish(store, recorder.session_id, args.no_analysis or not recorder.kept)
     return 0
 
 

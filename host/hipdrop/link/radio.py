@@ -27,8 +27,8 @@ class Radio:
 
 @contextlib.asynccontextmanager
 async def open_radio(sim: str | None = None, seed: int = 0, faults: str = "",
-                     ring_capacity: int | None = None,
-                     untethered: bool = False) -> AsyncIterator[Radio]:  # fmt: skip
+                     ring_capacity: int | None = None, untethered: bool = False,
+                     realtime: bool = False) -> AsyncIterator[Radio]:  # fmt: skip
     """This computer's Bluetooth, or with ``sim`` the virtual sensor playing that scenario
     (``untethered``: out of range, logging to its flash, until the scenario is over)."""
     if sim is None:
@@ -42,7 +42,10 @@ async def open_radio(sim: str | None = None, seed: int = 0, faults: str = "",
     options = {} if ring_capacity is None else {"ring_capacity": ring_capacity}
     # every run of a simulated sensor is a new power-up of the same board: a new boot counter
     boot = int(time.time() * 10) % 60_000 + 1
-    world = SimWorld(scenario(sim, seed), parse_faults(faults), untethered=untethered,
+    recording = scenario(sim, seed)
+    if not realtime:  # simulated time runs ahead of the wall: let the run end about now
+        options["epoch_s"] = time.time() - float(recording.time_s[-1])
+    world = SimWorld(recording, parse_faults(faults), untethered=untethered,
                      first_boot=boot, **options)  # fmt: skip
     async with world:
         if untethered:

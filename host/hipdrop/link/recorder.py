@@ -19,12 +19,15 @@ from bleak import BleakClient
 from bleak.exc import BleakError
 
 from ..blebackend import BleakBackends
+from ..errors import HipdropError
 from ..protocol import Opcode, Result
 from .find import SCAN_S, Sighting, find_sensor
 from .ingest import Ingest
-from .sensor import LinkError, SensorLink
+from .sensor import LinkError, SensorLink, SensorRefused
+from .session_record import SessionRecord
 
 CONNECT_TIMEOUT_S = 10.0
+RESCAN_S = 10.0
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 TICK_S = 1.0
 _U32 = 0xFFFFFFFF
@@ -75,15 +78,26 @@ class Recorder:
         self.store, self.backends, self.clock, self.options = store, backends, clock, options
         self.stop = stop or asyncio.Event()
         self.on_state, self.on_samples, self.on_event = on_state, on_samples, on_event
-        self.session_id: int | None = None
-        self.ingest: Ingest | None = None
+        self.record = SessionRecord(store, clock, on_samples, on_event)
         self.sighting: Sighting | None = None
         self.link: SensorLink | None = None
         self.reconnects = 0
-        self._started_s = self._began_s = 0.0
+        self.kept = True  # False when nothing was recorded and the session was dropped
+        self._began_s = 0.0
         self._down = asyncio.Event()
         self._backfill_asked: list[tuple[int, int, int]] = []
-        self.unrecoverable: list[tuple[int, int, int]] = []
+
+    @property
+    def session_id(self) -> int | None:
+        return self.record.session_id
+
+    @property
+    def ingest(self) -> Ingest | None:
+        return self.record.ingest
+
+    @property
+    def unrecoverable(self) -> list[tuple[int, int, int]]:
+        return self.record.unrecoverable
 
     # -- the session --------------------------------------------------------------------
 
@@ -98,33 +112,11 @@ class Recorder:
         return self.session_id
 
     def _open_session(self) -> None:
-        o, s = self.options, self.sighting
-        self._started_s = self._began_s = self.clock()  # minutes count from here
-        if o.resume is not None:
-            self.session_id = self.store.resolve(o.resume)
-            self.store.reopen_session(self.session_id)
-            self._started_s = self.store.session(self.session_id).started_at
-            self.ingest = Ingest(self.store, self.session_id, self.on_samples)
-            self.ingest.prime(payload for *_, payload in self.store.packets(self.session_id))
-            return
-        self.session_id = self.store.create_session(
-            started_at=self._started_s, source=o.source, athlete=o.athlete, device=s.address,
-            device_name=s.name, firmware=s.firmware, protocol_version=s.protocol_version,
-            notes=o.notes, tags=o.tags,
-        )  # fmt: skip
-        self.store.commit()
-        self.ingest = Ingest(self.store, self.session_id, self.on_samples)
+        self.record.open(self.options, self.sighting)
+        self._began_s = self.clock()  # minutes count from here
 
     def _close_session(self) -> None:
-        now = self.clock()
-        self.ingest.finish(now)
-        self.unrecoverable = self.ingest.gaps()
-        for boot, start, end in self.unrecoverable:
-            detail = {"boot": boot, "start": start, "end": end, "samples": end - start}
-            self.store.add_event(self.session_id, "gap", None, detail)
-        self.store.update_session(self.session_id, stats=self.stats())
-        self.store.finish_session(self.session_id, ended_at=now, complete=True)
-        self.store.commit()
+        self.kept = self.record.close(self.stats())
 
     def stats(self) -> dict:
         t = self.ingest.tally
@@ -141,18 +133,23 @@ class Recorder:
         return minutes is not None and self.clock() - self._began_s >= minutes * 60
 
     def _event(self, kind: str, text: str, detail: dict | None = None) -> None:
-        self.store.add_event(self.session_id, kind, self.clock() - self._started_s, detail)
-        if self.on_event is not None:
-            self.on_event(kind, text)
+        self.record.event(kind, text, detail)
 
     # -- connecting ---------------------------------------------------------------------
 
     async def _keep_connected(self) -> None:
+        """Connect, stream, and after a drop or a failure try again with back-off; a sensor
+        that refuses (:class:`SensorRefused`) ends the recording with its reason."""
         failures = 0
         while not self._finished():
             try:
+                if failures:
+                    await self._rescan()
                 await self._connection()
                 failures = 0
+            except SensorRefused as error:
+                self._event("refused", str(error))
+                raise
             except (BleakError, LinkError, TimeoutError, OSError) as error:
                 self._event("connect_failed", f"could not connect: {error}")
                 failures += 1
@@ -161,6 +158,14 @@ class Recorder:
             delay = BACKOFF_S[min(failures, len(BACKOFF_S) - 1)]
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), delay)
+
+    async def _rescan(self) -> None:
+        """Look for the sensor again before retrying: an OS may forget a device it no longer
+        hears (BlueZ does), and the scan refreshes the signal strength shown."""
+        try:
+            self.sighting = await find_sensor(self.backends, self.sighting.address, RESCAN_S)
+        except HipdropError as error:
+            raise LinkError(str(error)) from None
 
     async def _connection(self) -> None:
         self._down.clear()
@@ -179,13 +184,19 @@ class Recorder:
     async def _handshake(self, client: BleakClient) -> None:
         link = self.link
         await link.open(pair=False)
-        if await link.ensure_bonded():
-            self._event("paired", "paired and bonded with the sensor")
+        try:
+            if await link.ensure_bonded():
+                self._event("paired", "paired and bonded with the sensor")
+        except SensorRefused as error:  # streaming needs no bond: record anyway
+            self._event("unbonded", f"{error}; recording without a bond")
         self.store.update_session(self.session_id, firmware=link.firmware, board=link.model)
         await link.command(Opcode.TIME_SYNC, int(self.clock() * 1000))
         answer = await link.command(Opcode.START)
+        if answer.result == Result.BUSY:
+            raise LinkError("the sensor is busy (a log read or a calibration): trying again")
         if not answer.ok:
-            raise LinkError(f"the sensor refused to stream: {answer.result.name}")
+            raise SensorRefused(f"the sensor refused to stream: {_name(answer.result)}"
+                                f"{_REFUSALS.get(answer.result, '')}")  # fmt: skip
         kind = "reconnect" if self.reconnects or self.ingest.tally.packets else "connect"
         self.reconnects += kind == "reconnect"
         self._event(kind, f"streaming from {self.sighting.name} (MTU {client.mtu_size})")
@@ -195,6 +206,7 @@ class Recorder:
     async def _stream(self) -> None:
         """Until stopped or the link drops: backfill gaps, report state once a second."""
         while not self._finished() and not self._down.is_set():
+            self.record.note_restarts()
             await self._backfill()
             self._report(connected=True)
             with contextlib.suppress(TimeoutError):
@@ -231,11 +243,19 @@ class Recorder:
         now = self.clock()
         t, status = self.ingest.tally, self.link.status if self.link else None
         self.on_state(LinkState(
-            elapsed_s=now - self._started_s, connected=connected, rate_hz=t.rate_hz(now),
+            elapsed_s=now - self.record.started_s, connected=connected, rate_hz=t.rate_hz(now),
             samples=t.samples, lost=self.ingest.lost(), recovered=t.recovered,
             rejected=t.rejected, battery_pct=status.battery_pct if status else None,
             rssi=self.sighting.rssi, reconnects=self.reconnects,
         ))  # fmt: skip
+
+
+_REFUSALS = {
+    Result.MTU_TOO_SMALL: " — this computer's Bluetooth could not raise the link's MTU to 87 "
+    "bytes or more (an old adapter or OS)",
+    Result.IMU_FAULT: " — its motion sensor is missing or failed its self-test",
+    Result.BATTERY_LOW: " — charge it",
+}
 
 
 def _name(result) -> str:

@@ -20,7 +20,7 @@ def options_from(args) -> RecordOptions:
 
 async def record(store, args, printer, on_samples=None) -> Recorder:
     """Record one session as ``args`` say; the recorder, for its session id and numbers."""
-    async with open_radio(args.sim, args.seed, args.faults) as radio:
+    async with open_radio(args.sim, args.seed, args.faults, realtime=args.realtime) as radio:
         stop_on_interrupt(radio.finished)
         recorder = Recorder(
             store, radio.backends, radio.clock, options_from(args), stop=radio.finished,

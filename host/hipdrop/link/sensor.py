@@ -19,7 +19,6 @@ from bleak.exc import BleakError
 from ..errors import HipdropError
 from ..protocol import (
     CONTROL_UUID,
-    MIN_MTU,
     STATUS_UUID,
     STREAM_UUID,
     Opcode,
@@ -43,7 +42,12 @@ BOND_WAIT_S = 5.0
 
 
 class LinkError(HipdropError):
-    """The sensor did not answer, answered nonsense, or the link went down."""
+    """The sensor did not answer, answered nonsense, or the link went down: worth retrying."""
+
+
+class SensorRefused(LinkError):
+    """The sensor cannot be used as it is (another protocol version, an MTU too small, a
+    refused stream, no bond): retrying would not help, the user has to act."""
 
 
 class SensorLink:
@@ -69,12 +73,8 @@ class SensorLink:
             self.status = decode_status(bytes(await self.client.read_gatt_char(STATUS_UUID)))
             check_version(self.status)
         except ProtocolError as error:  # VersionMismatch says which side to update
-            raise LinkError(f"{self.client.address}: {error}") from None
-        if self.client.mtu_size < MIN_MTU:
-            raise LinkError(
-                f"the link's MTU is {self.client.mtu_size} bytes; streaming needs {MIN_MTU}: "
-                "this Bluetooth adapter or OS cannot negotiate a larger MTU"
-            )
+            raise SensorRefused(f"{self.client.address}: {error}") from None
+        await self._learn_mtu()
         self.model = await self._read_text(MODEL_UUID)
         self.firmware = await self._read_text(FIRMWARE_REVISION_UUID)
         if pair:
@@ -84,17 +84,34 @@ class SensorLink:
         await self.client.start_notify(STREAM_UUID, self._on_stream)
         return self.status
 
+    async def _learn_mtu(self) -> None:
+        """BlueZ reports MTU 23 until asked for the real one (bleak's ``_acquire_mtu``, the
+        way its docs give); other backends know it after connecting. The sensor itself
+        refuses to stream below ``MIN_MTU`` (START answers MTU_TOO_SMALL)."""
+        acquire = getattr(getattr(self.client, "_backend", None), "_acquire_mtu", None)
+        if acquire is not None:
+            with contextlib.suppress(Exception):  # an older BlueZ: START will tell
+                await acquire()
+
     async def ensure_bonded(self) -> bool:
         """Pair unless the sensor already reports this host as bonded; True if it paired now.
 
         Commands that change the sensor or read health data need a bonded host (§5).
+        Raises :class:`SensorRefused` when this computer cannot pair from an application
+        (macOS: CoreBluetooth pairs only by itself) or pairing did not bond.
         """
         if await self._bonded_within(RESUME_WAIT_S):
             return False
-        await self.client.pair()
+        try:
+            await self.client.pair()
+        except NotImplementedError:
+            raise SensorRefused(
+                "this computer's Bluetooth stack cannot pair from an application (macOS): "
+                "the sensor's clock, settings and logs need a paired host"
+            ) from None
         if not await self._bonded_within(BOND_WAIT_S):
-            raise LinkError("pairing did not bond: remove the sensor from this computer's "
-                            "Bluetooth devices and try again")  # fmt: skip
+            raise SensorRefused("pairing did not bond: remove the sensor from this computer's "
+                                "Bluetooth devices and try again")  # fmt: skip
         return True
 
     async def _bonded_within(self, wait_s: float) -> bool:

@@ -25,13 +25,19 @@ def status_line(state: LinkState) -> str:
 
 def summary(session_id: int, stats: dict, gaps: list[tuple[int, int, int]], rate_hz: float) -> str:
     """What was recorded and, honestly, what could not be recovered."""
+    if not stats["stored"]:
+        return f"nothing was recorded: session {session_id} dropped"
     lines = [
         f"session {session_id}: {stats['samples']:,} samples over {len(stats['boots'])} boot(s), "
         f"{stats['recovered']:,} recovered by backfill, {stats['reconnects']} reconnect(s); "
         f"{stats['rejected']:,} damaged and {stats['duplicates']:,} duplicate packet(s) dropped"
     ]
+    restarts = len(stats["boots"]) - 1
+    if restarts > 0:
+        lines.append(f"the sensor restarted {restarts} time(s): the second or two of each "
+                     "restart was never sampled")  # fmt: skip
     if not gaps:
-        lines.append("nothing lost")
+        lines.append("nothing lost on the link")
     for boot, start, end in gaps:
         seconds = f" ≈ {(end - start) / rate_hz:.1f} s" if rate_hz else ""
         lines.append(

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from bleak import BleakClient
 
-from ..errors import HipdropError
 from ..protocol import LogEntry, Opcode, PacketType, ProtocolError, Result, decode_log_chunk
 from ..protocol.constants import RATE_HZ
 from .find import Sighting, find_sensor
@@ -121,6 +120,7 @@ class Syncer:
             self.download.on_chunk(data)
 
     async def run(self) -> list[int]:
+        await self.link.command(Opcode.TIME_SYNC, int(self.clock() * 1000))  # dates new logs
         await self._close_open_log()
         sessions = []
         for entry in await self._entries():
@@ -167,7 +167,16 @@ class Syncer:
                   "packets": len(rows), "new_packets": added}  # fmt: skip
         self.store.add_event(session_id, "log_merged" if covering else "log_synced", None, detail)
         self.store.commit()
+        if covering:
+            self._recount_lost(session_id)
         return session_id
+
+    def _recount_lost(self, session_id: int) -> None:
+        """A merged log may have filled the session's gaps: its numbers say so now."""
+        info = self.store.session(session_id)
+        stats = dict(info.stats or {})
+        stats["lost"] = sum(end - start for _, start, end in self.store.samples(session_id).gaps)
+        self.store.update_session(session_id, stats=stats)
 
     def _new_session(self, log: LogFile, entry: LogEntry) -> int:
         known = log.start_unix_s > 0
@@ -185,12 +194,13 @@ class Syncer:
         return session_id
 
     async def _erase(self, entry: LogEntry, crc: int) -> None:
+        """Erase the sensor's copy; a refusal leaves it there (the next sync finds it again,
+        and its packets are not stored twice) and the other logs go on."""
         answer = await self.link.command(Opcode.LOG_ERASE, entry.log_id, crc)
         if answer.result != Result.OK:
-            raise HipdropError(
-                f"log {entry.log_id} is stored but the sensor did not erase it "
-                f"({getattr(answer.result, 'name', answer.result)}): it stays on the sensor"
-            )
+            reason = getattr(answer.result, "name", answer.result)
+            print(f"log {entry.log_id} is stored, but the sensor did not erase it ({reason}): "
+                  "it stays on the sensor", file=sys.stderr)  # fmt: skip
 
 
 def _partial_name(address: str, entry: LogEntry) -> str:
@@ -200,7 +210,8 @@ def _partial_name(address: str, entry: LogEntry) -> str:
 
 async def sync(store, args) -> list[int]:
     """``hipdrop sync`` as ``args`` say; the ids of the sessions that received logs."""
-    async with open_radio(args.sim, args.seed, args.faults, untethered=True) as radio:
+    radio_options = {"untethered": True, "realtime": args.realtime}
+    async with open_radio(args.sim, args.seed, args.faults, **radio_options) as radio:
         sessions = await sync_sensor(store, radio, args.device, args.athlete, args.keep)
     if not sessions:
         print("the sensor holds no logs", file=sys.stderr)

@@ -85,6 +85,7 @@ class DemoArgs:
     athlete: str | None = "demo runner"
     notes: str | None = "hipdrop demo"
     tag: list = field(default_factory=list)
+    realtime: bool = False
 
 
 def run_demo(name, seed, realtime, faults, every_s, db=None, out=print) -> int:
@@ -93,7 +94,7 @@ def run_demo(name, seed, realtime, faults, every_s, db=None, out=print) -> int:
         + (f", faults: {faults}" if faults else ""))  # fmt: skip
     view = LiveView(every_s, out)
     with Store.open(path) as store:
-        args = DemoArgs(name, seed, faults)
+        args = DemoArgs(name, seed, faults, realtime=realtime)
         recorder = run_link(lambda: record(store, args, view, view.samples), name, realtime)
         out(f"live engine: {len(view.steps):,} steps")
         out(summary_text(store.analyse(recorder.session_id)))

@@ -4,7 +4,7 @@ The stored payloads go through the protocol's :class:`StreamAssembler` in the or
 received (then ``flush``), exactly as live. Each boot's device clock is mapped to host time:
 
 1. by its ``clocks`` row (``host = offset_s + scale × device_time_s``, written by the recorder's
-   time sync and drift estimate), else
+   clock map: the packets' earliest arrivals and the drift between the clocks), else
 2. by the live packets' arrival: ``offset = min(host_rx_s − device time of the packet's last
    sample)``, scale 1 — a packet cannot arrive before its last sample was taken, so the fastest
    one bounds the link latency — else
@@ -113,7 +113,7 @@ def _clock(boot, cols, mask, packet_rows, clocks):
     """(offset_s, scale, how) for one boot; offset None means: chain after the previous boot."""
     if boot in clocks:
         offset, scale = clocks[boot]
-        return offset, scale, "from the recorder's time sync"
+        return offset, scale, "from the recorder's clock map (arrival times, drift-corrected)"
     offset = _arrival_offset(boot, cols, mask, packet_rows)
     if offset is not None:
         return offset, 1.0, "from packet arrival times (no time sync stored)"

@@ -68,6 +68,8 @@ class SessionInfo:
     mean_drop_r_deg: float | None
     fatigue_onset_s: float | None
     analysed_at: float | None
+    stats: dict | None = None
+    """The recorder's numbers: packets, rejected, duplicates, samples, recovered, lost …"""
 
     @property
     def completeness(self) -> float | None:
@@ -84,7 +86,7 @@ class SessionInfo:
 _SELECT = """
 SELECT s.id, s.started_at, s.ended_at, s.state, s.source, s.athlete, s.device, s.device_name,
        s.firmware, s.board, s.sample_rate_hz, s.notes, s.tags, s.steps, s.drop_metric,
-       s.mean_drop_l_deg, s.mean_drop_r_deg, s.fatigue_onset_s, s.analysed_at,
+       s.mean_drop_l_deg, s.mean_drop_r_deg, s.fatigue_onset_s, s.analysed_at, s.stats,
        coalesce(b.samples, 0), coalesce(b.expected, 0), b.last_rx_s,
        w.host, w.pid, w.process_start, w.seen_at
 FROM sessions s
@@ -233,7 +235,7 @@ def resolve(conn, ref) -> int:
 
 def _info(row, now, stale_after_s) -> SessionInfo:
     (sid, started, ended, state, source, athlete, device, device_name, firmware, board, rate,
-     notes, tags, steps, metric, drop_l, drop_r, onset, analysed_at,
+     notes, tags, steps, metric, drop_l, drop_r, onset, analysed_at, stats,
      samples, expected, last_rx, *writer) = row  # fmt: skip
     interrupted = state == "recording" and not _writer_alive(writer, now, stale_after_s)
     end = ended if ended is not None else last_rx
@@ -242,6 +244,7 @@ def _info(row, now, stale_after_s) -> SessionInfo:
         "incomplete" if interrupted else state, interrupted, source, athlete, device,
         device_name, firmware, board, rate, notes, tuple(json.loads(tags)), samples, expected,
         steps, metric, drop_l, drop_r, onset, analysed_at,
+        None if stats is None else json.loads(stats),
     )  # fmt: skip
 
 

@@ -183,11 +183,11 @@ class Store:
 
     @_guarded
     def sessions_covering(self, device: str, boot: int, first_seq: int, end_seq: int) -> list[int]:
-        """Sessions of ``device`` whose samples of ``boot`` overlap or touch sample indices
+        """Sessions of ``device`` whose samples of ``boot`` overlap sample indices
         ``[first_seq, end_seq)`` — where a flash log of that range belongs — newest first."""
         rows = self._conn.execute(
             "SELECT s.id FROM sessions s JOIN boots b ON b.session_id = s.id "
-            "WHERE s.device = ? AND b.boot = ? AND b.first_seq <= ? AND ? <= b.end_seq "
+            "WHERE s.device = ? AND b.boot = ? AND b.first_seq < ? AND ? < b.end_seq "
             "ORDER BY s.started_at DESC",
             (device, boot, end_seq, first_seq),
         )
