@@ -23,6 +23,7 @@ def _row(module):
         f"`{prof.IMU_PART}`",
         f"{prof.I2C_ID}, G{prof.I2C_SDA}, G{prof.I2C_SCL}, {prof.I2C_FREQ // 1000} kHz",
         f"0x{prof.IMU_ADDR:02x}",
+        "—" if prof.RTC_ADDR is None else f"0x{prof.RTC_ADDR:02x}",
         axes,
         ", ".join(_pin(b) for b in prof.BUTTON_PINS),
         _pin(prof.LED_PIN),

@@ -17,6 +17,7 @@ I2C_SDA = 21
 I2C_SCL = 22
 I2C_FREQ = 400_000
 IMU_ADDR = 0x68  # AD0 to GND (0x69 with AD0 high)
+RTC_ADDR = None  # no RTC chip: the ESP32's machine.RTC, which a power cut resets
 
 # board x = -imu z, board y = +imu y, board z = +imu x
 AXES = ((2, -1), (1, 1), (0, 1))

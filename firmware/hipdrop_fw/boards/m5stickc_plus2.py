@@ -20,6 +20,7 @@ I2C_SDA = 21  # internal bus: MPU6886 (0x68) and BM8563 RTC (0x51)
 I2C_SCL = 22
 I2C_FREQ = 400_000
 IMU_ADDR = 0x68
+RTC_ADDR = 0x51  # BM8563 (PCF8563-compatible) on the same bus, kept running by the battery
 
 # board x = -imu z, board y = -imu x, board z = +imu y
 AXES = ((2, -1), (0, -1), (1, 1))
