@@ -2,7 +2,8 @@
 
 MicroPython runs this file after boot. The board profile is named in ``board.txt`` on the
 flash (default ``m5stickc_plus2``); the App keeps the boot counter (``boot_count``, protocol
-§3), the calibration and the flash log on the filesystem passed as ``flashlog.OsFs``.
+§3), the calibration and the flash log on the filesystem passed as ``flashlog.OsFs``; the
+board's RTC (``rtc.for_board``: the BM8563 on the IMU's bus, or ``machine.RTC``) dates logs.
 An exception is appended to ``crash.txt`` and the board resets; the watchdog resets it if
 the loop stalls. Ctrl-C (KeyboardInterrupt) still stops it for ``mpremote``, but the watchdog,
 once started, cannot be stopped: while ``hold.txt`` exists the app (and its watchdog) does not
@@ -17,7 +18,7 @@ import time
 import bluetooth
 import machine
 
-from hipdrop_fw import app, battery, boards, button, flashlog, outputs
+from hipdrop_fw import app, battery, boards, button, flashlog, outputs, rtc
 
 _BOARD_FILE = "board.txt"
 _CRASH_FILE = "crash.txt"
@@ -55,6 +56,7 @@ def run():
                      outputs=outputs.for_board(profile, machine),
                      battery=battery.for_board(profile, machine),
                      button=button.for_board(profile, machine),
+                     rtc=rtc.for_board(profile, i2c, machine),
                      fs=flashlog.OsFs(os, open))  # fmt: skip
     watchdog = machine.WDT(timeout=_WATCHDOG_MS)
     while True:

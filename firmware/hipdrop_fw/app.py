@@ -24,7 +24,9 @@ board): the boot counter and the calibration live in their own files and the unt
 and ``LOG_LIST``/``LOG_READ``/``LOG_ERASE`` are served by ``logging_service.LogService``.
 Every packet finished while not streaming goes to the flash log (a log starts when one
 arrives with no central connected; ``START`` closes it). Without ``fs`` the ``LOG_*`` ops
-answer ``UNKNOWN_OP`` and nothing persists.
+answer ``UNKNOWN_OP`` and nothing persists. A log's start time is ``rtc.WallClock``'s: the
+last ``TIME_SYNC``, else the board's RTC (``rtc``) as read at boot, else 0; every
+``TIME_SYNC`` also sets the RTC.
 
 Battery (``battery``, a ``battery.Battery``): read with every status refresh (250 ms); the
 status carries its voltage, percent and low bit and the peripheral sets the Battery Level
@@ -49,6 +51,7 @@ from hipdrop_fw import protocol as p
 from hipdrop_fw.compat import const
 from hipdrop_fw.imu import mpu6886
 from hipdrop_fw.outputs import NullOutputs
+from hipdrop_fw.rtc import WallClock
 
 FW_VERSION = (0, 1, 0)
 DEFAULT_RATE_CODE = const(3)  # 200 Hz
@@ -82,13 +85,14 @@ class App:
     adapter for persistence (None: nothing persists); ``boot`` the boot counter (None: the
     persisted one + 1, or 0 without ``fs``; given with ``fs`` it is persisted);
     ``ring_capacity`` samples kept for backfill (default: sized from the free heap
-    with ``ringbuf.capacity_for_heap(gc.mem_free(), ring_reserve)``); ``mtu`` the MTU offered.
+    with ``ringbuf.capacity_for_heap(gc.mem_free(), ring_reserve)``); ``mtu`` the MTU offered;
+    ``rtc`` the board's clock (``rtc.for_board``; None: log dates only after a ``TIME_SYNC``).
     """
 
     def __init__(self, profile, i2c, ble, clock, bluetooth_uuid, *, outputs=None, boot=None,
                  fs=None, fw_version=FW_VERSION, ring_capacity=None, ring_reserve=RING_RESERVE,
                  mtu=247, backfill_per_poll=4, battery=None,
-                 button=None):  # fmt: skip
+                 button=None, rtc=None):  # fmt: skip
         self.profile = profile
         self.clock = clock
         self.outputs = outputs if outputs is not None else NullOutputs()
@@ -109,6 +113,7 @@ class App:
         self.calibrated = False
         self.streaming = False
         self.time_sync = None  # (unix_ms, ticks_ms) of the last TIME_SYNC
+        self.wall = WallClock(clock, rtc)  # the logs' start times: TIME_SYNC, else the RTC
         self.ring_lost = 0  # refused live samples that left the ring before a backfill
         self.backfill_lost = 0  # promised backfill samples overwritten before they were sent
         self._unsent = []  # [first, end) sample ranges refused while streaming
@@ -193,7 +198,7 @@ class App:
             if self.logs is not None and self.logging_enabled and not self.battery_low:
                 imu = self.imu
                 connected = self.peripheral.connected and not self.log_requested
-                self.logs.on_packet(pkt, connected, self.boot, self._unix_s(),
+                self.logs.on_packet(pkt, connected, self.boot, self.wall.unix_s(),
                                     imu.rate_code, imu.fs_code)  # fmt: skip
             return
         if self.peripheral.notify_stream(pkt):
@@ -325,13 +330,6 @@ class App:
             fault=fault,
         )
 
-    def _unix_s(self):
-        """Wall-clock seconds from the last TIME_SYNC, 0 if none (logs' start time)."""
-        if self.time_sync is None:
-            return 0
-        unix_ms, at = self.time_sync
-        return (unix_ms + self.clock.ticks_diff(self.clock.ticks_ms(), at)) // 1000
-
     def _on_link(self, connected, mtu, bonded):
         if not connected:
             if self.streaming:
@@ -355,7 +353,7 @@ class App:
         first = max(first, end - imu.rate_hz * _RELOG_MS // 1000) & _MASK32
         for pkt in self.ring.packets(self._bf_packer, first, end, self.boot,
                                      imu.rate_code, imu.fs_code):  # fmt: skip
-            logs.on_packet(pkt, False, self.boot, self._unix_s(), imu.rate_code, imu.fs_code)
+            logs.on_packet(pkt, False, self.boot, self.wall.unix_s(), imu.rate_code, imu.fs_code)
 
     # -- backfill ----------------------------------------------------------------------
 
@@ -495,6 +493,7 @@ class App:
 
     def _time_sync(self, token, args):
         self.time_sync = (args[0], self.clock.ticks_ms())
+        self.wall.sync(*self.time_sync)  # and sets the RTC
         return p.RESULT_OK, (self.boot, self.clock.ticks_us() & sampler.TICKS_MASK)
 
     def _identify(self, token, args):

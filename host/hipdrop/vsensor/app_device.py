@@ -53,13 +53,16 @@ class VirtualDevice:
     the LED/buzzer/motor (default ``outputs.NullOutputs()``, which records the patterns);
     ``button`` a firmware ``button.Button`` (default none); ``radio`` the ``bluetooth.BLE``
     (default a :class:`~hipdrop.vsensor.fake_ble.BLE` with ``tx_buffers``; a
-    :class:`~hipdrop.vsensor.bumble_ble.BumbleBLE` puts the device on a real BLE stack).
+    :class:`~hipdrop.vsensor.bumble_ble.BumbleBLE` puts the device on a real BLE stack);
+    ``rtc`` a :class:`~hipdrop.vsensor.bm8563.Bm8563Model` at the board's ``RTC_ADDR`` (default
+    none), which counts with this boot's chip time from now on: pass the previous device's to
+    reboot with the clock that kept time (``rtc.advance(s)`` for time switched off).
     """
 
     def __init__(self, recording, start=0, stop=None, boot=None, board="m5stickc_plus2",
                  part="mpu6886", present=True, ring_capacity=2500, tx_buffers=8,
                  ticks_offset_us=0, poll_s=0.02, flash=..., battery=None,
-                 outputs=None, button=None, radio=None):  # fmt: skip
+                 outputs=None, button=None, radio=None, rtc=None):  # fmt: skip
         stop = len(recording.time_s) if stop is None else stop
         self.chip = chip_for(recording, start, stop, board, part)
         self.chip.present = present
@@ -70,11 +73,14 @@ class VirtualDevice:
         app = firmware_module("app")
         self.outputs = firmware_module("outputs").NullOutputs() if outputs is None else outputs
         profile = firmware_module("boards").load(board)
+        if rtc is not None:
+            rtc.follow(lambda: self.chip.time_s)
+            rtc = firmware_module("rtc").Bm8563(rtc, profile.RTC_ADDR)
         self.app = app.App(
             profile, self.chip, self.radio, self.clock, fake_ble.UUID,
             outputs=self.outputs, boot=boot if self.flash is not None or boot is not None else 1,
             ring_capacity=ring_capacity, fs=self.flash, battery=battery,
-            button=button,
+            button=button, rtc=rtc,
         )  # fmt: skip
 
     def central(self, **kwargs):
