@@ -45,8 +45,8 @@ succeeds, ``"long"`` when it fails or cannot start; no indication is sent.
 import struct
 
 from hipdrop_fw import ble as ble_mod
+from hipdrop_fw import bonds, logging_service, packet, ringbuf, sampler, tilt
 from hipdrop_fw import button as button_mod
-from hipdrop_fw import logging_service, packet, ringbuf, sampler, tilt
 from hipdrop_fw import protocol as p
 from hipdrop_fw.compat import const
 from hipdrop_fw.imu import mpu6886
@@ -128,6 +128,7 @@ class App:
         self.peripheral = ble_mod.Peripheral(
             ble, bluetooth_uuid, handlers, model=profile.NAME, fw_version=fw_version,
             boot=boot, on_link=self._on_link, mtu=mtu, clock_ms=clock.ticks_ms,
+            bonds=None if fs is None else bonds.BondStore(fs),
         )  # fmt: skip
         self.logs = None
         if fs is not None:
@@ -198,7 +199,7 @@ class App:
             if self.logs is not None and self.logging_enabled and not self.battery_low:
                 imu = self.imu
                 connected = self.peripheral.connected and not self.log_requested
-                self.logs.on_packet(pkt, connected, self.boot, self.wall.unix_s(),
+                self.logs.on_packet(pkt, connected, self.boot, self.wall.unix_s,
                                     imu.rate_code, imu.fs_code)  # fmt: skip
             return
         if self.peripheral.notify_stream(pkt):
@@ -353,7 +354,7 @@ class App:
         first = max(first, end - imu.rate_hz * _RELOG_MS // 1000) & _MASK32
         for pkt in self.ring.packets(self._bf_packer, first, end, self.boot,
                                      imu.rate_code, imu.fs_code):  # fmt: skip
-            logs.on_packet(pkt, False, self.boot, self.wall.unix_s(), imu.rate_code, imu.fs_code)
+            logs.on_packet(pkt, False, self.boot, self.wall.unix_s, imu.rate_code, imu.fs_code)
 
     # -- backfill ----------------------------------------------------------------------
 

@@ -88,13 +88,14 @@ class LogService:
     # -- logging -----------------------------------------------------------------------
 
     def on_packet(self, pkt, connected, boot, unix_s, rate_code, fs_code):
-        """A finished sample packet the app does not stream: log it."""
+        """A finished sample packet the app does not stream: log it. ``unix_s()`` gives the
+        wall-clock time, asked only when a log starts (it allocates a big int)."""
         log = self.log
         if not log.logging:
             if connected or log.fault == p.FAULT_FLASH_FULL:
                 return
             t0 = pkt[8] | pkt[9] << 8 | pkt[10] << 16 | pkt[11] << 24
-            if not log.start(boot, unix_s, t0, rate_code, fs_code, self.board):
+            if not log.start(boot, unix_s(), t0, rate_code, fs_code, self.board):
                 return
         log.append(pkt)
 
