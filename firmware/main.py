@@ -57,6 +57,7 @@ def run():
                      battery=battery.for_board(profile, machine),
                      button=button.for_board(profile, machine),
                      rtc=rtc.for_board(profile, i2c, machine),
+                     power_off=battery.power_off_for(profile, machine),
                      fs=flashlog.OsFs(os, open))  # fmt: skip
     watchdog = machine.WDT(timeout=_WATCHDOG_MS)
     while True:

@@ -86,13 +86,14 @@ class App:
     persisted one + 1, or 0 without ``fs``; given with ``fs`` it is persisted);
     ``ring_capacity`` samples kept for backfill (default: sized from the free heap
     with ``ringbuf.capacity_for_heap(gc.mem_free(), ring_reserve)``); ``mtu`` the MTU offered;
-    ``rtc`` the board's clock (``rtc.for_board``; None: log dates only after a ``TIME_SYNC``).
+    ``rtc`` the board's clock (``rtc.for_board``; None: log dates only after a ``TIME_SYNC``);
+    ``power_off`` switches the board off when the battery is empty (``battery.power_off_for``).
     """
 
     def __init__(self, profile, i2c, ble, clock, bluetooth_uuid, *, outputs=None, boot=None,
                  fs=None, fw_version=FW_VERSION, ring_capacity=None, ring_reserve=RING_RESERVE,
                  mtu=247, backfill_per_poll=4, battery=None,
-                 button=None, rtc=None):  # fmt: skip
+                 button=None, rtc=None, power_off=None):  # fmt: skip
         self.profile = profile
         self.clock = clock
         self.outputs = outputs if outputs is not None else NullOutputs()
@@ -113,6 +114,7 @@ class App:
         self.calibrated = False
         self.streaming = False
         self.time_sync = None  # (unix_ms, ticks_ms) of the last TIME_SYNC
+        self.power_off = power_off
         self.wall = WallClock(clock, rtc)  # the logs' start times: TIME_SYNC, else the RTC
         self.ring_lost = 0  # refused live samples that left the ring before a backfill
         self.backfill_lost = 0  # promised backfill samples overwritten before they were sent
@@ -296,6 +298,9 @@ class App:
             self.streaming = False
         elif not b.low:
             self.battery_low = False
+        if b.empty and self.power_off is not None:
+            self.peripheral.save_bonds()  # the log closed when the battery turned low
+            self.power_off()
 
     def _refresh_status(self):
         state = 0

@@ -35,6 +35,7 @@ CURVE = (
 
 LOW_MV = const(3450)  # about 3 % left: close the log while there is charge to do it safely
 CLEAR_MV = const(3600)  # back above ~5 %: charging (or a fresh cell)
+EMPTY_MV = const(3300)  # empty: switch off before the cell's protection cuts power mid-write
 ABSENT_MV = const(2500)  # below this no cell is connected
 WINDOW = const(8)  # readings averaged (2 s at the app's 250 ms status period)
 
@@ -58,17 +59,19 @@ class Battery:
     """Smoothed battery voltage, percent and low flag (module docstring)."""
 
     def __init__(self, adc_read_uv, divider, *, window=WINDOW, low_mv=LOW_MV,
-                 clear_mv=CLEAR_MV, absent_mv=ABSENT_MV):  # fmt: skip
+                 clear_mv=CLEAR_MV, absent_mv=ABSENT_MV, empty_mv=EMPTY_MV):  # fmt: skip
         self._read_uv = adc_read_uv
         self._divider_milli = int(divider * 1000 + 0.5)
         self.low_mv = low_mv
         self.clear_mv = clear_mv
         self.absent_mv = absent_mv
+        self.empty_mv = empty_mv
         self._win = [0] * max(window, 1)
         self._n = 0  # readings in the window (0: empty)
         self._i = 0
         self._sum = 0
         self.low = False
+        self.empty = False  # below ``empty_mv`` on average: time to switch off
         self.mv = 0
         self.pct = BATTERY_PCT_UNKNOWN
 
@@ -103,8 +106,22 @@ class Battery:
                 self.low = False
         elif avg < self.low_mv:
             self.low = True
+        self.empty = avg < self.empty_mv
         self.mv, self.pct = avg, percent(avg)
         return self.mv, self.pct
+
+
+def power_off_for(profile, machine):
+    """A function that switches the board off: the M5StickC Plus2 lets go of its power-hold
+    pin (on battery the board turns off); without that pin, or on USB power where it stays on,
+    deep sleep until the reset button."""
+
+    def off():
+        if profile.POWER_HOLD_PIN is not None:
+            machine.Pin(profile.POWER_HOLD_PIN, machine.Pin.OUT, value=0)
+        machine.deepsleep()
+
+    return off
 
 
 def for_board(profile, machine):

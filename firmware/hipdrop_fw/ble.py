@@ -316,6 +316,10 @@ class Peripheral:
             self._command(self._ble.gatts_read(self._h_control))
         self._pump_indication()
         self._notify_status()
+        self.save_bonds()
+
+    def save_bonds(self):
+        """Write bond keys the stack handed over since the last save (main loop only)."""
         if self._bonds is not None:
             self._bonds.save()
 

@@ -145,3 +145,45 @@ def test_app_low_battery_closes_the_log_and_reports_the_fault(recording):
     mv, pct, state, fault = _status(host)
     assert not state & p.STATE_BATTERY_LOW and fault == p.FAULT_NONE and pct > 70
     assert host.command(b"\x01\x0a")[2] == p.RESULT_OK
+
+
+def test_an_empty_battery_switches_the_board_off_after_keeping_the_data(recording):
+    adc = FakeAdc(3700)
+    offs = []
+    dev = VirtualDevice(recording, battery=battery.Battery(adc, 2.0), power_off=lambda: offs.append(
+        (dev.app.logs.log.logging, dev.app.peripheral._bonds.dirty)))  # fmt: skip
+    dev.run(5.0)  # untethered: logging
+    host = Host(dev)
+    host.connect()  # pairs: the stack hands over a bond key
+    host.central.disconnect()
+    adc.battery_mv = 3380  # low, not yet empty
+    dev.run(2.5)
+    assert dev.app.battery_low and offs == []
+    adc.battery_mv = 3200
+    dev.run(2.5)
+    assert offs and offs[0] == (False, False)  # log closed and bonds written before power-off
+    ((_, _, n_samples, _),) = [e[:4] for e in dev.app.logs.log.list()]
+    assert n_samples > 5 * 190
+
+
+def test_power_off_lets_go_of_the_hold_pin_then_sleeps():
+    calls = []
+
+    class FakePin:
+        OUT = 1
+
+        def __init__(self, pin, mode, value):
+            calls.append(("pin", pin, value))
+
+    class Machine:
+        Pin = FakePin
+
+        @staticmethod
+        def deepsleep():
+            calls.append(("deepsleep",))
+
+    from hipdrop_fw import boards
+
+    battery.power_off_for(boards.load("m5stickc_plus2"), Machine)()
+    battery.power_off_for(boards.load("diy_esp32"), Machine)()
+    assert calls == [("pin", 4, 0), ("deepsleep",), ("deepsleep",)]

@@ -51,7 +51,8 @@ class VirtualDevice:
     commands answer ``UNKNOWN_OP``); ``boot`` the boot counter (default: the flash's next);
     ``battery`` a firmware ``battery.Battery`` (default none: battery unknown); ``outputs``
     the LED/buzzer/motor (default ``outputs.NullOutputs()``, which records the patterns);
-    ``button`` a firmware ``button.Button`` (default none); ``radio`` the ``bluetooth.BLE``
+    ``button`` a firmware ``button.Button`` (default none); ``power_off`` what the app calls
+    to switch the board off on an empty battery (default none); ``radio`` the ``bluetooth.BLE``
     (default a :class:`~hipdrop.vsensor.fake_ble.BLE` with ``tx_buffers``; a
     :class:`~hipdrop.vsensor.bumble_ble.BumbleBLE` puts the device on a real BLE stack);
     ``rtc`` a :class:`~hipdrop.vsensor.bm8563.Bm8563Model` at the board's ``RTC_ADDR`` (default
@@ -62,7 +63,7 @@ class VirtualDevice:
     def __init__(self, recording, start=0, stop=None, boot=None, board="m5stickc_plus2",
                  part="mpu6886", present=True, ring_capacity=2500, tx_buffers=8,
                  ticks_offset_us=0, poll_s=0.02, flash=..., battery=None,
-                 outputs=None, button=None, radio=None, rtc=None):  # fmt: skip
+                 outputs=None, button=None, power_off=None, radio=None, rtc=None):  # fmt: skip
         stop = len(recording.time_s) if stop is None else stop
         self.chip = chip_for(recording, start, stop, board, part)
         self.chip.present = present
@@ -80,7 +81,7 @@ class VirtualDevice:
             profile, self.chip, self.radio, self.clock, fake_ble.UUID,
             outputs=self.outputs, boot=boot if self.flash is not None or boot is not None else 1,
             ring_capacity=ring_capacity, fs=self.flash, battery=battery,
-            button=button, rtc=rtc,
+            button=button, rtc=rtc, power_off=power_off,
         )  # fmt: skip
 
     def central(self, **kwargs):
