@@ -105,3 +105,27 @@ def test_the_bond_survives_a_reboot_in_the_sensors_flash(tmp_path):
     got = record_sim(tmp_path / "s.db", faults="reboot@60")
     assert got.events.count("paired") == 1  # the reconnect after the reboot encrypted at once
     assert got.events.count("reconnect") == 1
+
+
+def test_the_status_line_shows_the_battery_draining(tmp_path):
+    import asyncio
+
+    from hipdrop.link.recorder import Recorder, RecordOptions
+    from hipdrop.sim import scenario
+    from hipdrop.vsensor.virtual_time import run_virtual
+    from hipdrop.vsensor.world import SimWorld
+
+    states = []
+
+    async def main():
+        async with SimWorld(scenario("steady_run", 0)) as world:
+            with Store.open(tmp_path / "s.db") as store:
+                recorder = Recorder(store, world.backends, world.clock,
+                                    RecordOptions(minutes=8), on_state=states.append)  # fmt: skip
+                await recorder.run()
+                await asyncio.sleep(0)
+
+    run_virtual(main())
+    first = next(s for s in states if s.battery_pct is not None)
+    assert 90 <= first.battery_pct <= 100 and states[-1].battery_pct < first.battery_pct
+    assert 195 < states[-1].rate_hz < 206

@@ -37,7 +37,7 @@ def test_scan_reads_name_firmware_and_protocol_from_the_scan_response():
     (found,) = in_world(body)
     assert found.name == "hipdrop-ABCD" and found.address == "24:0A:C4:12:AB:CD"
     assert found.protocol_version == 1 and found.firmware.count(".") == 2
-    assert found.rssi is not None and found.battery_pct is None  # no battery on the bench
+    assert found.rssi is not None and 90 <= found.battery_pct <= 100  # a charged cell
 
 
 def test_first_use_pairs_and_bonds_and_a_bonded_host_is_not_asked_again():

@@ -41,6 +41,7 @@ from .bumble_ble import BumbleBLE
 from .device import boot_segments
 from .fake_flash import FakeFlash
 from .faults import Fault
+from .firmware import firmware_module
 
 PSRAM_RING_SAMPLES = 71_000
 """The M5StickC Plus2's backfill ring (≈ 5.9 min at 200 Hz, docs/firmware.md)."""
@@ -113,6 +114,18 @@ class TimedOutputs:
         pass
 
 
+class SimulatedCell:
+    """The board's LiPo seen through its battery ADC (``ADC.read_uv`` behind a 1:2 divider):
+    full at power-up, losing ``mv_per_hour`` as the board runs."""
+
+    def __init__(self, hours, full_mv=4150.0, mv_per_hour=250.0, divider=2.0):
+        self.hours, self.full_mv = hours, full_mv
+        self.mv_per_hour, self.divider = mv_per_hour, divider
+
+    def __call__(self) -> int:
+        return round((self.full_mv - self.mv_per_hour * self.hours()) * 1000 / self.divider)
+
+
 class AirSensor:
     """A simulated board on ``air`` streaming ``recording`` (see the module docstring).
 
@@ -182,6 +195,7 @@ class AirSensor:
         self.device = VirtualDevice(
             self.recording, start, stop, board=self.board, part=self.part, radio=radio,
             flash=self.flash, ring_capacity=self.ring_capacity, outputs=self.outputs,
+            battery=self._battery(),
         )  # fmt: skip
         radio.stream_handle = self.device.handle("83f3a910-4366-4e9e-8b71-a8cb7057dd01")
         try:
@@ -194,6 +208,11 @@ class AirSensor:
             self._t_boot = self.sim_time_s
             self.device = None
             await self._power_off(radio)
+
+    def _battery(self):
+        battery = firmware_module("battery")
+        cell = SimulatedCell(lambda: self.sim_time_s / 3600)
+        return battery.Battery(cell, cell.divider)
 
     def _check_finished(self) -> None:
         if self.sim_time_s >= self.end_s and not self.finished.is_set():
