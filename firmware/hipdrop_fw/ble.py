@@ -58,6 +58,7 @@ _FLAG_READ = const(0x0002)
 _FLAG_WRITE = const(0x0008)
 _FLAG_NOTIFY = const(0x0010)
 _FLAG_INDICATE = const(0x0020)
+_FLAG_READ_ENCRYPTED = const(0x0200)  # a read needs an encrypted link (the OS pairs)
 
 _ENOMEM = const(12)  # MicroPython maps NimBLE's BLE_HS_ENOMEM to MP_ENOMEM
 _DEFAULT_MTU = const(23)  # ATT MTU until an exchange
@@ -184,10 +185,11 @@ class Peripheral:
         ble.config(gap_name=self.name)
         self._resp = adv.scan_response(mac, self.fw_version, self._battery_pct)
         ble.irq(self._irq)
-        ((self._h_stream, self._h_control, self._h_status), (self._h_battery,), dis) = (
+        ((self._h_stream, self._h_control, self._h_status, bond), (self._h_battery,), dis) = (
             ble.gatts_register_services(self._services())
         )
         ble.gatts_set_buffer(self._h_control, _CONTROL_BUFFER)
+        ble.gatts_write(bond, b"\x01")  # readable only once encrypted: the read pairs
         info = adv.device_information(mac, self.model, self.fw_version)
         for handle, text in zip(dis, info):
             ble.gatts_write(handle, text.encode())
@@ -202,6 +204,7 @@ class Peripheral:
                 (u(p.STREAM_UUID), _FLAG_NOTIFY),
                 (u(p.CONTROL_UUID), _FLAG_WRITE | _FLAG_INDICATE),
                 (u(p.STATUS_UUID), _FLAG_READ | _FLAG_NOTIFY),
+                (u(p.BOND_UUID), _FLAG_READ | _FLAG_READ_ENCRYPTED),
             ),
         )
         battery = (u(_UUID_BATTERY_SERVICE), ((u(_UUID_BATTERY_LEVEL), _FLAG_READ | _FLAG_NOTIFY),))

@@ -13,6 +13,7 @@ SERVICE_UUID = "83f3a910-4366-4e9e-8b71-a8cb7057dd00"
 STREAM_UUID = "83f3a910-4366-4e9e-8b71-a8cb7057dd01"
 CONTROL_UUID = "83f3a910-4366-4e9e-8b71-a8cb7057dd02"
 STATUS_UUID = "83f3a910-4366-4e9e-8b71-a8cb7057dd03"
+BOND_UUID = "83f3a910-4366-4e9e-8b71-a8cb7057dd04"
 # Scan response manufacturer data: company id 0xFFFF (reserved for testing). Must equal
 # MANUFACTURER_COMPANY_ID in host/hipdrop/protocol/constants.py (tests/firmware/test_fw_ble.py).
 MANUFACTURER_COMPANY_ID = 0xFFFF

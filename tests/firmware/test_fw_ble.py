@@ -127,6 +127,7 @@ def test_service_table_uuids_and_flags(rig):
         u(p.STREAM_UUID): fb.FLAG_NOTIFY,
         u(p.CONTROL_UUID): fb.FLAG_WRITE | fb.FLAG_INDICATE,
         u(p.STATUS_UUID): fb.FLAG_READ | fb.FLAG_NOTIFY,
+        u(p.BOND_UUID): fb.FLAG_READ | fb.FLAG_READ_ENCRYPTED,
         u(0x2A19): fb.FLAG_READ | fb.FLAG_NOTIFY,
         u(0x2A29): fb.FLAG_READ,
         u(0x2A24): fb.FLAG_READ,
@@ -135,10 +136,20 @@ def test_service_table_uuids_and_flags(rig):
     }
     for uuid, ours in (
         (p.SERVICE_UUID, host_constants.SERVICE_UUID),
+        (p.BOND_UUID, host_constants.BOND_UUID),
         ("0000180f-0000-1000-8000-00805f9b34fb", host_constants.BATTERY_SERVICE_UUID),
         ("0000180a-0000-1000-8000-00805f9b34fb", host_constants.DEVICE_INFO_SERVICE_UUID),
     ):
         assert uuid == ours
+
+
+def test_the_bond_characteristic_reads_only_on_an_encrypted_link(rig):
+    rig.connect()
+    bond = rig.radio.handle_of(p.BOND_UUID)
+    with pytest.raises(PermissionError, match="insufficient encryption"):
+        rig.host.read(bond)
+    rig.host.pair()
+    assert rig.host.read(bond) == b"\x01"
 
 
 def test_device_information_values(rig):

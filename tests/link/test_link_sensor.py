@@ -74,3 +74,22 @@ def test_a_cue_reaches_the_sensor_within_one_main_loop_period():
     name, repeat, at = log[-1]
     assert (name, repeat) == ("falling", 2)
     assert 0 <= at - sent <= 0.025  # the firmware polls every 20 ms
+
+
+def test_without_a_pairing_call_reading_the_bond_characteristic_pairs():
+    """CoreBluetooth has no pairing call (bleak raises NotImplementedError): the host reads the
+    characteristic that needs encryption, and the OS — here Bumble's backend — pairs."""
+
+    async def body(world, sighting):
+        class NoPairCall(world.backends.client):
+            async def pair(self, *args, **kwargs):
+                raise NotImplementedError("CoreBluetooth: pairing is up to the OS")
+
+        async with BleakClient(sighting.device, backend=NoPairCall) as client:
+            link = SensorLink(client, lambda data, t: None, world.clock)
+            await link.open(pair=False)
+            paired = await link.ensure_bonded()
+            answer = await link.command(Opcode.SET_RATE, 3, 0xFF)
+            return paired, link.status.bonded, answer.result
+
+    assert in_world(body) == (True, True, Result.OK)

@@ -18,6 +18,7 @@ from bleak.exc import BleakError
 
 from ..errors import HipdropError
 from ..protocol import (
+    BOND_UUID,
     CONTROL_UUID,
     STATUS_UUID,
     STREAM_UUID,
@@ -96,23 +97,30 @@ class SensorLink:
     async def ensure_bonded(self) -> bool:
         """Pair unless the sensor already reports this host as bonded; True if it paired now.
 
-        Commands that change the sensor or read health data need a bonded host (§5).
-        Raises :class:`SensorRefused` when this computer cannot pair from an application
-        (macOS: CoreBluetooth pairs only by itself) or pairing did not bond.
+        Commands that change the sensor or read health data need a bonded host (§5). Where
+        the OS has no pairing call for applications (macOS), reading the bond characteristic,
+        which needs an encrypted link, makes the OS pair by itself (§1). Raises
+        :class:`SensorRefused` when pairing did not bond.
         """
         if await self._bonded_within(RESUME_WAIT_S):
             return False
         try:
             await self.client.pair()
         except NotImplementedError:
-            raise SensorRefused(
-                "this computer's Bluetooth stack cannot pair from an application (macOS): "
-                "the sensor's clock, settings and logs need a paired host"
-            ) from None
+            await self._pair_by_reading()
         if not await self._bonded_within(BOND_WAIT_S):
             raise SensorRefused("pairing did not bond: remove the sensor from this computer's "
                                 "Bluetooth devices and try again")  # fmt: skip
         return True
+
+    async def _pair_by_reading(self) -> None:
+        try:
+            await self.client.read_gatt_char(BOND_UUID)
+        except (BleakError, KeyError) as error:
+            raise SensorRefused(
+                f"this computer pairs only when asked by the sensor, and it did not ({error}): "
+                "update the sensor's firmware (`hipdrop device flash`)"
+            ) from None
 
     async def _bonded_within(self, wait_s: float) -> bool:
         """Whether the sensor's status reports a bonded host within ``wait_s``."""

@@ -2,6 +2,7 @@
 
 from .assemble import DEFAULT_REORDER_WINDOW_SAMPLES, Samples, StreamAssembler
 from .constants import (
+    BOND_UUID,
     CONTROL_UUID,
     MIN_MTU,
     PROTOCOL_VERSION,
@@ -34,6 +35,7 @@ from .errors import ProtocolError, VersionMismatch
 from .status import Status, check_version, decode_status
 
 __all__ = [
+    "BOND_UUID",
     "CONTROL_UUID",
     "DEFAULT_REORDER_WINDOW_SAMPLES",
     "G",

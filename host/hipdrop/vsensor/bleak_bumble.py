@@ -344,8 +344,16 @@ class BumbleClient(BaseBleakClient):
             await characteristic.obj.unsubscribe(subscriber)
 
     async def _read(self, proxy: gatt_client.AttributeProxy) -> bytearray:
-        self._connected()
+        """Read; a value that needs encryption makes the link pair first, then the read is
+        tried again — what BlueZ, CoreBluetooth and WinRT do by themselves."""
+        connection = self._connected()
         with _bleak_errors():
+            try:
+                return bytearray(await proxy.read_value())
+            except att.ATT_Error as error:
+                if error.error_code not in _NEEDS_PAIRING or connection.is_encrypted:
+                    raise
+            await connection.pair()
             return bytearray(await proxy.read_value())
 
     async def _write(self, proxy: gatt_client.AttributeProxy, data, response: bool) -> None:
@@ -379,6 +387,12 @@ def _add_service(
                     descriptor, descriptor.handle, _uuid_str(descriptor.type), bleak_char
                 )
             )
+
+
+_NEEDS_PAIRING = (
+    att.ATT_INSUFFICIENT_ENCRYPTION_ERROR,
+    att.ATT_INSUFFICIENT_AUTHENTICATION_ERROR,
+)
 
 
 @contextlib.contextmanager

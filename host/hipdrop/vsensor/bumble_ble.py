@@ -33,6 +33,7 @@ from .mpy_bluetooth import (
     FLAG_INDICATE,
     FLAG_NOTIFY,
     FLAG_READ,
+    FLAG_READ_ENCRYPTED,
     FLAG_WRITE,
     FLAG_WRITE_NO_RESPONSE,
     IRQ_CENTRAL_CONNECT,
@@ -189,10 +190,12 @@ class BumbleBLE(MicroPythonBLE):
             if attr.flags & flag:
                 properties |= prop
         value = gatt.CharacteristicValue(
-            read=lambda _connection: self.client_read(handle),
+            read=lambda connection: self.client_read(handle, connection.is_encrypted),
             write=lambda connection, data: self._written(connection, handle, data),
         )
         permissions = gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE
+        if attr.flags & FLAG_READ_ENCRYPTED:  # Bumble answers "insufficient encryption"
+            permissions |= gatt.Characteristic.READ_REQUIRES_ENCRYPTION
         char = gatt.Characteristic(_bumble_uuid(attr.uuid), properties, permissions, value)
         self._chars[handle] = char
         return char

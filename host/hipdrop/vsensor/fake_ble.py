@@ -30,6 +30,7 @@ from .mpy_bluetooth import (  # noqa: F401 (re-exported: the firmware tests' nam
     FLAG_INDICATE,
     FLAG_NOTIFY,
     FLAG_READ,
+    FLAG_READ_ENCRYPTED,
     FLAG_WRITE,
     FLAG_WRITE_NO_RESPONSE,
     IRQ_CENTRAL_CONNECT,
@@ -179,8 +180,7 @@ class Central:
 
     def read(self, value_handle) -> bytes:
         """A GATT read of the local value (long reads included)."""
-        self._need_link()
-        return self.ble.client_read(value_handle)
+        return self.ble.client_read(value_handle, self._need_link().encrypted)
 
     def drain(self, max_count=None) -> list[tuple[int, bytes]]:
         """The radio sends up to ``max_count`` queued notifications (all by default) and the

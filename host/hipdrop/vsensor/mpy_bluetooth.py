@@ -35,6 +35,7 @@ FLAG_WRITE_NO_RESPONSE = 0x0004
 FLAG_WRITE = 0x0008
 FLAG_NOTIFY = 0x0010
 FLAG_INDICATE = 0x0020
+FLAG_READ_ENCRYPTED = 0x0200
 
 # IRQ event codes (MicroPython docs; the module does not export them).
 IRQ_CENTRAL_CONNECT = 1  # conn_handle, addr_type, addr
@@ -292,11 +293,14 @@ class MicroPythonBLE:
         attr.value = (attr.value + cut)[: attr.max_len] if attr.append else cut
         self._irq(IRQ_GATTS_WRITE, (link.conn_handle, value_handle))
 
-    def client_read(self, value_handle: int) -> bytes:
-        """A central read the local value (long reads included)."""
+    def client_read(self, value_handle: int, encrypted: bool = False) -> bytes:
+        """A central read the local value (long reads included); ``FLAG_READ_ENCRYPTED`` needs
+        an ``encrypted`` link (the stack answers "insufficient encryption" otherwise)."""
         attr = self._attr(value_handle)
         if not attr.flags & FLAG_READ:
             raise PermissionError("read not permitted")
+        if attr.flags & FLAG_READ_ENCRYPTED and not encrypted:
+            raise PermissionError("insufficient encryption")
         return attr.value
 
     def _link(self, conn_handle):
