@@ -2,6 +2,7 @@
 
 import asyncio
 
+import pytest
 from bleak import BleakClient
 
 from hipdrop.link.find import find_sensor, scan
@@ -93,3 +94,23 @@ def test_without_a_pairing_call_reading_the_bond_characteristic_pairs():
             return paired, link.status.bonded, answer.result
 
     assert in_world(body) == (True, True, Result.OK)
+
+
+def test_a_computer_without_usable_bluetooth_gets_a_sentence(capsys):
+    from bleak.backends.scanner import BaseBleakScanner
+
+    from hipdrop.blebackend import BleakBackends
+    from hipdrop.errors import HipdropError
+
+    class NoAdapter(BaseBleakScanner):
+        def __init__(self, detection_callback, service_uuids, *args, **kwargs):
+            super().__init__(detection_callback, service_uuids)
+
+        async def start(self):
+            raise FileNotFoundError(2, "No such file or directory")  # no D-Bus socket
+
+        async def stop(self):
+            pass
+
+    with pytest.raises(HipdropError, match="cannot use this computer's Bluetooth"):
+        asyncio.run(scan(BleakBackends(scanner=NoAdapter), seconds=0.1))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
+from bleak.exc import BleakError
 
 from ..blebackend import BleakBackends
 from ..errors import HipdropError
@@ -64,9 +65,20 @@ async def scan(backends: BleakBackends, seconds: float = SCAN_S,
         if enough(found[device.address]):
             done.set()
 
-    async with BleakScanner(heard, service_uuids=[SERVICE_UUID], backend=backends.scanner):
+    scanner = BleakScanner(heard, service_uuids=[SERVICE_UUID], backend=backends.scanner)
+    try:
+        await scanner.start()
+    except (BleakError, OSError) as error:
+        raise HipdropError(
+            f"cannot use this computer's Bluetooth ({error or type(error).__name__}): is there an "
+            "adapter, switched on (on Linux: is bluetoothd running?) — or try the simulated "
+            "sensor with `--sim treadmill_quick`"
+        ) from None
+    try:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), seconds)
+    finally:
+        await scanner.stop()
     return sorted(found.values(), key=lambda s: -(s.rssi if s.rssi is not None else -999))
 
 

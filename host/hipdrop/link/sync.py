@@ -20,7 +20,9 @@ import zlib
 from pathlib import Path
 
 from bleak import BleakClient
+from bleak.exc import BleakError
 
+from ..errors import HipdropError
 from ..protocol import LogEntry, Opcode, PacketType, ProtocolError, Result, decode_log_chunk
 from ..protocol.constants import RATE_HZ
 from .find import Sighting, find_sensor
@@ -224,9 +226,15 @@ async def sync_sensor(store, radio, wanted=None, athlete=None, keep=False,
     sighting = await find_sensor(radio.backends, wanted)
     client = BleakClient(sighting.device, timeout=CONNECT_TIMEOUT_S,
                          backend=radio.backends.client)  # fmt: skip
-    async with client:
-        syncer = Syncer(store, None, sighting, radio.clock, athlete, keep, progress)
-        syncer.link = link = SensorLink(client, syncer.on_stream, radio.clock)
-        await link.open(pair=False)
-        await link.ensure_bonded()
-        return await syncer.run()
+    try:
+        async with client:
+            syncer = Syncer(store, None, sighting, radio.clock, athlete, keep, progress)
+            syncer.link = link = SensorLink(client, syncer.on_stream, radio.clock)
+            await link.open(pair=False)
+            await link.ensure_bonded()
+            return await syncer.run()
+    except (BleakError, TimeoutError, OSError) as error:
+        raise HipdropError(
+            f"lost {sighting.name} during the sync ({error or type(error).__name__}): run "
+            "`hipdrop sync` again, it resumes where it stopped"
+        ) from None
