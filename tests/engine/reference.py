@@ -322,12 +322,22 @@ class Walk:
     """Walking step detector: the vertical force through two cascaded smoothing stages (τ
     SMOOTH_S each, so a steady delay of 2 × SMOOTH_S), its swing as a running mean absolute
     deviation (τ SWING_TAU_S), and its troughs and peaks confirmed with a hysteresis of
-    HYSTERESIS swings. A rise of RISE_MIN swings or more is a step, contacting at the steepest
-    point of the rise less the smoothing delay. The swing never counts below SWING_FLOOR_G, and
-    no step counts in the first SETTLE_S seconds after the start."""
+    HYSTERESIS swings. A rise of RISE_MIN swings or more is a candidate, contacting at the
+    steepest point of the rise less the smoothing delay. The swing never counts below
+    SWING_FLOOR_G, and no candidate counts in the first SETTLE_S seconds after the start.
+
+    A candidate is judged BRAKE_WINDOW_S after its contact (or at once, when a newer one comes
+    first): its braking is the fall of the forward force from its highest point in [contact −
+    BRAKE_BEFORE_S, contact + BRAKE_PEAK_AFTER_S] to its lowest after that point, up to contact
+    + BRAKE_WINDOW_S, over the last RING samples. It is a step unless the walker walks forward
+    (the mean braking of the earlier candidates, a plain mean up to BRAKE_TAU_STEPS and then an
+    EMA, is at least FORWARD_G) and it brakes less than BRAKE_G; a candidate whose window the
+    kept samples no longer reach is a step and leaves the mean alone."""
 
     SMOOTH_S, SWING_TAU_S, HYSTERESIS, RISE_MIN, SWING_FLOOR_G = 0.015, 2.0, 0.8, 2.5, 0.01
     SETTLE_S = 2.0
+    BRAKE_BEFORE_S, BRAKE_PEAK_AFTER_S, BRAKE_WINDOW_S = 0.05, 0.03, 0.12
+    BRAKE_G, FORWARD_G, BRAKE_TAU_STEPS, RING = 0.07, 0.05, 20, 256
 
     def __init__(self):
         self.fast = self.slow = None  # the two smoothing stages; None until the first sample
@@ -336,11 +346,15 @@ class Walk:
         self.extreme = self.trough = 0.0  # the lowest (falling) or highest (rising) point so far
         self.steep = self.steep_t = 0.0  # the steepest slope of the current rise, and when
         self.age = 0.0  # seconds since the start
+        self.kept = deque(maxlen=self.RING)  # (t, forward force)
+        self.candidate = None  # contact time awaiting its braking check
+        self.brake_mean, self.brakes = 0.0, 0
 
-    def step(self, t, dt, fv):
+    def step(self, t, dt, fv, forward):
         """Return the contact time of a step confirmed by this sample, else nan."""
         if self.fast is None:
             self.fast = self.slow = self.mean = self.extreme = self.trough = fv
+        self.kept.append((t, forward))
         before = self.slow
         self.age += dt
         a = min(dt / self.SMOOTH_S, 1.0)
@@ -357,20 +371,44 @@ class Walk:
                 self.extreme = f
             elif f > self.extreme + margin:
                 self.rising, self.trough, self.extreme, self.steep = True, self.extreme, f, 0.0
-            return math.nan
+            return self._judge(t)
         slope = (f - before) / dt
         if slope > self.steep:
             self.steep, self.steep_t = slope, t - 0.5 * dt
         if f > self.extreme:
             self.extreme = f
-            return math.nan
+            return self._judge(t)
         if f > self.extreme - margin:  # not yet clear of the peak
-            return math.nan
+            return self._judge(t)
         rise = self.extreme - self.trough
         self.rising, self.extreme = False, f
         if rise < self.RISE_MIN * swing or self.age < self.SETTLE_S:
+            return self._judge(t)
+        earlier = self._judge(t, now=True)
+        self.candidate = self.steep_t - 2 * self.SMOOTH_S
+        return earlier if not math.isnan(earlier) else self._judge(t)
+
+    def _judge(self, t, now=False):
+        contact = self.candidate
+        if contact is None or (t < contact + self.BRAKE_WINDOW_S and not now):
             return math.nan
-        return self.steep_t - 2 * self.SMOOTH_S
+        self.candidate = None
+        if self.kept[0][0] > contact - self.BRAKE_BEFORE_S and len(self.kept) == self.RING:
+            return contact  # no longer covered: no evidence, no veto
+        window = [
+            (s, f)
+            for s, f in self.kept
+            if contact - self.BRAKE_BEFORE_S <= s <= contact + self.BRAKE_WINDOW_S
+        ]
+        head = [f for s, f in window if s <= contact + self.BRAKE_PEAK_AFTER_S]
+        brake = 0.0
+        if head:
+            at = head.index(max(head))  # the first highest sample
+            brake = head[at] - min(f for _, f in window[at:])
+        forward_walk = self.brakes > 0 and self.brake_mean >= self.FORWARD_G * G_MS2
+        self.brakes += 1
+        self.brake_mean += (brake - self.brake_mean) / min(self.brakes, self.BRAKE_TAU_STEPS)
+        return math.nan if forward_walk and brake < self.BRAKE_G * G_MS2 else contact
 
 
 class Contacts:
@@ -382,7 +420,7 @@ class Contacts:
     weight 0.2."""
 
     FLIGHT_G, FLIGHT_MIN_S, RISE_G, RUN_HOLD_S, MIN_STEP_S = 0.35, 0.03, 0.6, 1.0, 0.2
-    MIN_WALK_STEP_S, WALK_GATE, STEP_TIME_MAX_S, STEP_TIME_WEIGHT = 0.3, 0.65, 1.5, 0.2
+    MIN_WALK_STEP_S, WALK_GATE, STEP_TIME_MAX_S, STEP_TIME_WEIGHT = 0.3, 0.45, 1.5, 0.2
 
     def __init__(self):
         self.started = False
@@ -401,13 +439,13 @@ class Contacts:
         """A flight ended within RUN_HOLD_S; never before the first sample."""
         return self.started and t - self.last_flight_t < self.RUN_HOLD_S
 
-    def step(self, t, fv, moving):
-        """Return (contact time or nan, RUN/WALK/0)."""
+    def step(self, t, fv, forward, moving):
+        """Return (contact time or nan, RUN/WALK/0); ``forward`` feeds the walking detector."""
         if not self.started:
             self.started, self.prev_t, self.prev_f = True, t, fv
             return math.nan, 0
         found, kind = self._run(t, fv), RUN
-        walked = self.walk.step(t, t - self.prev_t, fv)  # always: keeps its state current
+        walked = self.walk.step(t, t - self.prev_t, fv, forward)  # always: keeps its state current
         if math.isnan(found) and moving and not self.running(t):
             found, kind = self._gate(walked), WALK
         self.prev_t, self.prev_f = t, fv
@@ -466,7 +504,8 @@ class Contacts:
 
 
 class Side:
-    """Two-state alternation HMM over centred, scaled roll/yaw rate evidence."""
+    """Two-state alternation HMM over centred, scaled roll/yaw rate evidence; the move is
+    "same side" when the time since the last step rounds to an even number of usual steps."""
 
     SLIP_P, EVIDENCE_GAIN, FEATURE_TAU_STEPS = 0.03, 1.5, 30.0
 
@@ -475,13 +514,16 @@ class Side:
         self.mean = [0.0, 0.0]
         self.scale = [0.0, 0.0]
         self.count = 0
+        self.last_t = 0.0
 
     def reset(self):
         self.p_left = 0.5
 
-    def step(self, roll_rate, yaw_rate, sign):
+    def step(self, t_ic, usual_s, roll_rate, yaw_rate, sign):
         if self.count == 0:
             self.p_left = 0.5
+        steps = round((t_ic - self.last_t) / usual_s) if usual_s > 0 and self.count else 1
+        self.last_t = t_ic
         a = 1.0 / min(self.count + 1, self.FEATURE_TAU_STEPS)
         score = 0.0
         for i, value in enumerate((roll_rate, yaw_rate)):
@@ -491,7 +533,8 @@ class Side:
             if self.count > 0 and self.scale[i] > 1e-6:
                 score += centred / self.scale[i]
         self.count += 1
-        prior_left = (1 - self.SLIP_P) * (1 - self.p_left) + self.SLIP_P * self.p_left
+        was_left = self.p_left if steps % 2 == 1 else 1 - self.p_left
+        prior_left = (1 - self.SLIP_P) * (1 - was_left) + self.SLIP_P * was_left
         llr = max(min(self.EVIDENCE_GAIN * sign * score, 30.0), -30.0)
         odds = prior_left / (1 - prior_left) * math.exp(llr)
         self.p_left = min(max(odds / (1 + odds), 1e-9), 1 - 1e-9)
@@ -590,7 +633,9 @@ class Pipeline:
         self.angles.append((roll, pitch))
         fv = dot(acc, up)
         self.rows.append((t, roll, dot(gyr, self.mounting.forward), dot(gyr, up), fv))
-        t_ic, kind = self.contacts.step(t, fv, not still)
+        tilt = dot(self.mounting.forward, up)  # forward force made level, as the kernel does
+        forward = (dot(acc, self.mounting.forward) - tilt * fv) / math.sqrt(max(1 - tilt**2, 1e-6))
+        t_ic, kind = self.contacts.step(t, fv, forward, not still)
         if kind:
             self._finish(t_ic, t)
             self.pending = (t_ic, kind)
@@ -614,7 +659,8 @@ class Pipeline:
         if m is None:
             return
         rates = m["run_rates"] if kind == RUN else m["walk_rates"]
-        p_left = self.side.step(*rates, 1.0 if kind == RUN else -1.0)
+        usual = 0.0 if kind == RUN or self.contacts.step_s is None else self.contacts.step_s
+        p_left = self.side.step(t_ic, usual, *rates, 1.0 if kind == RUN else -1.0)
         side = 1.0 if p_left >= 0.5 else -1.0
         peak = m["roll_max"] if side > 0 else -m["roll_min"]
         self.steps.append(

@@ -81,7 +81,9 @@ def drive_kernels(s: Signals):
     st_mount, st_con = np.zeros(mount.STATE_SIZE), np.zeros(contacts.STATE_SIZE)
     scratch, up = np.zeros(13), np.zeros(3)
     rows = {
-        k: [] for k in ("still", "still_st", "ori_st", "up", "running", "mount_st", "fv", "contact")
+        k: []
+        for k in ("still", "still_st", "ori_st", "up", "running", "mount_st", "fv", "forward")
+        + ("contact",)
     }
     for k, dt in enumerate(s.dt()):
         is_still = still.still_step(st_still, s.acc[k], s.gyr[k], dt)
@@ -90,9 +92,10 @@ def drive_kernels(s: Signals):
         running = contacts.running(st_con, s.t[k])
         mount.mounting_step(st_mount, up, s.acc[k], s.t[k], dt, is_still, running)
         fv = float(s.acc[k] @ up)
-        contact = contacts.contact_step(st_con, s.t[k], fv, not is_still)
+        forward = pipeline._forward_force(st_mount, up, s.acc[k], fv)
+        contact = contacts.contact_step(st_con, s.t[k], fv, forward, not is_still)
         for key, value in zip(
-            rows, (is_still, st_still, st_ori, up, running, st_mount, fv, contact)
+            rows, (is_still, st_still, st_ori, up, running, st_mount, fv, forward, contact)
         ):
             rows[key].append(value.copy() if isinstance(value, np.ndarray) else value)
     return {key: np.array(value) for key, value in rows.items()}
@@ -191,28 +194,61 @@ def test_contact_step_matches_reference(driven):
     s, k = driven
     model = ref.Contacts()
     found = []
-    for t, fv, is_still in zip(s.t.tolist(), k["fv"].tolist(), k["still"].tolist()):
-        found.append(model.step(t, fv, not is_still))
+    inputs = zip(s.t.tolist(), k["fv"].tolist(), k["forward"].tolist(), k["still"].tolist())
+    for t, fv, forward, is_still in inputs:
+        found.append(model.step(t, fv, forward, not is_still))
     got = [(t, int(kind)) for t, kind in k["contact"] if kind]
     want = [(t, kind) for t, kind in found if kind]
     assert got == want  # identical times, to the last bit
     assert len(got) > 25
 
 
-def test_contact_step_matches_reference_while_walking():
-    rec = simulate(Session((Bout("stand", 3), Bout("walk", 10, WALK))), STAND_SPEC, seed=4)
+def walk_contacts(rec, forward_of=lambda s, f: f):
+    """Contacts (time, kind) of the detector fed the true vertical and forward force of a
+    recording that walks along world x after 3 s of standing (kernel and reference alike)."""
     s = Signals.of(rec)
-    fv = rotation.rotate(rec.sensor.sensor_quat, rec.acc_ms2)[:, 2]  # true vertical force
+    world = rotation.rotate(rec.sensor.sensor_quat, rec.acc_ms2)
+    fv, forward = world[:, 2].tolist(), forward_of(s, world[:, 0]).tolist()
     state, model = np.zeros(contacts.STATE_SIZE), ref.Contacts()
     got, want = [], []
-    for t, f in zip(s.t.tolist(), fv.tolist()):
+    for t, f, a in zip(s.t.tolist(), fv, forward):
         moving = t > T0_S + 3.0
-        got.append(contacts.contact_step(state, t, f, moving))
-        want.append(model.step(t, f, moving))
+        got.append(contacts.contact_step(state, t, f, a, moving))
+        want.append(model.step(t, f, a, moving))
     got = [(t, int(kind)) for t, kind in got if kind]
     assert got == [(t, kind) for t, kind in want if kind]
+    return got
+
+
+@pytest.fixture(scope="module")
+def walk_rec():
+    return simulate(Session((Bout("stand", 3), Bout("walk", 10, WALK))), STAND_SPEC, seed=4)
+
+
+def test_contact_step_matches_reference_while_walking(walk_rec):
+    got = walk_contacts(walk_rec)
     assert {kind for _, kind in got} == {contacts.WALK}
-    assert len(got) == pytest.approx(len(rec.truth.steps), abs=2)
+    assert len(got) == pytest.approx(len(walk_rec.truth.steps), abs=2)
+
+
+def test_a_rise_without_braking_is_no_walking_step(walk_rec):
+    """In forward walking, a vertical rise whose forward force does not fall is a bump."""
+    steps = walk_contacts(walk_rec)
+    t_hidden = steps[len(steps) // 2][0]
+
+    def no_braking_there(s, forward):
+        near = np.abs(s.t - t_hidden) < 0.2
+        return np.where(near, forward[near].max(), forward)  # flat: no fall around that contact
+
+    assert walk_contacts(walk_rec, no_braking_there) == [s for s in steps if s[0] != t_hidden]
+
+
+def test_a_missed_walking_step_keeps_the_sides_right():
+    """Two usual step times after the last labelled step, the same leg lands again."""
+    state = np.zeros(side.STATE_SIZE)
+    for n in range(20):  # walking: a left stance shows negative rates before contact
+        side.side_step(state, 0.5 * n, 0.5, -5.0 if n % 2 == 0 else 5.0, 0.0, -1.0)
+    assert side.side_step(state, 0.5 * 19 + 1.0, 0.5, 0.0, 0.0, -1.0) < 0.5  # right, as n=19
 
 
 def test_side_step_matches_reference():
@@ -226,8 +262,8 @@ def test_side_step_matches_reference():
         if n in (30, 60):
             side.reset(state)
             model.reset()
-        got = side.side_step(state, roll, yaw, sign)
-        assert got == pytest.approx(model.step(roll, yaw, sign), rel=1e-12, abs=1e-15)
+        got = side.side_step(state, 0.5 * n, 0.5, roll, yaw, sign)
+        assert got == pytest.approx(model.step(0.5 * n, 0.5, roll, yaw, sign), rel=1e-12)
         probabilities.append(got)
     p = np.array(probabilities)
     assert p[0] == 0.5  # no evidence from the first step: a step has no mean to be centred on
@@ -391,7 +427,7 @@ def test_first_sample_is_not_running():
     assert not contacts.running(state, 0.0)
     assert not contacts.running(state, 0.5)
     assert not ref.Contacts().running(0.0)
-    contacts.contact_step(state, 0.0, 9.8, False)  # started, no flight yet
+    contacts.contact_step(state, 0.0, 9.8, 0.0, False)  # started, no flight yet
     assert not contacts.running(state, 0.005)
 
 

@@ -105,11 +105,12 @@ def process(
         if not math.isnan(mount_st[mount.CLIP_MOVED_AT]):
             n_events = _event(out_events, n_events, mount_st[mount.CLIP_MOVED_AT], EV_CLIP_MOVED)
         fv = acc[k, 0] * up[0] + acc[k, 1] * up[1] + acc[k, 2] * up[2]
+        forward = _forward_force(mount_st, up, acc[k], fv)
         roll, pitch = _pelvis_angles(mount_st, up)
         out_angles[k, 0], out_angles[k, 1] = roll, pitch
         roll_rate, yaw_rate = _pelvis_rates(mount_st, up, gyr[k])
         loop[_HEAD] = measure_mod.push(ring, int(loop[_HEAD]), t[k], roll, roll_rate, yaw_rate, fv)
-        t_ic, kind = contacts.contact_step(con_st, t[k], fv, not is_still)
+        t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, not is_still)
         if kind:
             if _finish_step(
                 loop, con_st, mount_st, side_st, ring, t_ic, t[k], meas, out_steps[n_steps]
@@ -169,6 +170,15 @@ def _pelvis_angles(m, up):
 
 
 @njit(cache=True)
+def _forward_force(m, up, acc, fv):
+    """Specific force along the pelvis forward axis made level (m/s²; ``fv`` = acc · up)."""
+    fx, fy, fz = m[mount.FORWARD], m[mount.FORWARD + 1], m[mount.FORWARD + 2]
+    tilt = fx * up[0] + fy * up[1] + fz * up[2]
+    along = acc[0] * fx + acc[1] * fy + acc[2] * fz
+    return (along - tilt * fv) / math.sqrt(max(1.0 - tilt * tilt, 1e-6))
+
+
+@njit(cache=True)
 def _pelvis_rates(m, up, gyr):
     """Roll rate about the pelvis forward axis and yaw rate about world up (deg/s)."""
     roll_rate = (
@@ -192,7 +202,8 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, t_now, meas, row
         return False
     rates = measure_mod.RUN_RATES if kind == contacts.RUN else measure_mod.WALK_RATES
     sign = 1.0 if kind == contacts.RUN else -1.0
-    p_left = side_mod.side_step(side_st, meas[rates], meas[rates + 1], sign)
+    usual = 0.0 if kind == contacts.RUN else con_st[contacts.STEP_S]
+    p_left = side_mod.side_step(side_st, t_ic, usual, meas[rates], meas[rates + 1], sign)
     s = 1.0 if p_left >= 0.5 else -1.0
     peak = meas[measure_mod.ROLL_MAX] if s > 0 else -meas[measure_mod.ROLL_MIN]
     row[T_IC], row[SIDE], row[CONFIDENCE], row[ACTIVITY] = t_ic, s, max(p_left, 1 - p_left), kind

@@ -1,4 +1,4 @@
-"""Initial contacts from the world-vertical specific force (Numba kernel), running and walking.
+"""Initial contacts from the world-vertical (and forward) specific force (Numba kernel).
 
 **Running.** Between steps the runner is airborne and the vertical specific force is near zero.
 After at least ``FLIGHT_MIN_S`` of flight (below ``FLIGHT_G``), the first rise through
@@ -25,7 +25,7 @@ RISE_G = 0.6
 RUN_HOLD_S = 1.0
 MIN_STEP_S = 0.2
 MIN_WALK_STEP_S = 0.3
-WALK_GATE = 0.65
+WALK_GATE = 0.45
 """A walking contact sooner than this share of the recent step time after the last is a
 half-step bump, not a step."""
 
@@ -45,8 +45,8 @@ _PREV_F = 9
 _STARTED = 10
 PREV_STANCE_END_T = 11
 """Stance end of the step before the latest contact (nan if unknown)."""
-_STEP_S = 12
-"""Running mean of recent walking step times."""
+STEP_S = 12
+"""Running mean of recent walking step times (0 until the first)."""
 _WALK = 13
 STATE_SIZE = _WALK + walking.STATE_SIZE
 
@@ -58,8 +58,9 @@ def running(state, t):
 
 
 @njit(cache=True)
-def contact_step(state, t, fv, moving):
-    """Feed one sample; return (contact time or nan, RUN/WALK/0) for a contact found now."""
+def contact_step(state, t, fv, forward, moving):
+    """Feed one sample (vertical and forward specific force, m/s²); return (contact time or nan,
+    RUN/WALK/0) for a contact found now."""
     if state[_STARTED] < 0.5:
         state[LAST_FLIGHT_T] = -1e9
         state[LAST_IC_T] = -1e9
@@ -67,7 +68,7 @@ def contact_step(state, t, fv, moving):
         state[_STARTED] = 1.0
         return math.nan, 0
     found, kind = _running_contact(state, t, fv), RUN
-    walked = walking.walking_step(state[_WALK:], t, t - state[_PREV_T], fv)
+    walked = walking.walking_step(state[_WALK:], t, t - state[_PREV_T], fv, forward)
     if math.isnan(found) and moving and not running(state, t):
         found, kind = _walking_gate(state, walked), WALK
     state[_PREV_T] = t
@@ -127,9 +128,9 @@ def _walking_gate(state, found):
     if math.isnan(found):
         return found
     interval = found - state[LAST_IC_T]
-    usual = state[_STEP_S] if state[_STEP_S] > 0 else MIN_WALK_STEP_S
+    usual = state[STEP_S] if state[STEP_S] > 0 else MIN_WALK_STEP_S
     if interval < max(MIN_WALK_STEP_S, WALK_GATE * usual):
         return math.nan
     if interval < 1.5:
-        state[_STEP_S] += 0.2 * (interval - usual) if state[_STEP_S] > 0 else interval
+        state[STEP_S] += 0.2 * (interval - usual) if state[STEP_S] > 0 else interval
     return found

@@ -1,17 +1,33 @@
-"""Walking contacts from the world-vertical specific force (Numba kernel).
+"""Walking contacts from the world-vertical and the forward specific force (Numba kernel).
 
-Each heel strike drives a rise of the vertical force from its trough in late single support to
-a peak some 40–80 ms after the contact. The force is smoothed (two cascaded first-order stages
-of ``SMOOTH_S``: a steady delay of about ``2 × SMOOTH_S``) and its swing measured as a running
-mean absolute deviation; extremes are confirmed with a hysteresis of ``HYSTERESIS`` swings, so
-the thresholds follow a soft or a heavy walker alike. A rise of at least ``RISE_MIN`` swings is
-a step; its contact is the steepest point of the rise, less the smoothing delay.
+1. **Rise.** Each heel strike drives a rise of the vertical force from its trough in late single
+   support to a peak some 40–80 ms after the contact. The force is smoothed (two cascaded
+   first-order stages of ``SMOOTH_S``: a steady delay of about ``2 × SMOOTH_S``) and its swing
+   measured as a running mean absolute deviation; extremes are confirmed with a hysteresis of
+   ``HYSTERESIS`` swings, so the thresholds follow a soft or a heavy walker alike. A rise of at
+   least ``RISE_MIN`` swings is a candidate; its contact is the steepest point of the rise, less
+   the smoothing delay.
+2. **Braking.** A heel strike also brakes the trunk: the forward specific force peaks around the
+   contact and then falls (Zijlstra & Hof 2003). A candidate is a step only if the forward force,
+   from its highest point in [contact − ``BRAKE_BEFORE_S``, contact + ``BRAKE_PEAK_AFTER_S``],
+   falls by at least ``BRAKE_G`` by contact + ``BRAKE_WINDOW_S``. Rises without braking are the
+   trunk's other bumps: the push-off, a turn's pivot, a shuffle. The check applies only while
+   the walker walks forward — while the mean braking of the recent candidates (over
+   ``BRAKE_TAU_STEPS``) is at least ``FORWARD_G``: sideways steps (a band walk) and step-ups brake
+   little along the forward axis, and for them every rise stands. So does a candidate confirmed
+   so late that the kept forward force no longer reaches back to it.
 
 No step is reported in the first ``SETTLE_S`` after the detector starts (or restarts after a
 gap): until then the swing is not yet the walker's own.
 
-Latency: known when the peak is confirmed, about 100 ms after the contact.
+Latency: a step is known when its peak is confirmed and the braking window has passed, about
+100–120 ms after the contact.
+
+Deviations from Zijlstra & Hof: the contact is timed on the vertical rise (tighter against the
+shared lab reference than the forward peak), and the forward peak only confirms it.
 """
+
+import math
 
 from numba import njit
 
@@ -23,18 +39,36 @@ RISE_MIN = 2.5
 SWING_FLOOR_G = 0.01
 DELAY_S = 2 * SMOOTH_S
 SETTLE_S = SWING_TAU_S
+BRAKE_BEFORE_S = 0.05
+BRAKE_PEAK_AFTER_S = 0.03
+BRAKE_WINDOW_S = 0.12
+BRAKE_G = 0.07
+FORWARD_G = 0.05
+BRAKE_TAU_STEPS = 20.0
+RING = 256
+"""Samples of forward force kept for the braking check (1.28 s at 200 Hz): a slow rise (a
+step-up) is confirmed as late as 0.7 s after its contact."""
 
 # state slots (a view of the contact detector's state)
 _S1, _S2, _MEAN, _SWING, _RISING, _EXT, _TROUGH, _STEEP, _STEEP_T, _STARTED, _AGE_S = range(11)
-STATE_SIZE = 11
+_CANDIDATE = 11
+"""Contact time of the candidate awaiting its braking check (nan if none)."""
+_BRAKE, _N_BRAKE, _HEAD = 12, 13, 14
+_RING_T = 15
+_RING_F = _RING_T + RING
+STATE_SIZE = _RING_F + RING
 
 
 @njit(cache=True)
-def walking_step(state, t, dt, fv):
-    """Feed one sample; return the contact time of a step confirmed now, else nan."""
+def walking_step(state, t, dt, fv, forward):
+    """Feed one sample (vertical and forward specific force, m/s²); return the contact time of a
+    step confirmed now, else nan."""
     if state[_STARTED] < 0.5:
         state[_S1] = state[_S2] = state[_MEAN] = state[_EXT] = state[_TROUGH] = fv
+        state[_CANDIDATE] = math.nan
+        state[_RING_T:_RING_F] = -math.inf
         state[_STARTED] = 1.0
+    _remember(state, t, forward)
     previous = state[_S2]
     state[_AGE_S] += dt
     a = min(dt / SMOOTH_S, 1.0)
@@ -45,26 +79,74 @@ def walking_step(state, t, dt, fv):
     state[_MEAN] += b * (f - state[_MEAN])
     state[_SWING] += b * (abs(f - state[_MEAN]) - state[_SWING])
     hysteresis = HYSTERESIS * max(state[_SWING], SWING_FLOOR_G * G_MS2)
+    found = math.nan
     if state[_RISING] > 0.5:
-        return _rising(state, t, dt, f, (f - previous) / dt, hysteresis)
-    if f < state[_EXT]:
+        risen = _rising(state, t, dt, f, (f - previous) / dt, hysteresis)
+        if not math.isnan(risen):
+            found = _check(state, t, True)  # a candidate still waiting is judged now
+            state[_CANDIDATE] = risen
+    elif f < state[_EXT]:
         state[_EXT] = f
     elif f > state[_EXT] + hysteresis:  # the trough is behind us: a rise begins
         state[_RISING], state[_TROUGH], state[_EXT], state[_STEEP] = 1.0, state[_EXT], f, 0.0
-    return float("nan")
+    return found if not math.isnan(found) else _check(state, t, False)
 
 
 @njit(cache=True)
 def _rising(state, t, dt, f, slope, hysteresis):
+    """Follow a rise to its peak; return the contact time of a large enough rise, else nan."""
     if slope > state[_STEEP]:
         state[_STEEP], state[_STEEP_T] = slope, t - 0.5 * dt
     if f > state[_EXT]:
         state[_EXT] = f
-        return float("nan")
+        return math.nan
     if f > state[_EXT] - hysteresis:
-        return float("nan")
+        return math.nan
     rise = state[_EXT] - state[_TROUGH]
     state[_RISING], state[_EXT] = 0.0, f  # the peak is behind us: now look for the trough
     if rise < RISE_MIN * max(state[_SWING], SWING_FLOOR_G * G_MS2) or state[_AGE_S] < SETTLE_S:
-        return float("nan")
+        return math.nan
     return state[_STEEP_T] - DELAY_S
+
+
+@njit(cache=True)
+def _remember(state, t, forward):
+    head = int(state[_HEAD])
+    state[_RING_T + head], state[_RING_F + head] = t, forward
+    state[_HEAD] = (head + 1) % RING
+
+
+@njit(cache=True)
+def _check(state, t, now):
+    """Judge the waiting candidate once its braking window has passed (or ``now``): its contact
+    time if the trunk braked, else nan."""
+    contact = state[_CANDIDATE]
+    if math.isnan(contact) or (t < contact + BRAKE_WINDOW_S and not now):
+        return math.nan
+    state[_CANDIDATE] = math.nan
+    brake = _braking(state, contact)
+    if math.isnan(brake):  # the kept samples no longer reach back: no evidence, no veto
+        return contact
+    forward_walk = state[_N_BRAKE] > 0 and state[_BRAKE] >= FORWARD_G * G_MS2
+    state[_N_BRAKE] += 1.0
+    state[_BRAKE] += (brake - state[_BRAKE]) / min(state[_N_BRAKE], BRAKE_TAU_STEPS)
+    return math.nan if forward_walk and brake < BRAKE_G * G_MS2 else contact
+
+
+@njit(cache=True)
+def _braking(state, contact):
+    """Fall of the forward force from its peak near ``contact`` to its lowest point after it,
+    within the braking window (m/s²; nan when the kept samples do not reach back to it)."""
+    head = int(state[_HEAD])
+    if state[_RING_T + head] > contact - BRAKE_BEFORE_S:  # the oldest sample kept
+        return math.nan
+    peak, low = -math.inf, math.inf
+    for back in range(RING, 0, -1):  # oldest first
+        i = (head - back) % RING
+        t, f = state[_RING_T + i], state[_RING_F + i]
+        if t < contact - BRAKE_BEFORE_S or t > contact + BRAKE_WINDOW_S:
+            continue
+        if t <= contact + BRAKE_PEAK_AFTER_S and f > peak:
+            peak, low = f, f
+        low = min(low, f)
+    return peak - low if peak > -math.inf else 0.0

@@ -13,7 +13,9 @@ Each feature is centred on its running mean over steps (steps alternate, so the 
 gyro's residual bias) and scaled by its running mean magnitude. Steps alternate left and right,
 so a two-state forward filter (a hidden Markov model whose only move is "alternate", with
 ``SLIP_P`` for a missed or extra contact) accumulates the evidence of all earlier steps; the
-posterior of the chosen side is the confidence.
+posterior of the chosen side is the confidence. When the time since the last labelled step is
+nearer an even number of usual step times (a contact was missed in between), the move is
+"same side" instead.
 """
 
 import math
@@ -30,7 +32,8 @@ P_LEFT = 0
 _MEAN = 1  # 2 features
 _SCALE = 3  # 2 features
 _COUNT = 5
-STATE_SIZE = 6
+_LAST_T = 6  # contact time of the last labelled step
+STATE_SIZE = 7
 
 
 @njit(cache=True)
@@ -40,14 +43,17 @@ def reset(state):
 
 
 @njit(cache=True)
-def side_step(state, roll_rate, yaw_rate, sign):
-    """Update with one step's mean rates (deg/s) and the activity's sign (+1 run, −1 walk).
+def side_step(state, t_ic, usual_s, roll_rate, yaw_rate, sign):
+    """Update with one step (contact ``t_ic``, the usual step time ``usual_s`` or 0 if unknown),
+    its mean rates (deg/s) and the activity's sign (+1 run, −1 walk).
 
     Returns the probability that this step is a left stance.
     """
     n = state[_COUNT]
     if n == 0:
         state[P_LEFT] = 0.5
+    steps = round((t_ic - state[_LAST_T]) / usual_s) if usual_s > 0 and n > 0 else 1.0
+    state[_LAST_T] = t_ic
     a = 1.0 / min(n + 1.0, FEATURE_TAU_STEPS)
     score = 0.0
     for i, value in ((0, roll_rate), (1, yaw_rate)):
@@ -58,7 +64,8 @@ def side_step(state, roll_rate, yaw_rate, sign):
             score += centred / state[_SCALE + i]
     state[_COUNT] = n + 1.0
     llr = EVIDENCE_GAIN * sign * score
-    prior = (1 - SLIP_P) * (1 - state[P_LEFT]) + SLIP_P * state[P_LEFT]
+    was_left = state[P_LEFT] if steps % 2 == 1 else 1.0 - state[P_LEFT]
+    prior = (1 - SLIP_P) * (1 - was_left) + SLIP_P * was_left
     odds = prior / (1 - prior) * math.exp(max(min(llr, 30.0), -30.0))
     p = odds / (1 + odds)
     state[P_LEFT] = min(max(p, 1e-9), 1 - 1e-9)
