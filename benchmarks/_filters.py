@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from hipdrop.engine._vec import up_in_sensor
 from hipdrop.engine.calibration import _still as still_mod
 from hipdrop.engine.orientation import _filter as ori_mod
 
@@ -42,14 +41,15 @@ def _hipdrop_loop(t, acc, gyr, out_up):
     """Still detector → orientation filter per sample, with dt as ``_pipeline.process`` takes it."""
     still_st = np.zeros(still_mod.STATE_SIZE)
     ori_st = np.zeros(ori_mod.STATE_SIZE)
-    scratch = np.zeros(13)
     prev = t[0] - 0.005
     for k in range(len(t)):
         dt = t[k] - prev
         prev = t[k]
-        is_still = still_mod.still_step(still_st, acc[k], gyr[k], dt)
-        ori_mod.orientation_step(ori_st, acc[k], gyr[k], dt, is_still, scratch)
-        up_in_sensor(ori_st[0:4], out_up[k])
+        a = (acc[k, 0], acc[k, 1], acc[k, 2])  # tuples, as the pipeline passes them
+        g = (gyr[k, 0], gyr[k, 1], gyr[k, 2])
+        is_still = still_mod.still_step(still_st, a, g, dt)
+        ori_mod.orientation_step(ori_st, a, g, dt, is_still)
+        out_up[k, 0], out_up[k, 1], out_up[k, 2] = ori_mod.up_in_sensor(ori_st)
 
 
 def run_hipdrop(rec):

@@ -136,7 +136,9 @@ class Still:
 class Orientation:
     """Gyro-driven tilt, corrected toward the world-frame average specific force.
 
-    No correction while turning (mean rate about the vertical above 30 °/s) and moving.
+    One rotation per sample: the gyro's rotation plus the correction computed from the average
+    up to the previous sample, composed on the sensor side. No correction while turning (mean
+    rate about the vertical above 30 °/s, as of the previous sample) and moving.
     """
 
     FORCE_TAU_S, TILT_GAIN, STILL_TILT_GAIN, START_S = 1.5, 0.3, 2.0, 3.0
@@ -156,27 +158,29 @@ class Orientation:
         gyr = tuple(math.radians(g) for g in gyr_dps)
         if still:
             self.bias = ema(self.bias, gyr, min(dt / self.STILL_BIAS_TAU_S, 1.0))
-        rate = add(gyr, self.bias, -1.0)
-        self.q = unit(q_mul(self.q, q_from_rotvec(tuple(r * dt for r in rate))))
+        turned = tuple(r * dt for r in add(gyr, self.bias, -1.0))
+        turned = add(turned, self._correction(dt, still))
+        self.q = unit(q_mul(self.q, q_from_rotvec(turned)))
         self.force = ema(self.force, q_rotate(self.q, acc), min(dt / self.FORCE_TAU_S, 1.0))
         yaw_rate = dot(gyr_dps, self.up)
         self.yaw_rate_dps = ema(self.yaw_rate_dps, yaw_rate, min(dt / self.TURN_TAU_S, 1.0))
-        if abs(self.yaw_rate_dps) > self.TURN_DPS and not still:
-            return
-        slow = not still and self.age_s >= self.START_S
-        self._correct((self.TILT_GAIN if slow else self.STILL_TILT_GAIN) * dt, not still)
 
-    def _correct(self, step, learn_bias):
-        n = math.sqrt(dot(self.force, self.force))
-        if n < 0.5 * G_MS2:
-            return
-        error = cross(unit(self.force), (0.0, 0.0, 1.0))  # world frame, |e| = sin(tilt error)
+    def _correction(self, dt, still):
+        """The sensor-frame rotation vector toward the average force; turns the average and
+        learns the bias from the same error."""
+        turning = abs(self.yaw_rate_dps) > self.TURN_DPS and not still
+        if turning or math.sqrt(dot(self.force, self.force)) < 0.5 * G_MS2:
+            return (0.0, 0.0, 0.0)
+        slow = not still and self.age_s >= self.START_S
+        step = (self.TILT_GAIN if slow else self.STILL_TILT_GAIN) * dt
+        # world frame; the average force is ≈ g, so |e| ≈ sin(tilt error)
+        error = cross(tuple(f / G_MS2 for f in self.force), (0.0, 0.0, 1.0))
         r = tuple(e * step for e in error)
-        self.q = unit(q_mul(q_from_rotvec(r), self.q))
         self.force = add(self.force, cross(r, self.force))  # first order, like the kernel
-        if learn_bias:
-            sensor_error = q_rotate(q_conj(self.q), error)
+        sensor_error = q_rotate(q_conj(self.q), error)
+        if not still:
             self.bias = add(self.bias, sensor_error, -self.BIAS_GAIN / self.TILT_GAIN * step)
+        return tuple(e * step for e in sensor_error)
 
     @property
     def up(self):

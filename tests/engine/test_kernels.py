@@ -79,7 +79,6 @@ def drive_kernels(s: Signals):
     """Run the kernels sample by sample in the pipeline's order; keep every input and output."""
     st_still, st_ori = np.zeros(still.STATE_SIZE), np.zeros(orientation.STATE_SIZE)
     st_mount, st_con = np.zeros(mount.STATE_SIZE), np.zeros(contacts.STATE_SIZE)
-    scratch, up = np.zeros(13), np.zeros(3)
     rows = {
         k: []
         for k in ("still", "still_st", "ori_st", "up", "running", "mount_st", "fv", "forward")
@@ -87,8 +86,8 @@ def drive_kernels(s: Signals):
     }
     for k, dt in enumerate(s.dt()):
         is_still = still.still_step(st_still, s.acc[k], s.gyr[k], dt)
-        orientation.orientation_step(st_ori, s.acc[k], s.gyr[k], dt, is_still, scratch)
-        _vec.up_in_sensor(st_ori[0:4], up)
+        orientation.orientation_step(st_ori, s.acc[k], s.gyr[k], dt, is_still)
+        up = np.array(orientation.up_in_sensor(st_ori))
         running = contacts.running(st_con, s.t[k])
         mount.mounting_step(st_mount, up, s.acc[k], s.t[k], dt, is_still, running)
         fv = float(s.acc[k] @ up)
@@ -122,31 +121,40 @@ def quats():
 
 
 def test_rotate_and_up_in_sensor_agree_with_quaternion_algebra(quats):
-    out = np.zeros(3)
     for q, v in zip(*quats):
-        _vec.rotate(q, v, out)
-        np.testing.assert_allclose(out, rotation.rotate(q, v), rtol=0, atol=1e-14)
-        np.testing.assert_allclose(out, ref.q_rotate(q, v), rtol=0, atol=1e-14)
-        _vec.up_in_sensor(q, out)
+        got = _vec.rotate(q, v)
+        np.testing.assert_allclose(got, rotation.rotate(q, v), rtol=0, atol=1e-14)
+        np.testing.assert_allclose(got, ref.q_rotate(q, v), rtol=0, atol=1e-14)
+        np.testing.assert_allclose(_vec.rotate_back(q, got), v, rtol=0, atol=1e-14)
         np.testing.assert_allclose(
-            out, rotation.rotate(rotation.conjugate(q), [0, 0, 1]), rtol=0, atol=1e-14
+            _vec.up_in_sensor(q),
+            rotation.rotate(rotation.conjugate(q), [0, 0, 1]),
+            rtol=0,
+            atol=1e-14,
         )
 
 
-@pytest.mark.parametrize("right", [True, False])
-def test_turn_composes_a_rotation_vector_on_the_chosen_side(quats, right):
-    for q, r in zip(*quats):
-        got = q.copy()
-        _vec.turn(got, *(0.3 * r), right)
-        delta = rotation.from_rotvec(0.3 * r)
-        want = rotation.multiply(q, delta) if right else rotation.multiply(delta, q)
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
+def test_multiply_and_renormalise(quats):
+    q = quats[0]
+    for a, b in zip(q, q[::-1]):
+        np.testing.assert_allclose(_vec.multiply(a, b), rotation.multiply(a, b), atol=1e-15)
+        for stray in (1e-15, -1e-12, 4e-9):  # exact to an ulp while |q|² is within 1e-8 of 1
+            np.testing.assert_allclose(_vec.renormalise(a * (1 + stray)), a, rtol=0, atol=3e-16)
+
+
+@pytest.mark.parametrize("scale", [0.0, 1e-9, 0.01, 0.17, 0.1999999, 0.2, 0.3, 3.0])
+def test_from_rotvec_is_exact_on_both_sides_of_the_series_threshold(quats, scale):
+    """Below ``SERIES_MAX_RAD`` a truncated series stands in for cos and sin: as exact."""
+    for axis in quats[1]:
+        r = scale * axis / np.linalg.norm(axis)
+        got = _vec.from_rotvec(*r)
+        np.testing.assert_allclose(got, rotation.from_rotvec(r), rtol=0, atol=3e-16)
+        assert sum(x * x for x in got) == pytest.approx(1.0, abs=5e-16)
 
 
 def test_level_from_gravity_turns_the_force_up_without_heading(quats):
-    q = np.zeros(4)
     for f in [*quats[1], (0, 0, 9.8), (0, 0, -9.8), (1e-14, 0, -9.8), (9.8, 0, 0)]:
-        _vec.level_from_gravity(np.asarray(f, float), q)
+        q = np.array(_vec.level_from_gravity(np.asarray(f, float)))
         f_world = rotation.rotate(q, f)
         np.testing.assert_allclose(f_world, [0, 0, np.linalg.norm(f)], atol=1e-12)
         assert q[3] == pytest.approx(0.0, abs=1e-15)  # rotation axis horizontal: no heading
@@ -579,16 +587,12 @@ def _angle_deg(a, b):
 def test_filter_tilt_beats_the_accelerometer_by_far(quick):
     rec = quick
     s = Signals.of(rec)
-    st_still, st_ori, scratch = (
-        np.zeros(still.STATE_SIZE),
-        np.zeros(orientation.STATE_SIZE),
-        np.zeros(13),
-    )
+    st_still, st_ori = np.zeros(still.STATE_SIZE), np.zeros(orientation.STATE_SIZE)
     up = np.zeros((len(s), 3))
     for k, dt in enumerate(s.dt()):
         is_still = still.still_step(st_still, s.acc[k], s.gyr[k], dt)
-        orientation.orientation_step(st_ori, s.acc[k], s.gyr[k], dt, is_still, scratch)
-        _vec.up_in_sensor(st_ori[0:4], up[k])
+        orientation.orientation_step(st_ori, s.acc[k], s.gyr[k], dt, is_still)
+        up[k] = orientation.up_in_sensor(st_ori)
     true_up = rotation.rotate(rotation.conjugate(rec.sensor.sensor_quat), [0.0, 0.0, 1.0])
     after = rec.time_s >= 20.0
     running = after & (rec.time_s < 130.0)

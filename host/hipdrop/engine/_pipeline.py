@@ -9,7 +9,6 @@ import math
 import numpy as np
 from numba import njit
 
-from ._vec import up_in_sensor
 from .calibration import _mounting as mount
 from .calibration import _still as still_mod
 from .contacts import _detector as contacts
@@ -83,8 +82,6 @@ def process(
     Writes per-sample pelvis (roll, pitch) in degrees to ``out_angles``, and appends finished
     steps and events to ``out_steps`` / ``out_events``; returns (n_steps, n_events).
     """
-    scratch = np.zeros(13)
-    up = np.zeros(3)
     meas = np.zeros(measure_mod.N_MEASURES)
     n_steps, n_events = 0, 0
     for k in range(len(t)):
@@ -94,12 +91,14 @@ def process(
             con_st[:] = 0.0
             n_events = _event(out_events, n_events, t[k], EV_GAP)
             dt = loop[_DT]
-        is_still = still_mod.still_step(still_st, acc[k], gyr[k], dt)
-        orientation.orientation_step(ori_st, acc[k], gyr[k], dt, is_still, scratch)
-        up_in_sensor(ori_st[0:4], up)
+        a = (acc[k, 0], acc[k, 1], acc[k, 2])  # tuples, not views: no reference counting
+        g = (gyr[k, 0], gyr[k, 1], gyr[k, 2])
+        is_still = still_mod.still_step(still_st, a, g, dt)
+        orientation.orientation_step(ori_st, a, g, dt, is_still)
+        up = orientation.up_in_sensor(ori_st)
         is_running = contacts.running(con_st, t[k])
         turning = abs(ori_st[orientation.YAW_RATE_DPS]) > orientation.TURN_DPS
-        mount.mounting_step(mount_st, up, acc[k], t[k], dt, is_still, is_running, turning)
+        mount.mounting_step(mount_st, up, a, t[k], dt, is_still, is_running, turning)
         if mount_st[mount.NEUTRAL_SET] > 0.5:
             n_events = _event(out_events, n_events, t[k], EV_NEUTRAL)
         if not math.isnan(mount_st[mount.CLIP_MOVED_AT]):
@@ -108,7 +107,7 @@ def process(
         forward = _forward_force(mount_st, up, acc[k], fv)
         roll, pitch = _pelvis_angles(mount_st, up)
         out_angles[k, 0], out_angles[k, 1] = roll, pitch
-        roll_rate, yaw_rate = _pelvis_rates(mount_st, up, gyr[k])
+        roll_rate, yaw_rate = _pelvis_rates(mount_st, up, g)
         loop[_HEAD] = measure_mod.push(ring, int(loop[_HEAD]), t[k], roll, roll_rate, yaw_rate, fv)
         t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, not is_still)
         if kind:

@@ -21,6 +21,8 @@ import math
 
 from numba import njit
 
+from .._vec import cross, dot, get3, put, toward, unit
+
 NEUTRAL_MIN_S = 2.0
 AVERAGE_TAU_S = 30.0
 HEADING_TAU_S = 20.0
@@ -32,6 +34,7 @@ SIGN_EVIDENCE_MIN = 0.2
 FAST_TAU_S = 1.0
 SLOW_TAU_S = 30.0
 CLIP_MOVE_DEG = 4.0
+_COS_CLIP_MOVE = math.cos(math.radians(CLIP_MOVE_DEG))
 CLIP_CONFIRM_S = 8.0
 TURN_SETTLE_S = 8.0
 """A turn's lean, and the filter's recovery from it, are not a clip move: the watch pauses
@@ -65,17 +68,23 @@ CLIP_MOVED_AT = 32
 _AGE_S = 33
 _SINCE_TURN_S = 34
 _HEADING_C = 35  # 2: cos, sin of the forward axis in the (e1, e2) basis
-_COUNT = 37
+_COUNT = 37  # samples since the heading was last updated, 0 … HEADING_EVERY − 1
 STATE_SIZE = 38
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def mounting_step(state, up, acc, t, dt, still, running, turning=False):
-    """Update the axes with one sample; ``up`` is the filter's world-up in the sensor frame."""
+    """Update the axes with one sample; ``up`` is the filter's world-up in the sensor frame and
+    ``acc`` the specific force (m/s²), both 3-tuples or arrays.
+
+    The divisions here are by dt, by sample counts and by the lengths of averaged unit vectors
+    and of their level parts, none of them zero in use: Numba's NumPy error model drops the
+    zero checks (and the reference counting of ``state``, see ``_vec``).
+    """
     state[_SINCE_TURN_S] = 0.0 if turning else state[_SINCE_TURN_S] + dt
     if state[STARTED] < 0.5:
         for at in (UP, _AVG_UP, _FAST_UP, _SLOW_UP):
-            state[at : at + 3] = up
+            put(state, at, up)
         state[STARTED] = 1.0
     state[NEUTRAL_SET] = 0.0
     state[CLIP_MOVED_AT] = math.nan
@@ -86,45 +95,50 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
         state[_NEUTRAL_N] = 0.0
         _average_up(state, up, dt)
         _watch_clip(state, up, t, dt)
+    e1, e2 = _basis(get3(state, UP))
     if running:
-        _learn_heading(state, up, acc, dt)
-    _set_forward(state)
+        _learn_heading(state, up, acc, dt, e1, e2)
+    _set_forward(state, e1, e2)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _track_neutral(state, up, dt):
     """Average up over the still period once it has lasted ``NEUTRAL_MIN_S``."""
     state[STILL_S] += dt
-    if state[STILL_S] < NEUTRAL_MIN_S:
-        return
-    state[_NEUTRAL_N] += 1.0
-    n = state[_NEUTRAL_N]
-    if n == 1.0:
-        state[NEUTRAL_SET] = 1.0
-    for i in range(3):
-        state[UP + i] += (up[i] - state[UP + i]) / n
-    _normalise(state, UP)
-    state[HAS_NEUTRAL] = 1.0
+    if state[STILL_S] >= NEUTRAL_MIN_S:
+        n = state[_NEUTRAL_N] + 1.0
+        state[_NEUTRAL_N] = n
+        if n == 1.0:
+            state[NEUTRAL_SET] = 1.0
+        put(state, UP, unit(toward(get3(state, UP), up, 1.0 / n)))
+        state[HAS_NEUTRAL] = 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _watch_clip(state, up, t, dt):
     """Detect a lasting jump of the mounting and carry the pelvis axes over it."""
     state[_AGE_S] += dt
-    for at, tau in ((_FAST_UP, FAST_TAU_S), (_SLOW_UP, SLOW_TAU_S)):
-        if at == _SLOW_UP and state[_APART_S] > 0.0:
-            continue  # hold the posture from before a suspected move while it is confirmed
-        a = min(dt / min(tau, state[_AGE_S]), 1.0)  # a plain mean until tau has passed
-        for i in range(3):
-            state[at + i] += a * (up[i] - state[at + i])
-        _normalise(state, at)
-    cos_apart = 0.0
-    for i in range(3):
-        cos_apart += state[_FAST_UP + i] * state[_SLOW_UP + i]
+    fast = _mean_up(state, _FAST_UP, up, dt, FAST_TAU_S)
+    slow = get3(state, _SLOW_UP)
+    if state[_APART_S] == 0.0:  # hold the posture from before a suspected move while confirming
+        slow = _mean_up(state, _SLOW_UP, up, dt, SLOW_TAU_S)
     settled = state[_AGE_S] >= WATCH_AFTER_S and state[_SINCE_TURN_S] >= TURN_SETTLE_S
-    if cos_apart > math.cos(math.radians(CLIP_MOVE_DEG)) or not settled:
+    if dot(fast, slow) > _COS_CLIP_MOVE or not settled:
         state[_APART_S] = 0.0
-        return
+    else:
+        _confirm_move(state, t, dt)
+
+
+@njit(cache=True, inline="always")
+def _mean_up(state, at, up, dt, tau):
+    """Move the unit average at ``at`` toward ``up`` (a plain mean until ``tau`` has passed)."""
+    mean = unit(toward(get3(state, at), up, min(dt / min(tau, state[_AGE_S]), 1.0)))
+    put(state, at, mean)
+    return mean
+
+
+@njit(cache=True, inline="always")
+def _confirm_move(state, t, dt):
     if state[_APART_S] == 0.0:
         state[_APART_SINCE] = t
     state[_APART_S] += dt
@@ -134,83 +148,77 @@ def _watch_clip(state, up, t, dt):
         state[_APART_S] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _carry_axes(state):
     """Turn UP, the average up and FORWARD by the rotation taking slow-up onto fast-up."""
-    sx, sy, sz = state[_SLOW_UP], state[_SLOW_UP + 1], state[_SLOW_UP + 2]
-    fx, fy, fz = state[_FAST_UP], state[_FAST_UP + 1], state[_FAST_UP + 2]
-    kx, ky, kz = sy * fz - sz * fy, sz * fx - sx * fz, sx * fy - sy * fx
-    s = math.sqrt(kx * kx + ky * ky + kz * kz)
-    c = sx * fx + sy * fy + sz * fz
-    kx, ky, kz = kx / s, ky / s, kz / s
+    slow, fast = get3(state, _SLOW_UP), get3(state, _FAST_UP)
+    axis = cross(slow, fast)
+    s = math.sqrt(dot(axis, axis))
+    c = dot(slow, fast)
+    kx, ky, kz = axis[0] / s, axis[1] / s, axis[2] / s
     for at in (UP, _AVG_UP, FORWARD):
         vx, vy, vz = state[at], state[at + 1], state[at + 2]
-        dot = kx * vx + ky * vy + kz * vz
+        kv = kx * vx + ky * vy + kz * vz
         # Rodrigues: v c + (k × v) s + k (k·v)(1 − c)
-        state[at] = vx * c + (ky * vz - kz * vy) * s + kx * dot * (1 - c)
-        state[at + 1] = vy * c + (kz * vx - kx * vz) * s + ky * dot * (1 - c)
-        state[at + 2] = vz * c + (kx * vy - ky * vx) * s + kz * dot * (1 - c)
-    state[_SLOW_UP : _SLOW_UP + 3] = state[_FAST_UP : _FAST_UP + 3]
+        state[at] = vx * c + (ky * vz - kz * vy) * s + kx * kv * (1 - c)
+        state[at + 1] = vy * c + (kz * vx - kx * vz) * s + ky * kv * (1 - c)
+        state[at + 2] = vz * c + (kx * vy - ky * vx) * s + kz * kv * (1 - c)
+    put(state, _SLOW_UP, fast)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _average_up(state, up, dt):
-    a = min(dt / AVERAGE_TAU_S, 1.0)
-    for i in range(3):
-        state[_AVG_UP + i] += a * (up[i] - state[_AVG_UP + i])
+    mean = toward(get3(state, _AVG_UP), up, min(dt / AVERAGE_TAU_S, 1.0))
+    put(state, _AVG_UP, mean)
     if state[HAS_NEUTRAL] < 0.5:
-        state[UP : UP + 3] = state[_AVG_UP : _AVG_UP + 3]
-        _normalise(state, UP)
+        put(state, UP, unit(mean))
 
 
-@njit(cache=True)
-def _basis(state):
-    """e1 = nominal x made level (⟂ UP), e2 = UP × e1."""
-    ux, uy, uz = state[UP], state[UP + 1], state[UP + 2]
-    e1x, e1y, e1z = 1.0 - ux * ux, -ux * uy, -ux * uz
-    n = math.sqrt(e1x * e1x + e1y * e1y + e1z * e1z)
-    if n < 1e-6:  # x points straight up: use y instead
-        e1x, e1y, e1z = -uy * ux, 1.0 - uy * uy, -uy * uz
-        n = math.sqrt(e1x * e1x + e1y * e1y + e1z * e1z)
-    e1x, e1y, e1z = e1x / n, e1y / n, e1z / n
-    return e1x, e1y, e1z, uy * e1z - uz * e1y, uz * e1x - ux * e1z, ux * e1y - uy * e1x
+@njit(cache=True, inline="always")
+def _basis(u):
+    """e1 = nominal x made level (⟂ u), e2 = u × e1."""
+    e1 = (1.0 - u[0] * u[0], -u[0] * u[1], -u[0] * u[2])
+    if dot(e1, e1) < 1e-12:  # x points straight up: use y instead
+        e1 = (-u[1] * u[0], 1.0 - u[1] * u[1], -u[1] * u[2])
+    e1 = unit(e1)
+    return e1, cross(u, e1)
 
 
-@njit(cache=True)
-def _learn_heading(state, up, acc, dt):
-    fv = acc[0] * up[0] + acc[1] * up[1] + acc[2] * up[2]
-    hx, hy, hz = acc[0] - fv * up[0], acc[1] - fv * up[1], acc[2] - fv * up[2]
-    e1x, e1y, e1z, e2x, e2y, e2z = _basis(state)
-    h1 = hx * e1x + hy * e1y + hz * e1z
-    h2 = hx * e2x + hy * e2y + hz * e2z
+@njit(cache=True, inline="always")
+def _learn_heading(state, up, acc, dt, e1, e2):
+    """Moving moments of the horizontal force (basis e1, e2) and of its product with the rate
+    of change of the vertical force."""
+    fv = dot(acc, up)
+    h = (acc[0] - fv * up[0], acc[1] - fv * up[1], acc[2] - fv * up[2])
+    h1, h2 = dot(h, e1), dot(h, e2)
     dfv = (fv - state[_PREV_FV]) / dt if state[_RUN_S] > 0 else 0.0
     state[_PREV_FV] = fv
     state[_RUN_S] += dt
     a = min(dt / HEADING_TAU_S, 1.0)
-    state[_COV] += a * (h1 * h1 - state[_COV])
-    state[_COV + 1] += a * (h1 * h2 - state[_COV + 1])
-    state[_COV + 2] += a * (h2 * h2 - state[_COV + 2])
-    state[_MEAN] += a * (h1 - state[_MEAN])
-    state[_MEAN + 1] += a * (h2 - state[_MEAN + 1])
-    state[_EVID] += a * (h1 * dfv - state[_EVID])
-    state[_EVID + 1] += a * (h2 * dfv - state[_EVID + 1])
+    for at, x in (
+        (_COV, h1 * h1),
+        (_COV + 1, h1 * h2),
+        (_COV + 2, h2 * h2),
+        (_MEAN, h1),
+        (_MEAN + 1, h2),
+        (_EVID, h1 * dfv),
+        (_EVID + 1, h2 * dfv),
+    ):
+        state[at] += a * (x - state[at])
 
 
-@njit(cache=True)
-def _set_forward(state):
-    """Forward from the learned heading (or the nominal axis), made unit and ⟂ UP."""
-    e1x, e1y, e1z, e2x, e2y, e2z = _basis(state)
-    if state[_COUNT] % HEADING_EVERY == 0:
+@njit(cache=True, inline="always")
+def _set_forward(state, e1, e2):
+    """Forward from the learned heading (or the nominal axis): unit and ⟂ UP."""
+    if state[_COUNT] == 0.0:
         _update_heading(state)
-    state[_COUNT] += 1.0
+    state[_COUNT] = 0.0 if state[_COUNT] >= HEADING_EVERY - 1 else state[_COUNT] + 1.0
     c1, c2 = state[_HEADING_C], state[_HEADING_C + 1]
-    state[FORWARD] = c1 * e1x + c2 * e2x
-    state[FORWARD + 1] = c1 * e1y + c2 * e2y
-    state[FORWARD + 2] = c1 * e1z + c2 * e2z
+    put(state, FORWARD, (c1 * e1[0] + c2 * e2[0], c1 * e1[1] + c2 * e2[1], c1 * e1[2] + c2 * e2[2]))
     state[FLIPPED] = 1.0 if c1 < -0.5 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _update_heading(state):
     """The principal horizontal axis, signed by the braking evidence (else nominal x)."""
     c1, c2 = 1.0, 0.0
@@ -225,10 +233,3 @@ def _update_heading(state):
         if ratio < -SIGN_EVIDENCE_MIN:  # else the axis nearer the nominal x (c1 ≥ 0) stands
             c1, c2 = -c1, -c2
     state[_HEADING_C], state[_HEADING_C + 1] = c1, c2
-
-
-@njit(cache=True)
-def _normalise(state, at):
-    n = math.sqrt(state[at] ** 2 + state[at + 1] ** 2 + state[at + 2] ** 2)
-    for i in range(3):
-        state[at + i] /= n

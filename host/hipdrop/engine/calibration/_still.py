@@ -33,44 +33,55 @@ _STARTED = 17
 STATE_SIZE = 18
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def still_step(state, acc, gyr_dps, dt):
-    """Update the detector with one sample; return True while still."""
-    a = min(dt / WINDOW_S, 1.0)
-    norm = math.sqrt(acc[0] ** 2 + acc[1] ** 2 + acc[2] ** 2)
+    """Update the detector with one sample (3-tuples or arrays); return True while still.
+
+    No division here can be by zero: Numba's NumPy error model drops the checks (and with them
+    the reference counting of ``state``, see ``_vec``) without changing a result.
+    """
+    norm = math.sqrt(acc[0] * acc[0] + acc[1] * acc[1] + acc[2] * acc[2])
     if state[_STARTED] < 0.5:  # start the statistics at the first sample, not at zero
-        for i in range(3):
-            state[_GYR_MEAN + i], state[_GYR_SQ + i] = gyr_dps[i], gyr_dps[i] ** 2
-        state[_ACC_NORM_MEAN], state[_ACC_NORM_SQ] = norm, norm * norm
-        state[_STARTED] = 1.0
+        _start(state, gyr_dps, norm)
+    a = min(dt / WINDOW_S, 1.0)
     gyr_var = 0.0
     for i in range(3):
-        state[_GYR_MEAN + i] += a * (gyr_dps[i] - state[_GYR_MEAN + i])
-        state[_GYR_SQ + i] += a * (gyr_dps[i] ** 2 - state[_GYR_SQ + i])
-        gyr_var += max(state[_GYR_SQ + i] - state[_GYR_MEAN + i] ** 2, 0.0)
-    state[_ACC_NORM_MEAN] += a * (norm - state[_ACC_NORM_MEAN])
-    state[_ACC_NORM_SQ] += a * (norm * norm - state[_ACC_NORM_SQ])
-    acc_var = max(state[_ACC_NORM_SQ] - state[_ACC_NORM_MEAN] ** 2, 0.0)
+        gyr_var += _moving_variance(state, _GYR_MEAN + i, _GYR_SQ + i, gyr_dps[i], a)
+    acc_var = _moving_variance(state, _ACC_NORM_MEAN, _ACC_NORM_SQ, norm, a)
     quiet = (
         gyr_var < GYR_STD_MAX_DPS**2
         and acc_var < ACC_STD_MAX_MS2**2
         and abs(norm - G_MS2) < G_TOLERANCE * G_MS2
     )
     state[QUIET_S] = state[QUIET_S] + dt if quiet else 0.0
-    was_still = state[STILL] > 0.5
     still = state[QUIET_S] >= HOLD_S
-    state[STILL] = 1.0 if still else 0.0
     if still:
-        _accumulate(state, acc, gyr_dps, was_still)
+        _accumulate(state, acc, gyr_dps, state[STILL] > 0.5)
+    state[STILL] = 1.0 if still else 0.0  # last: one exit for ``state`` (no reference count)
     return still
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _start(state, gyr_dps, norm):
+    for i in range(3):
+        state[_GYR_MEAN + i], state[_GYR_SQ + i] = gyr_dps[i], gyr_dps[i] * gyr_dps[i]
+    state[_ACC_NORM_MEAN], state[_ACC_NORM_SQ] = norm, norm * norm
+    state[_STARTED] = 1.0
+
+
+@njit(cache=True, inline="always")
+def _moving_variance(state, mean_at, square_at, x, a):
+    """Update the moving mean of x and of x² (weight ``a``); return the variance (≥ 0)."""
+    mean = state[mean_at] + a * (x - state[mean_at])
+    square = state[square_at] + a * (x * x - state[square_at])
+    state[mean_at], state[square_at] = mean, square
+    return max(square - mean * mean, 0.0)
+
+
+@njit(cache=True, inline="always")
 def _accumulate(state, acc, gyr_dps, continuing):
     """Running means of gyro and specific force over the current still period."""
-    if not continuing:
-        state[STILL_SAMPLES] = 0.0
-    n = state[STILL_SAMPLES] + 1.0
+    n = state[STILL_SAMPLES] + 1.0 if continuing else 1.0
     for i in range(3):
         state[STILL_GYR_DPS + i] += (gyr_dps[i] - state[STILL_GYR_DPS + i]) / n
         state[STILL_ACC + i] += (acc[i] - state[STILL_ACC + i]) / n

@@ -12,6 +12,10 @@ directly and the tilt is corrected quickly. While the runner turns (mean rate ab
 above ``TURN_DPS``) the average force holds the centripetal force too, so neither tilt nor bias
 is corrected until the turn is over.
 
+Each sample turns the estimate once: the gyro's rotation and the tilt correction (computed from
+the average up to the previous sample) are added as one sensor-frame rotation vector, as
+complementary filters do, and the force average then takes the sample with the new estimate.
+
 Data requirements: sensor-frame specific force in m/s², angular rate in deg/s, any rate
 50–400 Hz. Heading is free (arbitrary, drifting): only tilt is estimated.
 """
@@ -20,7 +24,19 @@ import math
 
 from numba import njit
 
-from .._vec import level_from_gravity, rotate, turn, up_in_sensor
+from .._vec import (
+    dot,
+    from_rotvec,
+    get3,
+    level_from_gravity,
+    multiply,
+    put,
+    renormalise,
+    rotate,
+    rotate_back,
+    toward,
+)
+from .._vec import up_in_sensor as _up_in_sensor
 
 FORCE_TAU_S = 1.5
 TILT_GAIN = 0.3
@@ -35,6 +51,7 @@ STILL_BIAS_TAU_S = 1.0
 TURN_DPS = 30.0
 TURN_TAU_S = 1.0
 G_MS2 = 9.80665
+RAD_PER_DEG = math.pi / 180.0
 
 # state slots
 Q = 0  # 4 slots: sensor → world
@@ -47,77 +64,91 @@ YAW_RATE_DPS = 12
 STATE_SIZE = 13
 
 
-@njit(cache=True)
-def orientation_step(state, acc, gyr_dps, dt, still, scratch):
-    """Advance the estimate by one sample. ``scratch``: a float array of 13 for temporaries."""
+@njit(cache=True, error_model="numpy")
+def orientation_step(state, acc, gyr_dps, dt, still):
+    """Advance the estimate by one sample (``acc`` m/s², ``gyr_dps`` deg/s: 3-tuples or arrays).
+
+    No division here can be by zero, so Numba's NumPy error model (no ZeroDivisionError
+    checks) changes no result; without those checks Numba needs no reference counting of
+    ``state`` either.
+    """
     if state[STARTED] < 0.5:
         _start(state, acc)
     state[AGE_S] += dt
     if still:
         _read_bias(state, gyr_dps, dt)
-    k = math.pi / 180.0
-    rx = gyr_dps[0] * k - state[BIAS]
-    ry = gyr_dps[1] * k - state[BIAS + 1]
-    rz = gyr_dps[2] * k - state[BIAS + 2]
-    turn(state[Q : Q + 4], rx * dt, ry * dt, rz * dt, True)
-    f_world = scratch[0:3]
-    rotate(state[Q : Q + 4], acc, f_world)
-    a = min(dt / FORCE_TAU_S, 1.0)
-    for i in range(3):
-        state[FORCE + i] += a * (f_world[i] - state[FORCE + i])
-    up = scratch[3:6]
-    up_in_sensor(state[Q : Q + 4], up)
-    yaw_rate = gyr_dps[0] * up[0] + gyr_dps[1] * up[1] + gyr_dps[2] * up[2]
+    rx = (gyr_dps[0] * RAD_PER_DEG - state[BIAS]) * dt
+    ry = (gyr_dps[1] * RAD_PER_DEG - state[BIAS + 1]) * dt
+    rz = (gyr_dps[2] * RAD_PER_DEG - state[BIAS + 2]) * dt
+    q = _quaternion(state)
+    force = get3(state, FORCE)
+    step = _tilt_step(state[YAW_RATE_DPS], state[AGE_S], force, dt, still)
+    if step > 0.0:
+        error, force = _tilt_error(force, step)
+        sx, sy, sz = rotate_back(q, error)  # the same error in the sensor frame
+        rx, ry, rz = rx + sx * step, ry + sy * step, rz + sz * step
+        if not still:
+            _learn_bias(state, (sx, sy, sz), step)
+    q = renormalise(multiply(q, from_rotvec(rx, ry, rz)))
+    put(state, Q, q)
+    put(state, FORCE, toward(force, rotate(q, acc), min(dt / FORCE_TAU_S, 1.0)))
+    yaw_rate = dot(gyr_dps, _up_in_sensor(q))
     state[YAW_RATE_DPS] += min(dt / TURN_TAU_S, 1.0) * (yaw_rate - state[YAW_RATE_DPS])
-    if abs(state[YAW_RATE_DPS]) > TURN_DPS and not still:
-        return
-    gain = STILL_TILT_GAIN if (still or state[AGE_S] < START_S) else TILT_GAIN
-    _correct_tilt(state, gain * dt, scratch[3:13], not still)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def up_in_sensor(state):
+    """World up (0, 0, 1) in the sensor frame, from the filter's state: a 3-tuple."""
+    return _up_in_sensor(_quaternion(state))
+
+
+@njit(cache=True, inline="always")
 def _start(state, acc):
-    level_from_gravity(acc, state[Q : Q + 4])
-    state[FORCE], state[FORCE + 1], state[FORCE + 2] = 0.0, 0.0, G_MS2
+    put(state, Q, level_from_gravity(acc))
+    put(state, FORCE, (0.0, 0.0, G_MS2))
     state[STARTED] = 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _read_bias(state, gyr_dps, dt):
     a = min(dt / STILL_BIAS_TAU_S, 1.0)
     for i in range(3):
-        state[BIAS + i] += a * (gyr_dps[i] * math.pi / 180.0 - state[BIAS + i])
+        state[BIAS + i] += a * (gyr_dps[i] * RAD_PER_DEG - state[BIAS + i])
 
 
-@njit(cache=True)
-def _correct_tilt(state, step, scratch, learn_bias):
-    """Turn the estimate (and the force average with it) so the average force points up.
+@njit(cache=True, inline="always")
+def _tilt_step(yaw_rate_dps, age_s, force, dt, still):
+    """This sample's correction gain × dt; 0 while turning (and moving), and without a usable
+    reference (the average force below g/2, e.g. after a long free fall)."""
+    if abs(yaw_rate_dps) > TURN_DPS and not still:
+        return 0.0
+    if force[0] * force[0] + force[1] * force[1] + force[2] * force[2] < (0.5 * G_MS2) ** 2:
+        return 0.0
+    return (STILL_TILT_GAIN if (still or age_s < START_S) else TILT_GAIN) * dt
 
-    The world-frame error is ``F̂ × z`` (its size is the sine of the tilt error); seen in the
-    sensor frame it is what a gyro bias would have caused, so it feeds the bias integral.
+
+@njit(cache=True, inline="always")
+def _tilt_error(force, step):
+    """The world-frame tilt error ``F × z / g`` of the average force ``F`` up to the previous
+    sample, and ``F`` turned by ``step`` × the error, as the estimate is: ``F += r × F``.
+
+    The average is about g (over whole strides, and at rest), so the error's size is the sine
+    of the tilt error; dividing by g instead of by ``|F|`` keeps a square root and a division
+    off the per-sample path, and changed no figure of the orientation benchmark.
     """
-    fx, fy, fz = state[FORCE], state[FORCE + 1], state[FORCE + 2]
-    n = math.sqrt(fx * fx + fy * fy + fz * fz)
-    if n < 0.5 * G_MS2:
-        return  # no usable reference (e.g. a long free fall)
-    ex, ey = fy / n, -fx / n
+    fx, fy, fz = force
+    ex, ey = fy * (1 / G_MS2), -fx * (1 / G_MS2)
     rx, ry = ex * step, ey * step
-    turn(state[Q : Q + 4], rx, ry, 0.0, False)
-    state[FORCE] += ry * fz  # the average turns with the estimate: F += r × F
-    state[FORCE + 1] -= rx * fz
-    state[FORCE + 2] += rx * fy - ry * fx
-    if learn_bias:
-        _learn_bias(state, ex, ey, step, scratch)
+    return (ex, ey, 0.0), (fx + ry * fz, fy - rx * fz, fz + rx * fy - ry * fx)
 
 
-@njit(cache=True)
-def _learn_bias(state, ex, ey, step, scratch):
-    q = state[Q : Q + 4]
-    inverse = scratch[0:4]
-    inverse[0], inverse[1], inverse[2], inverse[3] = q[0], -q[1], -q[2], -q[3]
-    world_err = scratch[4:7]
-    world_err[0], world_err[1], world_err[2] = ex, ey, 0.0
-    sensor_err = scratch[7:10]
-    rotate(inverse, world_err, sensor_err)
+@njit(cache=True, inline="always")
+def _learn_bias(state, sensor_error, step):
+    """Seen in the sensor frame the tilt error is what a gyro bias would have caused."""
     for i in range(3):
-        state[BIAS + i] -= BIAS_GAIN / TILT_GAIN * step * sensor_err[i]
+        state[BIAS + i] -= BIAS_GAIN / TILT_GAIN * step * sensor_error[i]
+
+
+@njit(cache=True, inline="always")
+def _quaternion(state):
+    return state[Q], state[Q + 1], state[Q + 2], state[Q + 3]
