@@ -5,9 +5,10 @@
 
 Prints three groups of tables (docs/benchmarks.md has a full run and how to read it):
 
-a. speed — whole-file ``GaitStream().feed`` of the 100-minute ``long_run``, the cost of one
-   14-sample packet when streaming, the first-run JIT cost against a warm Numba cache, and a
-   complete ``hipdrop analyze`` of a 100-minute CSV with its parts;
+a. speed — whole-file ``GaitStream().feed`` of the 100-minute ``long_run`` and its first three
+   kernels alone, the cost of one 14-sample packet when streaming, the first-run JIT cost
+   against a warm Numba cache, and a complete ``hipdrop analyze`` of a 100-minute CSV with its
+   parts;
 b. orientation — tilt error and the per-step CPD error it causes, hipdrop's filter against
    imufusion and ahrs on simulated running with realistic sensor errors (the true contacts and
    the true pelvis axes are given to every filter, so only the filter differs);
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 
 import _filters
+import _stages
 import numpy as np
 from _timing import best_of
 
@@ -111,6 +113,15 @@ def _cli_costs(rec, workdir, repeat):
     return csv.stat().st_size, total, parse, engine
 
 
+def _print_stages(stages, whole, n):
+    """Each kernel alone, and what the rest of the feed (whole − kernels) costs."""
+    print(f"{'kernels alone, same samples':34s} {'best s':>8s} {'ns/sample':>10s} {'of feed':>8s}")
+    rest = ("rest: contacts, steps, the loop", whole - sum(stages.values()))
+    for label, seconds in (*stages.items(), rest):
+        print(f"{label:34s} {seconds:>8.3f} {seconds / n * 1e9:>10.1f} {seconds / whole:>8.0%}")
+    print()
+
+
 def speed_tables(args, workdir):
     rec = scenario("treadmill_quick" if args.quick else "long_run", seed=0)
     duration = float(rec.time_s[-1])
@@ -123,6 +134,7 @@ def speed_tables(args, workdir):
         f"{len(rec) / whole:>12,.0f} {duration / whole:>12,.0f}"
     )
     print(f"({len(steps):,} steps found)\n")
+    _print_stages(_stages.stage_times(rec, args.repeat), whole, len(rec))
 
     seconds = 10.0 if args.quick else 60.0
     start_s = 15.0 if args.quick else 300.0

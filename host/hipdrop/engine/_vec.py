@@ -40,6 +40,16 @@ def put(state, at, values):
 
 
 @njit(cache=True, inline="always")
+def weight(dt, tau):
+    """The weight of a sample ``dt`` long in a moving average over ``tau``: min(dt / tau, 1).
+
+    Computed as dt × (1 / tau): with ``tau`` a constant, its reciprocal is folded at compile
+    time and no division is left (the weight differs from dt / tau in the last bit at most).
+    """
+    return min(dt * (1.0 / tau), 1.0)
+
+
+@njit(cache=True, inline="always")
 def dot(a, b):
     return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 

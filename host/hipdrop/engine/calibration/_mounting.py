@@ -21,7 +21,7 @@ import math
 
 from numba import njit
 
-from .._vec import cross, dot, get3, put, toward, unit
+from .._vec import cross, dot, get3, put, toward, unit, weight
 
 NEUTRAL_MIN_S = 2.0
 AVERAGE_TAU_S = 30.0
@@ -69,7 +69,8 @@ _AGE_S = 33
 _SINCE_TURN_S = 34
 _HEADING_C = 35  # 2: cos, sin of the forward axis in the (e1, e2) basis
 _COUNT = 37  # samples since the heading was last updated, 0 … HEADING_EVERY − 1
-STATE_SIZE = 38
+_BASIS = 38  # 9: the UP that the level basis was made for, then its e1 and e2
+STATE_SIZE = 47
 
 
 @njit(cache=True, error_model="numpy")
@@ -95,7 +96,7 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
         state[_NEUTRAL_N] = 0.0
         _average_up(state, up, dt)
         _watch_clip(state, up, t, dt)
-    e1, e2 = _basis(get3(state, UP))
+    e1, e2 = _level_basis(state)
     if running:
         _learn_heading(state, up, acc, dt, e1, e2)
     _set_forward(state, e1, e2)
@@ -132,7 +133,9 @@ def _watch_clip(state, up, t, dt):
 @njit(cache=True, inline="always")
 def _mean_up(state, at, up, dt, tau):
     """Move the unit average at ``at`` toward ``up`` (a plain mean until ``tau`` has passed)."""
-    mean = unit(toward(get3(state, at), up, min(dt / min(tau, state[_AGE_S]), 1.0)))
+    age_s = state[_AGE_S]
+    a = weight(dt, tau) if age_s >= tau else min(dt / age_s, 1.0)
+    mean = unit(toward(get3(state, at), up, a))
     put(state, at, mean)
     return mean
 
@@ -168,10 +171,23 @@ def _carry_axes(state):
 
 @njit(cache=True, inline="always")
 def _average_up(state, up, dt):
-    mean = toward(get3(state, _AVG_UP), up, min(dt / AVERAGE_TAU_S, 1.0))
+    mean = toward(get3(state, _AVG_UP), up, weight(dt, AVERAGE_TAU_S))
     put(state, _AVG_UP, mean)
     if state[HAS_NEUTRAL] < 0.5:
         put(state, UP, unit(mean))
+
+
+@njit(cache=True, inline="always")
+def _level_basis(state):
+    """The basis (e1, e2) of the level plane for the current UP, made again only when UP has
+    changed: while a neutral is known, UP holds still except in still periods and clip moves."""
+    u = get3(state, UP)
+    if u != get3(state, _BASIS):
+        e1, e2 = _basis(u)
+        put(state, _BASIS, u)
+        put(state, _BASIS + 3, e1)
+        put(state, _BASIS + 6, e2)
+    return get3(state, _BASIS + 3), get3(state, _BASIS + 6)
 
 
 @njit(cache=True, inline="always")
@@ -194,7 +210,7 @@ def _learn_heading(state, up, acc, dt, e1, e2):
     dfv = (fv - state[_PREV_FV]) / dt if state[_RUN_S] > 0 else 0.0
     state[_PREV_FV] = fv
     state[_RUN_S] += dt
-    a = min(dt / HEADING_TAU_S, 1.0)
+    a = weight(dt, HEADING_TAU_S)
     for at, x in (
         (_COV, h1 * h1),
         (_COV + 1, h1 * h2),

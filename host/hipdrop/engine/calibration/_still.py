@@ -9,6 +9,8 @@ import math
 
 from numba import njit
 
+from .._vec import weight
+
 WINDOW_S = 0.4
 HOLD_S = 0.6
 GYR_STD_MAX_DPS = 2.0
@@ -43,7 +45,7 @@ def still_step(state, acc, gyr_dps, dt):
     norm = math.sqrt(acc[0] * acc[0] + acc[1] * acc[1] + acc[2] * acc[2])
     if state[_STARTED] < 0.5:  # start the statistics at the first sample, not at zero
         _start(state, gyr_dps, norm)
-    a = min(dt / WINDOW_S, 1.0)
+    a = weight(dt, WINDOW_S)
     gyr_var = 0.0
     for i in range(3):
         gyr_var += _moving_variance(state, _GYR_MEAN + i, _GYR_SQ + i, gyr_dps[i], a)

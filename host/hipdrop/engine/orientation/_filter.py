@@ -35,6 +35,7 @@ from .._vec import (
     rotate,
     rotate_back,
     toward,
+    weight,
 )
 from .._vec import up_in_sensor as _up_in_sensor
 
@@ -91,9 +92,9 @@ def orientation_step(state, acc, gyr_dps, dt, still):
             _learn_bias(state, (sx, sy, sz), step)
     q = renormalise(multiply(q, from_rotvec(rx, ry, rz)))
     put(state, Q, q)
-    put(state, FORCE, toward(force, rotate(q, acc), min(dt / FORCE_TAU_S, 1.0)))
+    put(state, FORCE, toward(force, rotate(q, acc), weight(dt, FORCE_TAU_S)))
     yaw_rate = dot(gyr_dps, _up_in_sensor(q))
-    state[YAW_RATE_DPS] += min(dt / TURN_TAU_S, 1.0) * (yaw_rate - state[YAW_RATE_DPS])
+    state[YAW_RATE_DPS] += weight(dt, TURN_TAU_S) * (yaw_rate - state[YAW_RATE_DPS])
 
 
 @njit(cache=True, inline="always")
@@ -111,7 +112,7 @@ def _start(state, acc):
 
 @njit(cache=True, inline="always")
 def _read_bias(state, gyr_dps, dt):
-    a = min(dt / STILL_BIAS_TAU_S, 1.0)
+    a = weight(dt, STILL_BIAS_TAU_S)
     for i in range(3):
         state[BIAS + i] += a * (gyr_dps[i] * RAD_PER_DEG - state[BIAS + i])
 
