@@ -77,7 +77,7 @@ class Recorder:
                  on_state=None, on_samples=None, on_event=None):  # fmt: skip
         self.store, self.backends, self.clock, self.options = store, backends, clock, options
         self.stop = stop or asyncio.Event()
-        self.on_state, self.on_samples, self.on_event = on_state, on_samples, on_event
+        self.on_state = on_state
         self.record = SessionRecord(store, clock, on_samples, on_event)
         self.sighting: Sighting | None = None
         self.link: SensorLink | None = None
@@ -116,7 +116,7 @@ class Recorder:
         self._began_s = self.clock()  # minutes count from here
 
     def _close_session(self) -> None:
-        self.kept = self.record.close(self.stats())
+        self.kept = self.record.close(self.stats)
 
     def stats(self) -> dict:
         t = self.ingest.tally

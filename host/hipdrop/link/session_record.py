@@ -69,8 +69,9 @@ class SessionRecord:
                            "restart are missing", {"boot": boot})  # fmt: skip
             self._boots_seen.add(boot)
 
-    def close(self, stats: dict) -> bool:
-        """End the session; False (and the session deleted) when nothing was recorded."""
+    def close(self, stats: Callable[[], dict]) -> bool:
+        """End the session with the recorder's ``stats()`` once every held sample is out;
+        False (and the session deleted) when nothing was recorded."""
         now = self.clock()
         self.ingest.finish(now)
         self.note_restarts()
@@ -82,7 +83,7 @@ class SessionRecord:
             detail = {"boot": boot, "start": start, "end": end, "samples": end - start}
             self.store.add_event(self.session_id, "gap", None, detail)
         rate = self.ingest.tally.nominal_rate_hz or None
-        self.store.update_session(self.session_id, stats=stats, sample_rate_hz=rate)
+        self.store.update_session(self.session_id, stats=stats(), sample_rate_hz=rate)
         self.store.finish_session(self.session_id, ended_at=now, complete=True)
         self.store.commit()
         return True
