@@ -10,18 +10,16 @@ Released live samples feed the device→host clock map; the store commits about 
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..protocol import PacketType, Samples, StreamAssembler
+from ..store import row_from_packet
 from .clock import ClockMap
 
-_HEADER = struct.Struct("<BBHII")  # version, type, boot, seq, t0_ticks_us (docs/protocol.md §3)
 COMMIT_EVERY_S = 1.0
-_ORIGIN = {PacketType.LIVE: "live", PacketType.BACKFILL: "backfill"}
 
 
 @dataclass
@@ -87,13 +85,12 @@ class Ingest:
         self._maybe_commit(host_rx_s)
 
     def _store(self, data: bytes, host_rx_s: float) -> None:
-        _, kind, boot, seq, t0 = _HEADER.unpack_from(data)
-        origin = _ORIGIN.get(kind, "live")
-        rx = host_rx_s if origin == "live" else None
-        self.tally.stored += self.store.add_packets(
-            self.session_id, [(boot, seq, t0, rx, origin, data)]
-        )
-        self.tally.boots.add(boot)
+        """Keep a live packet with its arrival time, a backfilled one without (it arrived
+        late: its arrival says nothing of the clocks)."""
+        live = data[1] == PacketType.LIVE
+        row = row_from_packet(data, host_rx_s if live else None, "live" if live else "backfill")
+        self.tally.stored += self.store.add_packets(self.session_id, [row])
+        self.tally.boots.add(row[0])
 
     def _released(self, samples: Samples, host_rx_s: float) -> None:
         if not len(samples):

@@ -25,6 +25,7 @@ from bleak.exc import BleakError
 from ..errors import HipdropError
 from ..protocol import LogEntry, Opcode, PacketType, ProtocolError, Result, decode_log_chunk
 from ..protocol.constants import RATE_HZ
+from ..store import row_from_packet
 from .find import Sighting, find_sensor
 from .logfile import LogFile, read_log
 from .radio import open_radio
@@ -162,8 +163,7 @@ class Syncer:
         first, end = log.seq_range()
         covering = self.store.sessions_covering(self.sighting.address, log.boot, first, end)
         session_id = covering[0] if covering else self._new_session(log, entry)
-        rows = [(log.boot, int.from_bytes(p[4:8], "little"), int.from_bytes(p[8:12], "little"),
-                 None, "log", p) for p in log.packets]  # fmt: skip
+        rows = [row_from_packet(p, None, "log") for p in log.packets]
         added = self.store.add_packets(session_id, rows)
         detail = {"log_id": entry.log_id, "boot": log.boot, "first": first, "end": end,
                   "packets": len(rows), "new_packets": added}  # fmt: skip
