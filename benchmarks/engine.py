@@ -287,7 +287,7 @@ def _print_orientation(group, seeds, recs, results, cost, missing):
     for name, (med, p95, rms, bias, r) in summary.items():
         tilt_x = f"{med / ours[0]:.1f}" if ours and name != "truth (scoring check)" else ""
         cpd_x = f"{rms / ours[2]:.1f}" if ours and name != "truth (scoring check)" else ""
-        us = f"{cost[name]:.1f}" if name in cost else ""
+        us = f"{cost[name]:.2f}" if name in cost else ""
         print(
             f"{name:22s} {med:>8.2f} {p95:>8.2f} {rms:>8.2f} {bias:>+8.2f} {r:>7.2f} "
             f"{tilt_x:>10s} {cpd_x:>9s} {us:>10s}"
