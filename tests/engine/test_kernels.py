@@ -159,6 +159,7 @@ def test_level_from_gravity_turns_the_force_up_without_heading(quats):
         np.testing.assert_allclose(f_world, [0, 0, np.linalg.norm(f)], atol=1e-12)
         assert q[3] == pytest.approx(0.0, abs=1e-15)  # rotation axis horizontal: no heading
         np.testing.assert_allclose(q, ref.level_from_gravity(f), atol=1e-13)
+    assert _vec.level_from_gravity(np.zeros(3)) == (1.0, 0.0, 0.0, 0.0)  # no reference: any q
 
 
 # -- per-kernel side by side -----------------------------------------------------------------------

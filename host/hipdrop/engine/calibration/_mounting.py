@@ -78,9 +78,10 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
     """Update the axes with one sample; ``up`` is the filter's world-up in the sensor frame and
     ``acc`` the specific force (m/s²), both 3-tuples or arrays.
 
-    The divisions here are by dt, by sample counts and by the lengths of averaged unit vectors
-    and of their level parts, none of them zero in use: Numba's NumPy error model drops the
-    zero checks (and the reference counting of ``state``, see ``_vec``).
+    The divisions here are by dt, by the time moved so far (≥ dt), by sample counts and by the
+    lengths of averaged unit vectors and of their level parts, none of them zero in use:
+    Numba's NumPy error model drops the zero checks (and the reference counting of ``state``,
+    see ``_vec``).
     """
     state[_SINCE_TURN_S] = 0.0 if turning else state[_SINCE_TURN_S] + dt
     if state[STARTED] < 0.5:
