@@ -54,6 +54,14 @@ class ImuDriver:
     def _int16(self, buf, at):
         raise NotImplementedError
 
+    def _check_config(self, rate_code, fs_code):
+        """Before ``configure`` touches the part: valid codes (ValueError), a part there
+        (OSError ENODEV, as the bus reports a missing device)."""
+        if rate_code not in protocol.RATE_HZ or not protocol.fs_code_valid(fs_code):
+            raise ValueError("invalid rate_code or fs_code")
+        if self.part is None and self.probe() is None:
+            raise OSError(19)
+
     # --- registers --------------------------------------------------------------------
     def _write(self, reg, value):
         self._b1[0] = value

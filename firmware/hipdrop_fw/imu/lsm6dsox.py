@@ -154,10 +154,7 @@ class Lsm6dsox(ImuDriver):
 
         ``rate_code`` and ``fs_code`` as in docs/protocol.md §3; ValueError if invalid.
         """
-        if rate_code not in protocol.RATE_HZ or not protocol.fs_code_valid(fs_code):
-            raise ValueError("invalid rate_code or fs_code")
-        if self.part is None and self.probe() is None:
-            raise OSError(19)  # ENODEV, as the bus reports a missing device
+        self._check_config(rate_code, fs_code)
         odr, self.rate_hz, self.rate_code = odr_for(protocol.RATE_HZ[rate_code])
         self.period_us = (1_000_000 + self.rate_hz // 2) // self.rate_hz
         self.fs_code = fs_code

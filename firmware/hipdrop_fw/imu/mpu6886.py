@@ -147,10 +147,7 @@ class Mpu6886(ImuDriver):
 
         ``rate_code`` and ``fs_code`` as in docs/protocol.md §3; ValueError if invalid.
         """
-        if rate_code not in protocol.RATE_HZ or not protocol.fs_code_valid(fs_code):
-            raise ValueError("invalid rate_code or fs_code")
-        if self.part is None and self.probe() is None:
-            raise OSError(19)  # ENODEV, as the bus reports a missing device
+        self._check_config(rate_code, fs_code)
         div = nearest_divider(protocol.RATE_HZ[rate_code])
         self.period_us = 1000 * (1 + div)
         self.rate_hz = _INTERNAL_HZ // (1 + div)
