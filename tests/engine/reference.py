@@ -509,7 +509,8 @@ class Contacts:
 
 class Side:
     """Two-state alternation HMM over centred, scaled roll/yaw rate evidence; the move is
-    "same side" when the time since the last step rounds to an even number of usual steps."""
+    "same side" when the time since the last step rounds to an even number of usual steps.
+    With the next step's evidence given, the answer is the one-step smoothed posterior."""
 
     SLIP_P, EVIDENCE_GAIN, FEATURE_TAU_STEPS = 0.03, 1.5, 30.0
 
@@ -523,26 +524,46 @@ class Side:
     def reset(self):
         self.p_left = 0.5
 
-    def step(self, t_ic, usual_s, roll_rate, yaw_rate, sign):
+    def llr(self, rates, sign):
+        """Log likelihood ratio (left vs right) of a step's rates against the earlier steps."""
         if self.count == 0:
-            self.p_left = 0.5
-        steps = round((t_ic - self.last_t) / usual_s) if usual_s > 0 and self.count else 1
+            return 0.0
+        score = sum((v - m) / s for v, m, s in zip(rates, self.mean, self.scale) if s > 1e-6)
+        return max(min(self.EVIDENCE_GAIN * sign * score, 30.0), -30.0)
+
+    def p_same(self, interval, usual_s):
+        """Probability that a step ``interval`` seconds later is on the same side."""
+        moves = round(interval / usual_s) if usual_s > 0 else 1
+        return self.SLIP_P if moves % 2 == 1 else 1 - self.SLIP_P
+
+    def step(self, t_ic, usual_s, roll_rate, yaw_rate, sign, next_step=None):
+        """``next_step``: (contact time, roll rate, yaw rate) of the next step, if known."""
+        if self.count == 0:
+            self.p_left, same = 0.5, self.SLIP_P
+        else:
+            same = self.p_same(t_ic - self.last_t, usual_s)
         self.last_t = t_ic
+        llr = self.llr((roll_rate, yaw_rate), sign)
         a = 1.0 / min(self.count + 1, self.FEATURE_TAU_STEPS)
-        score = 0.0
         for i, value in enumerate((roll_rate, yaw_rate)):
-            centred = value - self.mean[i]  # against the mean of the earlier steps
+            centred = value - self.mean[i]
             self.mean[i] += a * centred
             self.scale[i] += a * (abs(centred) - self.scale[i])
-            if self.count > 0 and self.scale[i] > 1e-6:
-                score += centred / self.scale[i]
         self.count += 1
-        was_left = self.p_left if steps % 2 == 1 else 1 - self.p_left
-        prior_left = (1 - self.SLIP_P) * (1 - was_left) + self.SLIP_P * was_left
-        llr = max(min(self.EVIDENCE_GAIN * sign * score, 30.0), -30.0)
-        odds = prior_left / (1 - prior_left) * math.exp(llr)
-        self.p_left = min(max(odds / (1 + odds), 1e-9), 1 - 1e-9)
-        return self.p_left
+        prior_left = same * self.p_left + (1 - same) * (1 - self.p_left)
+        self.p_left = self.posterior(prior_left, math.exp(llr))
+        if next_step is None:
+            return self.p_left
+        next_t, *next_rates = next_step
+        same = self.p_same(next_t - t_ic, usual_s)
+        ratio = math.exp(self.llr(next_rates, sign))  # next step: left vs right
+        if_left, if_right = same * ratio + 1 - same, (1 - same) * ratio + same
+        return self.posterior(self.p_left, if_left / if_right)
+
+    @staticmethod
+    def posterior(prior_left, likelihood_ratio):
+        odds = prior_left / (1 - prior_left) * likelihood_ratio
+        return min(max(odds / (1 + odds), 1e-9), 1 - 1e-9)
 
 
 # -- steps/_measure ----------------------------------------------------------------------------
@@ -590,7 +611,7 @@ class Pipeline:
     (1 neutral set, 2 gap, 3 clip moved).
     """
 
-    GAP_S, MAX_STEP_S, RING_SAMPLES = 0.25, 2.0, 1024
+    GAP_S, MAX_STEP_S, RING_SAMPLES, OVERDUE_STEPS = 0.25, 2.0, 1024, 2.0
 
     def __init__(self):
         self.still, self.orientation = Still(), Orientation()
@@ -599,7 +620,8 @@ class Pipeline:
             [(-math.inf, 0.0, 0.0, 0.0, 0.0)] * self.RING_SAMPLES, maxlen=self.RING_SAMPLES
         )  # unwritten rows: time −inf
         self.prev_t, self.typical_dt = None, 0.005
-        self.pending = (math.nan, 0)
+        self.pending = (math.nan, 0)  # kind 0: closed (as overdue) or none
+        self.due = math.inf  # when the pending walking step is overdue
         self.steps, self.events, self.angles = [], [], []
 
     def feed(self, t, acc, gyr):
@@ -614,7 +636,7 @@ class Pipeline:
         if -self.GAP_S <= dt <= 0:  # timestamp jitter: the typical interval stands in
             return self.typical_dt
         if dt > self.GAP_S or dt < 0:  # a gap: the contacts and the pending step start over
-            self.pending = (math.nan, 0)
+            self.pending, self.due = (math.nan, 0), math.inf
             self.side.reset()
             self.contacts = Contacts()
             self.events.append((t, 2))
@@ -641,8 +663,16 @@ class Pipeline:
         forward = (dot(acc, self.mounting.forward) - tilt * fv) / math.sqrt(max(1 - tilt**2, 1e-6))
         t_ic, kind = self.contacts.step(t, fv, forward, not still)
         if kind:
-            self._finish(t_ic, t)
+            self._finish(t_ic, kind, t)
             self.pending = (t_ic, kind)
+            usual = self.contacts.step_s
+            overdue = kind == WALK and usual is not None
+            self.due = (
+                t_ic + min(self.OVERDUE_STEPS * usual, self.MAX_STEP_S) if overdue else math.inf
+            )
+        elif t > self.due:  # no next contact in time: close the step over one usual step time
+            self._finish(self.pending[0] + self.contacts.step_s, 0, t)
+            self.pending, self.due = (self.pending[0], 0), math.inf
 
     def pelvis_angles(self, up):
         m = self.mounting
@@ -651,20 +681,27 @@ class Pipeline:
         pitch = math.degrees(math.asin(max(min(-dot(up, m.forward), 1.0), -1.0)))
         return roll, pitch
 
-    def _finish(self, t_next, t_now):
+    def _finish(self, t_next, next_kind, t_now):
         t_ic, kind = self.pending
         if math.isnan(t_ic) or t_next - t_ic > self.MAX_STEP_S:
             self.side.reset()
             return
+        if kind == 0:
+            return
         end = self.contacts.prev_stance_end_t if kind == RUN else t_next
         if math.isnan(end) or end <= t_ic:
             end = t_next
-        m = measure(list(self.rows), t_ic, end, t_next)
+        rows = list(self.rows)
+        m = measure(rows, t_ic, end, t_next)
         if m is None:
             return
-        rates = m["run_rates"] if kind == RUN else m["walk_rates"]
-        usual = 0.0 if kind == RUN or self.contacts.step_s is None else self.contacts.step_s
-        p_left = self.side.step(t_ic, usual, *rates, 1.0 if kind == RUN else -1.0)
+        if kind == RUN:
+            p_left = self.side.step(t_ic, 0.0, *m["run_rates"], 1.0)
+        else:
+            ahead = measure(rows, t_next, t_next, t_now) if next_kind == WALK else None
+            next_step = None if ahead is None else (t_next, *ahead["walk_rates"])
+            usual = self.contacts.step_s or 0.0
+            p_left = self.side.step(t_ic, usual, *m["walk_rates"], -1.0, next_step)
         side = 1.0 if p_left >= 0.5 else -1.0
         peak = m["roll_max"] if side > 0 else -m["roll_min"]
         self.steps.append(
@@ -676,7 +713,7 @@ class Pipeline:
                 "pelvic_drop_deg": peak if self.mounting.has_neutral else math.nan,
                 "drop_from_contact_deg": peak - side * m["roll_ic"],
                 "contact_time_s": end - t_ic if kind == RUN else math.nan,
-                "step_time_s": t_next - t_ic,
+                "step_time_s": t_next - t_ic if next_kind else math.nan,
                 "roll_at_ic_deg": m["roll_ic"],
                 "obliquity_range_deg": m["roll_range"],
                 "impact_g": m["impact_g"],

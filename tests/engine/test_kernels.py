@@ -8,6 +8,7 @@ Simulated recordings are shifted to start at ``T0_S`` (a stream's clock need not
 ``test_process_matches_reference_from_time_zero`` covers a recording that does.
 """
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -252,32 +253,64 @@ def test_a_rise_without_braking_is_no_walking_step(walk_rec):
     assert walk_contacts(walk_rec, no_braking_there) == [s for s in steps if s[0] != t_hidden]
 
 
+NO_NEXT = (math.nan, 0.0, 0.0)
+
+
 def test_a_missed_walking_step_keeps_the_sides_right():
     """Two usual step times after the last labelled step, the same leg lands again."""
     state = np.zeros(side.STATE_SIZE)
     for n in range(20):  # walking: a left stance shows negative rates before contact
-        side.side_step(state, 0.5 * n, 0.5, -5.0 if n % 2 == 0 else 5.0, 0.0, -1.0)
-    assert side.side_step(state, 0.5 * 19 + 1.0, 0.5, 0.0, 0.0, -1.0) < 0.5  # right, as n=19
+        side.side_step(state, 0.5 * n, 0.5, -5.0 if n % 2 == 0 else 5.0, 0.0, -1.0, *NO_NEXT)
+    assert side.side_step(state, 0.5 * 19 + 1.0, 0.5, 0.0, 0.0, -1.0, *NO_NEXT) < 0.5  # as n=19
 
 
-def test_side_step_matches_reference():
-    rng = np.random.default_rng(3)
+def _side_sequence(look_ahead, seed=3, n_steps=80):
+    """Kernel and reference over the same noisy alternating steps (a reset at 30 and 60; running
+    before step 50, walking after); returns the kernel's probabilities of the true side."""
+    rng = np.random.default_rng(seed)
+    signs = np.where(np.arange(n_steps + 1) < 50, 1.0, -1.0)
+    rates = [
+        (sign * rng.normal(4.0 if n % 2 == 0 else -4.0, 3.0) + 1.5, rng.normal(0, 10) - 2.0)
+        for n, sign in enumerate(signs)
+    ]
     state, model = np.zeros(side.STATE_SIZE), ref.Side()
     probabilities = []
-    for n in range(80):
-        left = n % 2 == 0
-        roll, yaw = rng.normal(4.0 if left else -4.0, 3.0) + 1.5, rng.normal(0, 10) - 2.0
-        sign = 1.0 if n < 50 else -1.0
+    for n, sign in enumerate(signs[:n_steps]):
         if n in (30, 60):
             side.reset(state)
             model.reset()
-        got = side.side_step(state, 0.5 * n, 0.5, roll, yaw, sign)
-        assert got == pytest.approx(model.step(0.5 * n, 0.5, roll, yaw, sign), rel=1e-12)
+        ahead = (0.5 * (n + 1), *rates[n + 1]) if look_ahead else None
+        got = side.side_step(state, 0.5 * n, 0.5, *rates[n], sign, *(ahead or NO_NEXT))
+        assert got == pytest.approx(model.step(0.5 * n, 0.5, *rates[n], sign, ahead), rel=1e-12)
         probabilities.append(got)
     p = np.array(probabilities)
-    assert p[0] == 0.5  # no evidence from the first step: a step has no mean to be centred on
-    left = np.where(np.arange(80) % 2 == 0, p, 1 - p)  # probability of the true side
-    assert (left[10:30] > 0.5).all() and np.median(left[10:30]) > 0.95  # learns alternation
+    return np.where(np.arange(n_steps) % 2 == 0, p, 1 - p)
+
+
+def test_side_step_matches_reference():
+    right = _side_sequence(look_ahead=False)
+    assert right[0] == 0.5  # no evidence from the first step: a step has no mean to be centred on
+    assert (right[10:30] > 0.5).all() and np.median(right[10:30]) > 0.95  # learns alternation
+
+
+def test_side_look_ahead_matches_reference():
+    filtered, smoothed = _side_sequence(look_ahead=False), _side_sequence(look_ahead=True)
+    assert np.mean(smoothed > 0.5) > np.mean(filtered > 0.5)
+
+
+def test_side_look_ahead_names_an_ambiguous_step_from_the_next_one():
+    """After a stop, a first step without evidence of its own takes the side opposite to a
+    clear next step; without the look-ahead it stays a coin toss."""
+    state = np.zeros(side.STATE_SIZE)
+    for n in range(20):  # walking: a left stance shows negative rates before contact
+        side.side_step(state, 0.5 * n, 0.5, -5.0 if n % 2 == 0 else 5.0, 0.0, -1.0, *NO_NEXT)
+    side.reset(state)
+    blind = state.copy()
+    mean_roll = state[1]  # the rates the earlier steps averaged: no evidence either way
+    next_left = (30.5, -15.0, 0.0)  # three times the usual swing
+    p_left = side.side_step(state, 30.0, 0.5, mean_roll, 0.0, -1.0, *next_left)
+    assert p_left < 0.1  # right, since the next one is clearly left
+    assert side.side_step(blind, 30.0, 0.5, mean_roll, 0.0, -1.0, *NO_NEXT) == pytest.approx(0.5)
 
 
 def test_measure_matches_reference(quick):

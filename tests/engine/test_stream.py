@@ -5,7 +5,7 @@ import pytest
 
 from hipdrop.engine import _pipeline as pipeline
 from hipdrop.engine.stream import STEP_COLUMNS, GaitStream
-from hipdrop.sim import scenario
+from hipdrop.sim import REALISTIC, WALK, Bout, Session, scenario, simulate
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +50,29 @@ def test_packet_sized_chunks_match_too(long_recording):
 
 def test_each_verdict_is_out_within_100_ms_of_the_next_contact(long_recording):
     steps = _whole(long_recording)
-    next_contact = steps[:, pipeline.T_IC] + steps[:, pipeline.STEP_TIME]
-    latency = steps[:, pipeline.T_VERDICT] - next_contact
+    closed = ~np.isnan(steps[:, pipeline.STEP_TIME])  # by their next contact
+    next_contact = steps[closed, pipeline.T_IC] + steps[closed, pipeline.STEP_TIME]
+    latency = steps[closed, pipeline.T_VERDICT] - next_contact
     assert latency.max() < 0.1
     assert latency.min() >= 0
+    overdue = steps[~closed]
+    assert len(overdue) < 0.01 * len(steps)
+    assert (overdue[:, pipeline.T_VERDICT] - overdue[:, pipeline.T_IC] <= pipeline.MAX_STEP_S).all()
+
+
+def test_the_last_step_before_a_stop_is_reported_once_overdue():
+    session = Session((Bout("stand", 10), Bout("walk", 30, WALK), Bout("stand", 10)))
+    rec = simulate(session, REALISTIC, seed=12)
+    steps = _whole(rec)
+    last_truth = rec.truth.steps[-1].t_ic_s
+    last = steps[-1]
+    assert abs(last[pipeline.T_IC] - last_truth) < 0.05
+    assert np.isnan(last[pipeline.STEP_TIME])  # no next contact: closed as overdue
+    usual = np.median(steps[:-1, pipeline.STEP_TIME])
+    waited = last[pipeline.T_VERDICT] - last[pipeline.T_IC]
+    assert waited == pytest.approx(pipeline.OVERDUE_STEPS * usual, abs=0.05)
+    assert not np.isnan(last[pipeline.DROP_FROM_CONTACT])
+    assert np.isnan(steps[:-1, pipeline.STEP_TIME]).sum() == 0
 
 
 def test_columns_are_documented():

@@ -18,6 +18,10 @@ from .steps import _side as side_mod
 
 GAP_S = 0.25
 MAX_STEP_S = 2.0
+OVERDUE_STEPS = 2.0
+"""A walking step whose next contact has not come within this many usual step times (and
+``MAX_STEP_S``) is closed without it: the last step before a stop, or before a contact the
+detector missed. Its measures then span one usual step time and its step time is nan."""
 RING_SAMPLES = 1024
 
 # step record columns
@@ -42,8 +46,10 @@ EVENT_T, EVENT_CODE = 0, 1
 EV_NEUTRAL, EV_GAP, EV_CLIP_MOVED = 1, 2, 3
 
 # loop state slots
-_HEAD, _PENDING_T, _PENDING_KIND, _PREV_T, _STARTED, _DT = 0, 1, 2, 3, 4, 5
-LOOP_SIZE = 6
+_HEAD, _PENDING_T, _PENDING_KIND, _PREV_T, _STARTED, _DT, _DUE_T = 0, 1, 2, 3, 4, 5, 6
+LOOP_SIZE = 7
+"""``_DUE_T``: when the pending step is overdue (inf for a running step, or once closed);
+``_PENDING_KIND`` 0: no step pending (its contact time kept for the side filter's gap check)."""
 
 
 def new_state():
@@ -82,7 +88,7 @@ def process(
     Writes per-sample pelvis (roll, pitch) in degrees to ``out_angles``, and appends finished
     steps and events to ``out_steps`` / ``out_events``; returns (n_steps, n_events).
     """
-    meas = np.zeros(measure_mod.N_MEASURES)
+    meas = np.zeros((2, measure_mod.N_MEASURES))  # the step closing, and the next one's
     n_steps, n_events = 0, 0
     for k in range(len(t)):
         dt = _dt(loop, t[k])
@@ -112,10 +118,14 @@ def process(
         t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, not is_still)
         if kind:
             if _finish_step(
-                loop, con_st, mount_st, side_st, ring, t_ic, t[k], meas, out_steps[n_steps]
+                loop, con_st, mount_st, side_st, ring, t_ic, kind, t[k], meas, out_steps[n_steps]
             ):
                 n_steps += 1
-            loop[_PENDING_T], loop[_PENDING_KIND] = t_ic, kind
+            _pend(loop, con_st, t_ic, kind)
+        elif t[k] > loop[_DUE_T] and _close_overdue(
+            loop, con_st, mount_st, side_st, ring, t[k], meas, out_steps[n_steps]
+        ):
+            n_steps += 1
     return n_steps, n_events
 
 
@@ -129,7 +139,7 @@ def _dt(loop, t):
     """
     if loop[_STARTED] < 0.5:
         loop[_STARTED], loop[_PREV_T], loop[_DT] = 1.0, t, 0.005
-        loop[_PENDING_T] = math.nan
+        loop[_PENDING_T], loop[_DUE_T] = math.nan, math.inf
         return 0.005
     dt = t - loop[_PREV_T]
     loop[_PREV_T] = t
@@ -151,7 +161,7 @@ def _event(out, n, t, code):
 
 @njit(cache=True)
 def _forget_step(loop, side_st):
-    loop[_PENDING_T] = math.nan
+    loop[_PENDING_T], loop[_DUE_T] = math.nan, math.inf
     side_mod.reset(side_st)
 
 
@@ -188,21 +198,41 @@ def _pelvis_rates(m, up, gyr):
 
 
 @njit(cache=True)
-def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, t_now, meas, row):
-    """Measure the pending step now that the next contact (``t_next``) is known."""
+def _pend(loop, con_st, t_ic, kind):
+    """Hold the step that starts at ``t_ic`` until the next contact (or until overdue)."""
+    loop[_PENDING_T], loop[_PENDING_KIND], loop[_DUE_T] = t_ic, kind, math.inf
+    usual = con_st[contacts.STEP_S]
+    if kind == contacts.WALK and usual > 0:
+        loop[_DUE_T] = t_ic + min(OVERDUE_STEPS * usual, MAX_STEP_S)
+
+
+@njit(cache=True)
+def _close_overdue(loop, con_st, mount_st, side_st, ring, t_now, buffers, row):
+    """Close the pending walking step without its next contact, over one usual step time."""
+    t_end = loop[_PENDING_T] + con_st[contacts.STEP_S]
+    closed = _finish_step(loop, con_st, mount_st, side_st, ring, t_end, 0, t_now, buffers, row)
+    loop[_PENDING_KIND], loop[_DUE_T] = 0.0, math.inf  # its contact still dates the next step
+    return closed
+
+
+@njit(cache=True)
+def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now, buffers, row):
+    """Measure the pending step now that the next contact (``t_next``, of kind ``next_kind``)
+    is known; ``next_kind`` 0: no next contact, ``t_next`` only ends the measured span."""
+    meas = buffers[0]
     t_ic, kind = loop[_PENDING_T], int(loop[_PENDING_KIND])
     if math.isnan(t_ic) or t_next - t_ic > MAX_STEP_S:
         side_mod.reset(side_st)
         return False
+    if kind == 0:  # closed already, as overdue
+        return False
     stance_end = con_st[contacts.PREV_STANCE_END_T] if kind == contacts.RUN else t_next
     if math.isnan(stance_end) or stance_end <= t_ic:
         stance_end = t_next
-    if not measure_mod.measure(ring, int(loop[_HEAD]), t_ic, stance_end, t_next, meas):
+    head = int(loop[_HEAD])
+    if not measure_mod.measure(ring, head, t_ic, stance_end, t_next, meas):
         return False
-    rates = measure_mod.RUN_RATES if kind == contacts.RUN else measure_mod.WALK_RATES
-    sign = 1.0 if kind == contacts.RUN else -1.0
-    usual = 0.0 if kind == contacts.RUN else con_st[contacts.STEP_S]
-    p_left = side_mod.side_step(side_st, t_ic, usual, meas[rates], meas[rates + 1], sign)
+    p_left = _side(side_st, ring, head, t_ic, kind, t_next, next_kind, t_now, con_st, buffers)
     s = 1.0 if p_left >= 0.5 else -1.0
     peak = meas[measure_mod.ROLL_MAX] if s > 0 else -meas[measure_mod.ROLL_MIN]
     row[T_IC], row[SIDE], row[CONFIDENCE], row[ACTIVITY] = t_ic, s, max(p_left, 1 - p_left), kind
@@ -210,9 +240,28 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, t_now, meas, row
     row[PELVIC_DROP] = peak if has_neutral else math.nan
     row[DROP_FROM_CONTACT] = peak - s * meas[measure_mod.ROLL_IC]
     row[CONTACT_TIME] = stance_end - t_ic if kind == contacts.RUN else math.nan
-    row[STEP_TIME] = t_next - t_ic
+    row[STEP_TIME] = t_next - t_ic if next_kind else math.nan
     row[ROLL_AT_IC] = meas[measure_mod.ROLL_IC]
     row[OBLIQUITY_RANGE] = meas[measure_mod.ROLL_RANGE]
     row[IMPACT_G] = meas[measure_mod.IMPACT_G]
     row[T_VERDICT] = t_now
     return True
+
+
+@njit(cache=True)
+def _side(side_st, ring, head, t_ic, kind, t_next, next_kind, t_now, con_st, buffers):
+    """Probability of a left stance for the step measured in ``buffers[0]``; a walking step also
+    weighs the next walking step's evidence (measured into ``buffers[1]``: its window, the swing
+    before its contact, is complete by now)."""
+    this, ahead = buffers[0], buffers[1]
+    if kind == contacts.RUN:
+        r = measure_mod.RUN_RATES
+        return side_mod.side_step(side_st, t_ic, 0.0, this[r], this[r + 1], 1.0, math.nan, 0.0, 0.0)
+    r = measure_mod.WALK_RATES
+    known = next_kind == contacts.WALK and measure_mod.measure(
+        ring, head, t_next, t_next, t_now, ahead
+    )
+    usual, next_t = con_st[contacts.STEP_S], t_next if known else math.nan
+    return side_mod.side_step(
+        side_st, t_ic, usual, this[r], this[r + 1], -1.0, next_t, ahead[r], ahead[r + 1]
+    )

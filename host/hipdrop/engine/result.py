@@ -68,7 +68,7 @@ def _minute(minute, steps, drop_key):
         "start_s": minute * 60.0,
         "steps": len(steps),
         "activity": max(set(activities), key=activities.count),
-        "cadence_spm": _num(np.median([s["cadence_spm"] for s in steps]), 1),
+        "cadence_spm": _median(steps, "cadence_spm", 1),
         "contact_time_s": _median(steps, "contact_time_s"),
     }
     for side in ("L", "R"):
@@ -77,9 +77,9 @@ def _minute(minute, steps, drop_key):
     return row
 
 
-def _median(steps, key):
+def _median(steps, key, digits=3):
     values = [s[key] for s in steps if s[key] is not None]
-    return _num(np.median(values)) if values else None
+    return _num(np.median(values), digits) if values else None
 
 
 def _add_speed(minutes, data):
@@ -95,11 +95,12 @@ def event_list(raw_events, steps):
     for before, after in zip(steps, steps[1:]):
         pause = after["t_ic"] - before["t_ic"]
         if pause > STOP_MIN_S:
+            last_step_s = before["step_time_s"] or 0.0  # None: the step closed as overdue
             events.append(
                 {
-                    "t_s": before["t_ic"] + before["step_time_s"],
+                    "t_s": before["t_ic"] + last_step_s,
                     "type": "stop",
-                    "duration_s": _num(pause - before["step_time_s"], 1),
+                    "duration_s": _num(pause - last_step_s, 1),
                 }
             )
     return sorted(events, key=lambda e: e["t_s"])

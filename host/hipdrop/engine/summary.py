@@ -29,8 +29,10 @@ def summary_text(doc: dict) -> str:
 
 
 def _activity_line(activity, steps, key):
-    cadence = np.median([s["cadence_spm"] for s in steps])
-    parts = [f"{activity}: {len(steps)} steps, cadence {cadence:.0f}/min"]
+    parts = [f"{activity}: {len(steps)} steps"]
+    cadence = [s["cadence_spm"] for s in steps if s["cadence_spm"] is not None]
+    if cadence:
+        parts[0] += f", cadence {np.median(cadence):.0f}/min"
     for side, name in (("L", "left"), ("R", "right")):
         drops = [s[key] for s in steps if s["side"] == side and s[key] is not None]
         if drops:

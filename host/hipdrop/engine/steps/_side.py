@@ -16,6 +16,12 @@ so a two-state forward filter (a hidden Markov model whose only move is "alterna
 posterior of the chosen side is the confidence. When the time since the last labelled step is
 nearer an even number of usual step times (a contact was missed in between), the move is
 "same side" instead.
+
+**Look-ahead** (walking): a step's verdict is due when the next contact is confirmed, and by
+then the next step's evidence — the swing before it lands — is already in. The side of a step
+is therefore the one-step fixed-lag smoothed posterior: the filter's belief times the
+likelihood of the next step's evidence under each side. The filter itself carries on with the
+unsmoothed belief, so every step's evidence counts once.
 """
 
 import math
@@ -43,30 +49,76 @@ def reset(state):
 
 
 @njit(cache=True)
-def side_step(state, t_ic, usual_s, roll_rate, yaw_rate, sign):
+def side_step(state, t_ic, usual_s, roll_rate, yaw_rate, sign, next_t, next_roll, next_yaw):
     """Update with one step (contact ``t_ic``, the usual step time ``usual_s`` or 0 if unknown),
-    its mean rates (deg/s) and the activity's sign (+1 run, −1 walk).
+    its mean rates (deg/s) and the activity's sign (+1 run, −1 walk); ``next_*`` are the next
+    step's contact and rates when already known (``next_t`` nan otherwise).
 
     Returns the probability that this step is a left stance.
     """
     n = state[_COUNT]
     if n == 0:
         state[P_LEFT] = 0.5
-    steps = round((t_ic - state[_LAST_T]) / usual_s) if usual_s > 0 and n > 0 else 1.0
+    moves = _moves(t_ic - state[_LAST_T], usual_s) if n > 0 else 1.0
     state[_LAST_T] = t_ic
-    a = 1.0 / min(n + 1.0, FEATURE_TAU_STEPS)
+    llr = EVIDENCE_GAIN * sign * _score(state, roll_rate, yaw_rate)
+    _learn(state, roll_rate, yaw_rate)
+    state[P_LEFT] = _posterior(_prior_left(state[P_LEFT], moves), llr)
+    if math.isnan(next_t):
+        return state[P_LEFT]
+    next_llr = EVIDENCE_GAIN * sign * _score(state, next_roll, next_yaw)
+    return _smoothed(state[P_LEFT], _moves(next_t - t_ic, usual_s), next_llr)
+
+
+@njit(cache=True)
+def _moves(interval_s, usual_s):
+    """Steps taken in ``interval_s`` (1 when the usual step time is unknown)."""
+    return round(interval_s / usual_s) if usual_s > 0 else 1.0
+
+
+@njit(cache=True)
+def _score(state, roll_rate, yaw_rate):
+    """A step's evidence: its rates centred and scaled by the earlier steps' (0 before any)."""
     score = 0.0
     for i, value in ((0, roll_rate), (1, yaw_rate)):
+        if state[_COUNT] > 0 and state[_SCALE + i] > 1e-6:
+            score += (value - state[_MEAN + i]) / state[_SCALE + i]
+    return score
+
+
+@njit(cache=True)
+def _learn(state, roll_rate, yaw_rate):
+    a = 1.0 / min(state[_COUNT] + 1.0, FEATURE_TAU_STEPS)
+    for i, value in ((0, roll_rate), (1, yaw_rate)):
         centred = value - state[_MEAN + i]
-        state[_MEAN + i] += a * (value - state[_MEAN + i])
+        state[_MEAN + i] += a * centred
         state[_SCALE + i] += a * (abs(centred) - state[_SCALE + i])
-        if n > 0 and state[_SCALE + i] > 1e-6:
-            score += centred / state[_SCALE + i]
-    state[_COUNT] = n + 1.0
-    llr = EVIDENCE_GAIN * sign * score
-    was_left = state[P_LEFT] if steps % 2 == 1 else 1.0 - state[P_LEFT]
-    prior = (1 - SLIP_P) * (1 - was_left) + SLIP_P * was_left
-    odds = prior / (1 - prior) * math.exp(max(min(llr, 30.0), -30.0))
-    p = odds / (1 + odds)
-    state[P_LEFT] = min(max(p, 1e-9), 1 - 1e-9)
-    return state[P_LEFT]
+    state[_COUNT] += 1.0
+
+
+@njit(cache=True)
+def _same_side_p(moves):
+    """Probability that a step ``moves`` steps later is on the same side."""
+    return SLIP_P if moves % 2 == 1 else 1.0 - SLIP_P
+
+
+@njit(cache=True)
+def _prior_left(p_left_before, moves):
+    same = _same_side_p(moves)
+    return same * p_left_before + (1.0 - same) * (1.0 - p_left_before)
+
+
+@njit(cache=True)
+def _posterior(prior_left, llr):
+    odds = prior_left / (1.0 - prior_left) * math.exp(max(min(llr, 30.0), -30.0))
+    return min(max(odds / (1.0 + odds), 1e-9), 1.0 - 1e-9)
+
+
+@njit(cache=True)
+def _smoothed(p_left, moves, next_llr):
+    """``p_left`` given also the next step's evidence (log likelihood ratio, left vs right)."""
+    same = _same_side_p(moves)
+    ratio = math.exp(max(min(next_llr, 30.0), -30.0))
+    if_left = same * ratio + (1.0 - same)
+    if_right = (1.0 - same) * ratio + same
+    return _posterior(p_left, math.log(if_left / if_right))
