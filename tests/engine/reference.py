@@ -525,10 +525,16 @@ class Side:
         self.p_left = 0.5
 
     def llr(self, rates, sign):
-        """Log likelihood ratio (left vs right) of a step's rates against the earlier steps."""
+        """Log likelihood ratio (left vs right) of a step's rates: centred on the earlier steps'
+        mean, scaled by the mean deviation including this step."""
         if self.count == 0:
             return 0.0
-        score = sum((v - m) / s for v, m, s in zip(rates, self.mean, self.scale) if s > 1e-6)
+        a = 1.0 / min(self.count + 1, self.FEATURE_TAU_STEPS)
+        score = 0.0
+        for value, mean, scale in zip(rates, self.mean, self.scale):
+            scale += a * (abs(value - mean) - scale)
+            if scale > 1e-6:
+                score += (value - mean) / scale
         return max(min(self.EVIDENCE_GAIN * sign * score, 30.0), -30.0)
 
     def p_same(self, interval, usual_s):

@@ -78,11 +78,16 @@ def _moves(interval_s, usual_s):
 
 @njit(cache=True)
 def _score(state, roll_rate, yaw_rate):
-    """A step's evidence: its rates centred and scaled by the earlier steps' (0 before any)."""
+    """A step's evidence: its rates centred on the earlier steps' mean and scaled by the mean
+    deviation this step brings it to (0 for the first step)."""
+    n = state[_COUNT]
+    a = 1.0 / min(n + 1.0, FEATURE_TAU_STEPS)
     score = 0.0
     for i, value in ((0, roll_rate), (1, yaw_rate)):
-        if state[_COUNT] > 0 and state[_SCALE + i] > 1e-6:
-            score += (value - state[_MEAN + i]) / state[_SCALE + i]
+        centred = value - state[_MEAN + i]
+        scale = state[_SCALE + i] + a * (abs(centred) - state[_SCALE + i])
+        if n > 0 and scale > 1e-6:
+            score += centred / scale
     return score
 
 
