@@ -75,10 +75,10 @@ def test_real_treadmill_run(shared_data, tmp_path):
 
 def test_real_walking(shared_data, tmp_path):
     score = _score(shared_data, "mobgap_lab", tmp_path)
-    # measured 0.615 and 0.985 (docs/analysis.md); contacts stay below the target (F1 0.85):
+    # measured 0.632 and 1.000 (docs/analysis.md); contacts stay below the target (F1 0.85):
     # walking contacts are the open part of issue 4
-    assert score["f1"] >= 0.59
-    assert score["side_acc"] >= 0.96
+    assert score["f1"] >= 0.61
+    assert score["side_acc"] >= 0.98
 
 
 @pytest.mark.parametrize("seed", [404, 505])
