@@ -204,10 +204,12 @@ class Mounting:
     FAST_TAU_S, SLOW_TAU_S, CLIP_MOVE_DEG, CLIP_CONFIRM_S = 1.0, 30.0, 4.0, 8.0
     TURN_SETTLE_S = 8.0
     WATCH_AFTER_S = 10.0
+    WALK_TURN_STEPS, WALK_TURN_MS2 = 12, 0.7
 
     def __init__(self):
         self.up = None
         self.forward = (1.0, 0.0, 0.0)
+        self.nominal = 1.0  # −1 once walking showed the sensor's x pointing backwards
         self.has_neutral = self.neutral_set = self.flipped = False
         self.still_s, self.neutral_n = 0.0, 0
         self.cov, self.mean, self.evid = (0.0, 0.0, 0.0), (0.0, 0.0), (0.0, 0.0)
@@ -303,8 +305,18 @@ class Mounting:
         self.forward = add(tuple(c1 * x for x in e1), e2, c2)
         self.flipped = c1 < -0.5
 
+    def walking_direction(self, backward, contacts):
+        """Turn the nominal forward round when walking shows it backwards; True if turned."""
+        if contacts < self.WALK_TURN_STEPS or backward < self.WALK_TURN_MS2:
+            return False
+        if self.run_s >= self.HEADING_MIN_S:  # running's own heading decides
+            return False
+        self.nominal = -self.nominal
+        self.count = 0  # refresh the heading at the next sample
+        return True
+
     def _heading(self):
-        c1, c2 = 1.0, 0.0
+        c1, c2 = self.nominal, 0.0
         if self.run_s >= self.HEADING_MIN_S:
             (m1, m2), (s11, s12, s22) = self.mean, self.cov
             angle = 0.5 * math.atan2(2 * (s12 - m1 * m2), (s11 - m1 * m1) - (s22 - m2 * m2))
@@ -353,6 +365,7 @@ class Walk:
         self.kept = deque(maxlen=self.RING)  # (t, forward force)
         self.candidate = None  # contact time awaiting its braking check
         self.brake_mean, self.brakes = 0.0, 0
+        self.backward = 0.0  # mean rise less fall of the forward force after the candidates
 
     def step(self, t, dt, fv, forward):
         """Return the contact time of a step confirmed by this sample, else nan."""
@@ -404,15 +417,23 @@ class Walk:
             for s, f in self.kept
             if contact - self.BRAKE_BEFORE_S <= s <= contact + self.BRAKE_WINDOW_S
         ]
-        head = [f for s, f in window if s <= contact + self.BRAKE_PEAK_AFTER_S]
-        brake = 0.0
-        if head:
-            at = head.index(max(head))  # the first highest sample
-            brake = head[at] - min(f for _, f in window[at:])
+        brake = self._fall(window, contact, 1.0)
+        rise = self._fall(window, contact, -1.0)
         forward_walk = self.brakes > 0 and self.brake_mean >= self.FORWARD_G * G_MS2
         self.brakes += 1
-        self.brake_mean += (brake - self.brake_mean) / min(self.brakes, self.BRAKE_TAU_STEPS)
+        weight = 1.0 / min(self.brakes, self.BRAKE_TAU_STEPS)
+        self.brake_mean += weight * (brake - self.brake_mean)
+        self.backward += weight * (rise - brake - self.backward)
         return math.nan if forward_walk and brake < self.BRAKE_G * G_MS2 else contact
+
+    def _fall(self, window, contact, sign):
+        """Fall of sign × force from its first highest point up to PEAK_AFTER to the lowest
+        after that point."""
+        head = [sign * f for s, f in window if s <= contact + self.BRAKE_PEAK_AFTER_S]
+        if not head:
+            return 0.0
+        at = head.index(max(head))
+        return head[at] - min(sign * f for _, f in window[at:])
 
 
 class Contacts:
@@ -614,7 +635,7 @@ class Pipeline:
     """still → orientation → mounting → contacts → steps, one sample at a time.
 
     ``steps`` collects one dict per finished step, ``events`` (time, code) pairs
-    (1 neutral set, 2 gap, 3 clip moved).
+    (1 neutral set, 2 gap, 3 clip moved, 4 forward turned round).
     """
 
     GAP_S, MAX_STEP_S, RING_SAMPLES, OVERDUE_STEPS = 0.25, 2.0, 1024, 2.0
@@ -668,6 +689,10 @@ class Pipeline:
         tilt = dot(self.mounting.forward, up)  # forward force made level, as the kernel does
         forward = (dot(acc, self.mounting.forward) - tilt * fv) / math.sqrt(max(1 - tilt**2, 1e-6))
         t_ic, kind = self.contacts.step(t, fv, forward, not still)
+        walk = self.contacts.walk
+        if kind == WALK and self.mounting.walking_direction(walk.backward, walk.brakes):
+            walk.backward = -walk.backward  # measured against the old forward
+            self.events.append((t, 4))
         if kind:
             self._finish(t_ic, kind, t)
             self.pending = (t_ic, kind)

@@ -71,6 +71,14 @@ def real_run(shared_data):
     return Signals(table[:, 0] + T0_S, table[:, 1:4], table[:, 4:7])
 
 
+@pytest.fixture(scope="module")
+def backwards_walk():
+    """10 s standing then 40 s walking with the sensor worn back to front: walking turns the
+    nominal forward round."""
+    session = Session((Bout("stand", 10), Bout("walk", 40, WALK)))
+    return Signals.of(simulate(session, replace(REALISTIC, mount_deg=(180.0, 15.0, 0.0)), seed=8))
+
+
 @pytest.fixture(scope="module", params=["sim", "real"])
 def signals(request):
     return request.getfixturevalue({"sim": "sim_run", "real": "real_run"}[request.param])
@@ -460,6 +468,31 @@ def test_process_matches_reference_pipeline(signals):
         np.reshape(stream.events, (-1, 2)), np.reshape(model.events, (-1, 2)), rtol=1e-12
     )
     np.testing.assert_allclose(stream.angles, model.angles, rtol=0, atol=1e-9)
+
+
+def test_process_matches_reference_worn_back_to_front(backwards_walk):
+    stream = GaitStream()
+    got = stream.feed(backwards_walk.t, backwards_walk.acc, backwards_walk.gyr)
+    model, want = reference_steps(backwards_walk)
+    assert_same_steps(got, want)
+    assert stream.events == model.events
+    turned = [t for t, code in stream.events if code == pipeline.EV_FORWARD_TURNED]
+    assert len(turned) == 1 and turned[0] < T0_S + 10.0 + 15.0  # within 15 s of walking
+    assert stream.mounting.back_to_front
+
+
+@pytest.mark.parametrize(
+    "backward, contacts_seen, run_s, turns",
+    [(0.71, 12, 0.0, True), (0.69, 12, 0.0, False), (2.0, 11, 0.0, False), (2.0, 30, 5.0, False)],
+)
+def test_walking_direction_matches_reference(backward, contacts_seen, run_s, turns):
+    """Enough clearly backwards walking contacts turn forward round, unless running decided."""
+    state, model = np.zeros(mount.STATE_SIZE), ref.Mounting()
+    state[mount._RUN_S] = model.run_s = run_s
+    assert mount.walking_direction(state, backward, contacts_seen) is turns
+    assert model.walking_direction(backward, contacts_seen) is turns
+    mount._update_heading(state)
+    assert state[mount._HEADING_C] == model._heading()[0] == (-1.0 if turns else 1.0)
 
 
 def test_first_sample_is_not_running():

@@ -12,6 +12,7 @@ from numba import njit
 from .calibration import _mounting as mount
 from .calibration import _still as still_mod
 from .contacts import _detector as contacts
+from .contacts import _walking as walking
 from .orientation import _filter as orientation
 from .steps import _measure as measure_mod
 from .steps import _side as side_mod
@@ -43,7 +44,7 @@ STEP_FIELDS = 12
 
 # event record columns and codes
 EVENT_T, EVENT_CODE = 0, 1
-EV_NEUTRAL, EV_GAP, EV_CLIP_MOVED = 1, 2, 3
+EV_NEUTRAL, EV_GAP, EV_CLIP_MOVED, EV_FORWARD_TURNED = 1, 2, 3, 4
 
 # loop state slots
 _HEAD, _PENDING_T, _PENDING_KIND, _PREV_T, _STARTED, _DT, _DUE_T = 0, 1, 2, 3, 4, 5, 6
@@ -116,6 +117,8 @@ def process(
         roll_rate, yaw_rate = _pelvis_rates(mount_st, up, g)
         loop[_HEAD] = measure_mod.push(ring, int(loop[_HEAD]), t[k], roll, roll_rate, yaw_rate, fv)
         t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, not is_still)
+        if kind == contacts.WALK and _turned_round(mount_st, con_st):
+            n_events = _event(out_events, n_events, t[k], EV_FORWARD_TURNED)
         if kind:
             if _finish_step(
                 loop, con_st, mount_st, side_st, ring, t_ic, kind, t[k], meas, out_steps[n_steps]
@@ -195,6 +198,16 @@ def _pelvis_rates(m, up, gyr):
     )
     yaw_rate = gyr[0] * up[0] + gyr[1] * up[1] + gyr[2] * up[2]
     return roll_rate, yaw_rate
+
+
+@njit(cache=True)
+def _turned_round(mount_st, con_st):
+    """Let the walking detector's braking evidence turn a backwards forward axis round."""
+    walk = con_st[contacts.WALK_STATE :]
+    if not mount.walking_direction(mount_st, walk[walking.BACKWARD], walk[walking.JUDGED]):
+        return False
+    walk[walking.BACKWARD] = -walk[walking.BACKWARD]
+    return True
 
 
 @njit(cache=True)

@@ -12,6 +12,7 @@ EVENT_NAMES = {
     pipeline.EV_NEUTRAL: "calibration",
     pipeline.EV_GAP: "gap",
     pipeline.EV_CLIP_MOVED: "clip_moved",
+    pipeline.EV_FORWARD_TURNED: "forward_turned",
 }
 
 

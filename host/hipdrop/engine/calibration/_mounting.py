@@ -14,7 +14,9 @@
   than sideways, so the principal axis of the horizontal specific force is the forward axis;
   its sign comes from braking-then-propulsion (forward force falls while vertical force rises
   early in stance, so their product averages negative). Until ``HEADING_MIN_S`` of running have
-  been seen, the board's nominal x axis (projected level) is taken as forward.
+  been seen, the board's nominal x axis (projected level) is taken as forward — turned round
+  when walking shows it pointing backwards (``walking_direction``: after each heel strike the
+  trunk brakes, so the forward force falls more than it rises).
 """
 
 import math
@@ -31,6 +33,11 @@ HEADING_EVERY = 32
 """Samples between updates of the heading angle (it drifts over tens of seconds)."""
 SIGN_EVIDENCE_MIN = 0.2
 """Normalised braking evidence needed to trust the sign over the nominal axis."""
+WALK_TURN_STEPS = 12
+WALK_TURN_MS2 = 0.7
+"""Walking turns the nominal forward round after ``WALK_TURN_STEPS`` walking contacts whose
+forward force rose after the contact more than it fell, by this much on average (m/s²; a
+walker's trunk brakes by 1–3 m/s² more than it is pushed, measured on the shared recordings)."""
 FAST_TAU_S = 1.0
 SLOW_TAU_S = 30.0
 CLIP_MOVE_DEG = 4.0
@@ -70,7 +77,9 @@ _SINCE_TURN_S = 34
 _HEADING_C = 35  # 2: cos, sin of the forward axis in the (e1, e2) basis
 _COUNT = 37  # samples since the heading was last updated, 0 … HEADING_EVERY − 1
 _BASIS = 38  # 9: the UP that the level basis was made for, then its e1 and e2
-STATE_SIZE = 47
+_NOMINAL = 47
+"""−1.0 when walking turned the nominal forward round (−x), else +1.0 (or 0.0 before)."""
+STATE_SIZE = 48
 
 
 @njit(cache=True, error_model="numpy")
@@ -235,10 +244,23 @@ def _set_forward(state, e1, e2):
     state[FLIPPED] = 1.0 if c1 < -0.5 else 0.0
 
 
+@njit(cache=True)
+def walking_direction(state, backward, contacts):
+    """Turn the nominal forward round when walking shows it backwards: ``backward`` is the mean
+    rise less fall of the forward force after the last walking contacts (m/s²), ``contacts``
+    how many there were. Running's own heading outranks it. Returns True when it turned (the
+    caller's evidence then reads the other way round)."""
+    if contacts < WALK_TURN_STEPS or backward < WALK_TURN_MS2 or state[_RUN_S] >= HEADING_MIN_S:
+        return False
+    state[_NOMINAL] = 1.0 if state[_NOMINAL] < 0 else -1.0
+    state[_COUNT] = 0.0  # the heading is made again at the next sample
+    return True
+
+
 @njit(cache=True, inline="always")
 def _update_heading(state):
-    """The principal horizontal axis, signed by the braking evidence (else nominal x)."""
-    c1, c2 = 1.0, 0.0
+    """The principal horizontal axis, signed by the braking evidence (else the nominal axis)."""
+    c1, c2 = (-1.0 if state[_NOMINAL] < 0 else 1.0), 0.0
     if state[_RUN_S] >= HEADING_MIN_S:
         c11 = state[_COV] - state[_MEAN] ** 2
         c12 = state[_COV + 1] - state[_MEAN] * state[_MEAN + 1]

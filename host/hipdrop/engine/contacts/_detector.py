@@ -47,8 +47,9 @@ PREV_STANCE_END_T = 11
 """Stance end of the step before the latest contact (nan if unknown)."""
 STEP_S = 12
 """Running mean of recent walking step times (0 until the first)."""
-_WALK = 13
-STATE_SIZE = _WALK + walking.STATE_SIZE
+WALK_STATE = 13
+"""The walking detector's state starts here."""
+STATE_SIZE = WALK_STATE + walking.STATE_SIZE
 
 
 @njit(cache=True)
@@ -68,7 +69,7 @@ def contact_step(state, t, fv, forward, moving):
         state[_STARTED] = 1.0
         return math.nan, 0
     found, kind = _running_contact(state, t, fv), RUN
-    walked = walking.walking_step(state[_WALK:], t, t - state[_PREV_T], fv, forward)
+    walked = walking.walking_step(state[WALK_STATE:], t, t - state[_PREV_T], fv, forward)
     if math.isnan(found) and moving and not running(state, t):
         found, kind = _walking_gate(state, walked), WALK
     state[_PREV_T] = t

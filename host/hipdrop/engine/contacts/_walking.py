@@ -17,6 +17,12 @@
    little along the forward axis, and for them every rise stands. So does a candidate confirmed
    so late that the kept forward force no longer reaches back to it.
 
+**Which way is forward.** Each judged candidate also measures the forward force's rise after
+the contact (the same window, the other way round). ``BACKWARD`` keeps the mean of rise less
+fall over the last ``BRAKE_TAU_STEPS`` candidates: negative while the sensor's forward axis is
+the walker's, positive when it points backwards (the sensor worn back to front), which the
+pelvis axes use (``_mounting.walking_direction``).
+
 No step is reported in the first ``SETTLE_S`` after the detector starts (or restarts after a
 gap): until then the swing is not yet the walker's own.
 
@@ -53,8 +59,11 @@ step-up) is confirmed as late as 0.7 s after its contact."""
 _S1, _S2, _MEAN, _SWING, _RISING, _EXT, _TROUGH, _STEEP, _STEEP_T, _STARTED, _AGE_S = range(11)
 _CANDIDATE = 11
 """Contact time of the candidate awaiting its braking check (nan if none)."""
-_BRAKE, _N_BRAKE, _HEAD = 12, 13, 14
-_RING_T = 15
+_BRAKE, JUDGED, _HEAD = 12, 13, 14
+"""``JUDGED``: candidates judged with braking evidence so far."""
+BACKWARD = 15
+"""Mean rise less fall of the forward force after the recent candidates (m/s²; see above)."""
+_RING_T = 16
 _RING_F = _RING_T + RING
 STATE_SIZE = _RING_F + RING
 
@@ -124,26 +133,29 @@ def _check(state, t, now):
     if math.isnan(contact) or (t < contact + BRAKE_WINDOW_S and not now):
         return math.nan
     state[_CANDIDATE] = math.nan
-    brake = _braking(state, contact)
+    brake = _fall(state, contact, 1.0)
     if math.isnan(brake):  # the kept samples no longer reach back: no evidence, no veto
         return contact
-    forward_walk = state[_N_BRAKE] > 0 and state[_BRAKE] >= FORWARD_G * G_MS2
-    state[_N_BRAKE] += 1.0
-    state[_BRAKE] += (brake - state[_BRAKE]) / min(state[_N_BRAKE], BRAKE_TAU_STEPS)
+    forward_walk = state[JUDGED] > 0 and state[_BRAKE] >= FORWARD_G * G_MS2
+    state[JUDGED] += 1.0
+    weight = 1.0 / min(state[JUDGED], BRAKE_TAU_STEPS)
+    state[_BRAKE] += weight * (brake - state[_BRAKE])
+    state[BACKWARD] += weight * (_fall(state, contact, -1.0) - brake - state[BACKWARD])
     return math.nan if forward_walk and brake < BRAKE_G * G_MS2 else contact
 
 
 @njit(cache=True)
-def _braking(state, contact):
-    """Fall of the forward force from its peak near ``contact`` to its lowest point after it,
-    within the braking window (m/s²; nan when the kept samples do not reach back to it)."""
+def _fall(state, contact, sign):
+    """Fall of ``sign`` × the forward force from its peak near ``contact`` to its lowest point
+    after it, within the braking window (m/s²; nan when the kept samples do not reach back to
+    it). ``sign`` 1: the braking; −1: the rise instead."""
     head = int(state[_HEAD])
     if state[_RING_T + head] > contact - BRAKE_BEFORE_S:  # the oldest sample kept
         return math.nan
     peak, low = -math.inf, math.inf
     for back in range(RING, 0, -1):  # oldest first
         i = (head - back) % RING
-        t, f = state[_RING_T + i], state[_RING_F + i]
+        t, f = state[_RING_T + i], sign * state[_RING_F + i]
         if t < contact - BRAKE_BEFORE_S or t > contact + BRAKE_WINDOW_S:
             continue
         if t <= contact + BRAKE_PEAK_AFTER_S and f > peak:
