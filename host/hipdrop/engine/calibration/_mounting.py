@@ -29,6 +29,10 @@ HEADING_TAU_S = 20.0
 HEADING_MIN_S = 4.0
 HEADING_EVERY = 32
 """Samples between updates of the heading angle (it drifts over tens of seconds)."""
+AVERAGE_EVERY = 8
+"""Samples between updates of the moving averages of up and the clip watch (a divisor of
+``HEADING_EVERY``): each update weighs the time moved since the last, so the averages (τ ≥ 1 s)
+are the same at low frequency, sampled at 25 Hz instead of 200 Hz."""
 SIGN_EVIDENCE_MIN = 0.2
 """Normalised braking evidence needed to trust the sign over the nominal axis."""
 FAST_TAU_S = 1.0
@@ -70,7 +74,9 @@ _SINCE_TURN_S = 34
 _HEADING_C = 35  # 2: cos, sin of the forward axis in the (e1, e2) basis
 _COUNT = 37  # samples since the heading was last updated, 0 … HEADING_EVERY − 1
 _BASIS = 38  # 9: the UP that the level basis was made for, then its e1 and e2
-STATE_SIZE = 47
+_UNAVERAGED_S = 47
+"""Time moved since the last update of the averages."""
+STATE_SIZE = 48
 
 
 @njit(cache=True, error_model="numpy")
@@ -95,8 +101,7 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
     else:
         state[STILL_S] = 0.0
         state[_NEUTRAL_N] = 0.0
-        _average_up(state, up, dt)
-        _watch_clip(state, up, t, dt)
+        _moving(state, up, t, dt)
     e1, e2 = _level_basis(state)
     if running:
         _learn_heading(state, up, acc, dt, e1, e2)
@@ -114,6 +119,18 @@ def _track_neutral(state, up, dt):
             state[NEUTRAL_SET] = 1.0
         put(state, UP, unit(toward(get3(state, UP), up, 1.0 / n)))
         state[HAS_NEUTRAL] = 1.0
+
+
+@njit(cache=True, inline="always")
+def _moving(state, up, t, dt):
+    """Every ``AVERAGE_EVERY`` samples, the averages of up and the clip watch take the time
+    moved since their last update."""
+    span = state[_UNAVERAGED_S] + dt
+    if state[_COUNT] % AVERAGE_EVERY == 0.0:
+        _average_up(state, up, span)
+        _watch_clip(state, up, t, span)
+        span = 0.0
+    state[_UNAVERAGED_S] = span
 
 
 @njit(cache=True, inline="always")
