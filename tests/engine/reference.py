@@ -196,10 +196,12 @@ class Mounting:
 
     Both averages start as plain means of the moving samples (weight dt / elapsed until their τ
     has passed), and no move is flagged before 10 s of moving (the filter settles first). A clip
-    move turns the axes but keeps the learned heading."""
+    move turns the axes but keeps the learned heading. The long-run average of up and the clip
+    watch look at every AVERAGE_EVERY-th sample only (counting all samples), as if it stood for
+    all the moving time since the last one they saw."""
 
     NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S, HEADING_MIN_S = 2.0, 30.0, 20.0, 4.0
-    HEADING_EVERY = 32
+    HEADING_EVERY, AVERAGE_EVERY = 32, 8
     SIGN_EVIDENCE_MIN = 0.2
     FAST_TAU_S, SLOW_TAU_S, CLIP_MOVE_DEG, CLIP_CONFIRM_S = 1.0, 30.0, 4.0, 8.0
     TURN_SETTLE_S = 8.0
@@ -218,6 +220,7 @@ class Mounting:
         self.moving_s = 0.0  # time spent moving, for the start of the clip watch
         self.since_turn_s = 0.0  # the clip watch pauses in turns and TURN_SETTLE_S after
         self.count, self.heading = 0, (1.0, 0.0)
+        self.unseen_s = 0.0  # moving time the averages have not seen yet
 
     def step(self, up, acc, t, dt, still, running, turning=False):
         up = tuple(up)
@@ -229,10 +232,13 @@ class Mounting:
             self._still(up, dt)
         else:
             self.still_s, self.neutral_n = 0.0, 0
-            self.avg_up = ema(self.avg_up, up, min(dt / self.AVERAGE_TAU_S, 1.0))
-            if not self.has_neutral:
-                self.up = unit(self.avg_up)
-            self._watch_clip(up, t, dt)
+            self.unseen_s += dt
+            if self.count % self.AVERAGE_EVERY == 0:
+                span, self.unseen_s = self.unseen_s, 0.0
+                self.avg_up = ema(self.avg_up, up, min(span / self.AVERAGE_TAU_S, 1.0))
+                if not self.has_neutral:
+                    self.up = unit(self.avg_up)
+                self._watch_clip(up, t, span)
         if running:
             self._learn_heading(up, acc, dt)
         self._set_forward()

@@ -459,7 +459,7 @@ def assert_same_steps(got, want):
 
 
 def test_process_matches_reference_pipeline(signals):
-    stream = GaitStream()
+    stream = GaitStream(angles=True)
     got = stream.feed(signals.t, signals.acc, signals.gyr)
     model, want = reference_steps(signals)
     assert_same_steps(got, want)
@@ -508,7 +508,7 @@ def test_first_sample_is_not_running():
 
 def test_process_matches_reference_from_time_zero(quick):
     s = Signals.of(quick, 0, 4000, t0=0.0)
-    stream = GaitStream()
+    stream = GaitStream(angles=True)
     stream.feed(s.t, s.acc, s.gyr)
     model, _ = reference_steps(s)
     np.testing.assert_allclose(stream.angles, model.angles, rtol=0, atol=1e-6)
@@ -562,7 +562,7 @@ def test_upside_down_sensor_standing():
     true_up = rotation.rotate(rotation.conjugate(rec.sensor.sensor_quat[-1]), [0, 0, 1])
     assert _angle_deg(k["up"][-1], true_up) < 0.2
     assert _angle_deg(k["up"][-1], [0, 0, -1]) < 2.0
-    stream = GaitStream()
+    stream = GaitStream(angles=True)
     assert stream.feed(s.t, s.acc, s.gyr).shape == (0, 12)
     assert np.abs(stream.angles[s.t > T0_S + 6, 0]).max() < 0.5  # pelvis roll ≈ 0
     assert stream.mounting.upside_down and stream.mounting.has_neutral
@@ -631,7 +631,7 @@ def test_gap_is_reported_and_no_step_spans_it(quick, phase_s):
 
 
 def test_empty_input_changes_nothing(real_run):
-    stream = GaitStream()
+    stream = GaitStream(angles=True)
     empty = stream.feed(np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3)))
     assert empty.shape == (0, 12) and stream.angles.shape == (0, 2) and stream.events == []
     s = real_run

@@ -86,10 +86,13 @@ def process(
 ):
     """Run the samples ``t`` (s), ``acc`` (m/s²), ``gyr`` (deg/s) through the engine.
 
-    Writes per-sample pelvis (roll, pitch) in degrees to ``out_angles``, and appends finished
-    steps and events to ``out_steps`` / ``out_events``; returns (n_steps, n_events).
+    Writes per-sample pelvis (roll, pitch) in degrees to ``out_angles`` unless it has no rows
+    (the pitch is then not computed), and appends finished steps and events to ``out_steps`` /
+    ``out_events``; returns (n_steps, n_events).
     """
     meas = np.zeros((2, measure_mod.N_MEASURES))  # the step closing, and the next one's
+    keep_angles = out_angles.shape[0] > 0
+    filt = orientation.load(ori_st)
     n_steps, n_events = 0, 0
     for k in range(len(t)):
         dt = _dt(loop, t[k])
@@ -101,19 +104,20 @@ def process(
         a = (acc[k, 0], acc[k, 1], acc[k, 2])  # tuples, not views: no reference counting
         g = (gyr[k, 0], gyr[k, 1], gyr[k, 2])
         is_still = still_mod.still_step(still_st, a, g, dt)
-        orientation.orientation_step(ori_st, a, g, dt, is_still)
-        up = orientation.up_in_sensor(ori_st)
+        filt = orientation.advance(filt, a, g, dt, is_still)
+        up = orientation.up(filt)
         is_running = contacts.running(con_st, t[k])
-        turning = abs(ori_st[orientation.YAW_RATE_DPS]) > orientation.TURN_DPS
+        turning = orientation.turning(filt)
         mount.mounting_step(mount_st, up, a, t[k], dt, is_still, is_running, turning)
         if mount_st[mount.NEUTRAL_SET] > 0.5:
             n_events = _event(out_events, n_events, t[k], EV_NEUTRAL)
         if not math.isnan(mount_st[mount.CLIP_MOVED_AT]):
             n_events = _event(out_events, n_events, mount_st[mount.CLIP_MOVED_AT], EV_CLIP_MOVED)
-        fv = acc[k, 0] * up[0] + acc[k, 1] * up[1] + acc[k, 2] * up[2]
-        forward = _forward_force(mount_st, up, acc[k], fv)
-        roll, pitch = _pelvis_angles(mount_st, up)
-        out_angles[k, 0], out_angles[k, 1] = roll, pitch
+        fv = a[0] * up[0] + a[1] * up[1] + a[2] * up[2]
+        forward = _forward_force(mount_st, up, a, fv)
+        roll = _pelvis_roll(mount_st, up)
+        if keep_angles:
+            out_angles[k, 0], out_angles[k, 1] = roll, _pelvis_pitch(mount_st, up)
         roll_rate, yaw_rate = _pelvis_rates(mount_st, up, g)
         loop[_HEAD] = measure_mod.push(ring, int(loop[_HEAD]), t[k], roll, roll_rate, yaw_rate, fv)
         t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, not is_still)
@@ -129,10 +133,11 @@ def process(
             loop, con_st, mount_st, side_st, ring, t[k], meas, out_steps[n_steps]
         ):
             n_steps += 1
+    orientation.store(ori_st, filt)
     return n_steps, n_events
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _dt(loop, t):
     """Sample interval; −1 after a gap or a jump back in time (a restarted device clock).
 
@@ -154,7 +159,7 @@ def _dt(loop, t):
     return dt
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _event(out, n, t, code):
     if n < out.shape[0]:
         out[n, EVENT_T], out[n, EVENT_CODE] = t, code
@@ -168,20 +173,25 @@ def _forget_step(loop, side_st):
     side_mod.reset(side_st)
 
 
-@njit(cache=True)
-def _pelvis_angles(m, up):
-    """Pelvis roll and pitch (deg) from world-up in sensor axes against the pelvis axes."""
+@njit(cache=True, inline="always")
+def _pelvis_roll(m, up):
+    """Pelvis roll (deg) from world-up in sensor axes against the pelvis axes."""
     fx, fy, fz = m[mount.FORWARD], m[mount.FORWARD + 1], m[mount.FORWARD + 2]
     ux, uy, uz = m[mount.UP], m[mount.UP + 1], m[mount.UP + 2]
     lx, ly, lz = uy * fz - uz * fy, uz * fx - ux * fz, ux * fy - uy * fx  # left = up × fwd
-    r0 = up[0] * fx + up[1] * fy + up[2] * fz
     r1 = up[0] * lx + up[1] * ly + up[2] * lz
     r2 = up[0] * ux + up[1] * uy + up[2] * uz
-    pitch = math.degrees(math.asin(max(min(-r0, 1.0), -1.0)))
-    return math.degrees(math.atan2(r1, r2)), pitch
+    return math.degrees(math.atan2(r1, r2))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _pelvis_pitch(m, up):
+    """Pelvis pitch (deg), anterior tilt positive."""
+    r0 = up[0] * m[mount.FORWARD] + up[1] * m[mount.FORWARD + 1] + up[2] * m[mount.FORWARD + 2]
+    return math.degrees(math.asin(max(min(-r0, 1.0), -1.0)))
+
+
+@njit(cache=True, inline="always")
 def _forward_force(m, up, acc, fv):
     """Specific force along the pelvis forward axis made level (m/s²; ``fv`` = acc · up)."""
     fx, fy, fz = m[mount.FORWARD], m[mount.FORWARD + 1], m[mount.FORWARD + 2]
@@ -190,7 +200,7 @@ def _forward_force(m, up, acc, fv):
     return (along - tilt * fv) / math.sqrt(max(1.0 - tilt * tilt, 1e-6))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pelvis_rates(m, up, gyr):
     """Roll rate about the pelvis forward axis and yaw rate about world up (deg/s)."""
     roll_rate = (

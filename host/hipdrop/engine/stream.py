@@ -36,13 +36,16 @@ class GaitStream:
 
     ``feed(time_s, acc_ms2, gyr_dps)`` takes the next samples (sensor frame, m/s², deg/s, any
     chunk size) and returns the steps completed by them as an (n, 12) array with
-    :data:`STEP_COLUMNS`; ``angles`` holds the per-sample pelvis roll and pitch of the last chunk
-    and ``events`` accumulates (time, code) pairs. ``finish()`` returns what is left (nothing
-    today: the last contact of a recording has no next contact to close its step).
+    :data:`STEP_COLUMNS`; ``events`` accumulates (time, code) pairs. With ``angles=True``,
+    ``angles`` holds the per-sample pelvis roll and pitch (deg) of the last chunk (else it stays
+    empty: 16 bytes a sample nobody reads, and a pitch per sample, cost a tenth of the feed).
+    ``finish()`` returns what is left (nothing today: the last contact of a recording has no
+    next contact to close its step).
     """
 
-    def __init__(self):
+    def __init__(self, angles=False):
         self._state = pipeline.new_state()
+        self._keep_angles = angles
         self.events = []
         self.angles = np.zeros((0, 2))
 
@@ -50,7 +53,7 @@ class GaitStream:
         t = np.ascontiguousarray(time_s, dtype=np.float64)
         acc = np.ascontiguousarray(acc_ms2, dtype=np.float64)
         gyr = np.ascontiguousarray(gyr_dps, dtype=np.float64)
-        self.angles = np.zeros((len(t), 2))
+        self.angles = np.zeros((len(t) if self._keep_angles else 0, 2))
         steps = np.zeros((len(t) // 20 + 4, pipeline.STEP_FIELDS))
         events = np.zeros((len(t) // 20 + 4, 2))
         n_steps, n_events = pipeline.process(*self._state, t, acc, gyr, self.angles, steps, events)

@@ -31,6 +31,10 @@ HEADING_TAU_S = 20.0
 HEADING_MIN_S = 4.0
 HEADING_EVERY = 32
 """Samples between updates of the heading angle (it drifts over tens of seconds)."""
+AVERAGE_EVERY = 8
+"""Samples between updates of the moving averages of up and the clip watch (a divisor of
+``HEADING_EVERY``): each update weighs the time moved since the last, so the averages (τ ≥ 1 s)
+are the same at low frequency, sampled at 25 Hz instead of 200 Hz."""
 SIGN_EVIDENCE_MIN = 0.2
 """Normalised braking evidence needed to trust the sign over the nominal axis."""
 WALK_TURN_STEPS = 12
@@ -79,7 +83,9 @@ _COUNT = 37  # samples since the heading was last updated, 0 … HEADING_EVERY �
 _BASIS = 38  # 9: the UP that the level basis was made for, then its e1 and e2
 _NOMINAL = 47
 """−1.0 when walking turned the nominal forward round (−x), else +1.0 (or 0.0 before)."""
-STATE_SIZE = 48
+_UNAVERAGED_S = 48
+"""Time moved since the last update of the averages."""
+STATE_SIZE = 49
 
 
 @njit(cache=True, error_model="numpy")
@@ -104,8 +110,7 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
     else:
         state[STILL_S] = 0.0
         state[_NEUTRAL_N] = 0.0
-        _average_up(state, up, dt)
-        _watch_clip(state, up, t, dt)
+        _moving(state, up, t, dt)
     e1, e2 = _level_basis(state)
     if running:
         _learn_heading(state, up, acc, dt, e1, e2)
@@ -123,6 +128,18 @@ def _track_neutral(state, up, dt):
             state[NEUTRAL_SET] = 1.0
         put(state, UP, unit(toward(get3(state, UP), up, 1.0 / n)))
         state[HAS_NEUTRAL] = 1.0
+
+
+@njit(cache=True, inline="always")
+def _moving(state, up, t, dt):
+    """Every ``AVERAGE_EVERY`` samples, the averages of up and the clip watch take the time
+    moved since their last update."""
+    span = state[_UNAVERAGED_S] + dt
+    if state[_COUNT] % AVERAGE_EVERY == 0.0:
+        _average_up(state, up, span)
+        _watch_clip(state, up, t, span)
+        span = 0.0
+    state[_UNAVERAGED_S] = span
 
 
 @njit(cache=True, inline="always")

@@ -67,34 +67,59 @@ STATE_SIZE = 13
 
 @njit(cache=True, error_model="numpy")
 def orientation_step(state, acc, gyr_dps, dt, still):
-    """Advance the estimate by one sample (``acc`` m/s², ``gyr_dps`` deg/s: 3-tuples or arrays).
+    """Advance the estimate in ``state`` by one sample (``acc`` m/s², ``gyr_dps`` deg/s: 3-tuples
+    or arrays). ``_pipeline.process`` uses ``load`` / ``advance`` / ``store`` instead."""
+    store(state, advance(load(state), acc, gyr_dps, dt, still))
 
-    No division here can be by zero, so Numba's NumPy error model (no ZeroDivisionError
-    checks) changes no result; without those checks Numba needs no reference counting of
-    ``state`` either.
-    """
-    if state[STARTED] < 0.5:
-        _start(state, acc)
-    state[AGE_S] += dt
+
+@njit(cache=True, inline="always")
+def load(state):
+    """The filter's state as a tuple (q, bias, force, age_s, yaw_rate_dps, started): a loop can
+    carry it in registers, with no array loads and stores per sample."""
+    return (
+        _quaternion(state),
+        get3(state, BIAS),
+        get3(state, FORCE),
+        state[AGE_S],
+        state[YAW_RATE_DPS],
+        state[STARTED],
+    )
+
+
+@njit(cache=True, inline="always")
+def store(state, filt):
+    """Write a tuple from ``load`` / ``advance`` back to the state array."""
+    q, bias, force, age_s, yaw_rate_dps, started = filt
+    put(state, Q, q)
+    put(state, BIAS, bias)
+    put(state, FORCE, force)
+    state[AGE_S], state[YAW_RATE_DPS], state[STARTED] = age_s, yaw_rate_dps, started
+
+
+@njit(cache=True, inline="always")
+def advance(filt, acc, gyr_dps, dt, still):
+    """The state tuple after one more sample."""
+    q, bias, force, age_s, yaw_rate_dps, started = filt
+    if started < 0.5:
+        q, force, started = level_from_gravity(acc), (0.0, 0.0, G_MS2), 1.0
+    age_s += dt
     if still:
-        _read_bias(state, gyr_dps, dt)
-    rx = (gyr_dps[0] * RAD_PER_DEG - state[BIAS]) * dt
-    ry = (gyr_dps[1] * RAD_PER_DEG - state[BIAS + 1]) * dt
-    rz = (gyr_dps[2] * RAD_PER_DEG - state[BIAS + 2]) * dt
-    q = _quaternion(state)
-    force = get3(state, FORCE)
-    step = _tilt_step(state[YAW_RATE_DPS], state[AGE_S], force, dt, still)
+        bias = toward(bias, _radians(gyr_dps), weight(dt, STILL_BIAS_TAU_S))
+    rx = (gyr_dps[0] * RAD_PER_DEG - bias[0]) * dt
+    ry = (gyr_dps[1] * RAD_PER_DEG - bias[1]) * dt
+    rz = (gyr_dps[2] * RAD_PER_DEG - bias[2]) * dt
+    step = _tilt_step(yaw_rate_dps, age_s, force, dt, still)
     if step > 0.0:
         error, force = _tilt_error(force, step)
         sx, sy, sz = rotate_back(q, error)  # the same error in the sensor frame
         rx, ry, rz = rx + sx * step, ry + sy * step, rz + sz * step
-        if not still:
-            _learn_bias(state, (sx, sy, sz), step)
+        if not still:  # seen in the sensor frame the tilt error is what a gyro bias would cause
+            k = BIAS_GAIN / TILT_GAIN * step
+            bias = (bias[0] - k * sx, bias[1] - k * sy, bias[2] - k * sz)
     q = renormalise(multiply(q, from_rotvec(rx, ry, rz)))
-    put(state, Q, q)
-    put(state, FORCE, toward(force, rotate(q, acc), weight(dt, FORCE_TAU_S)))
-    yaw_rate = dot(gyr_dps, _up_in_sensor(q))
-    state[YAW_RATE_DPS] += weight(dt, TURN_TAU_S) * (yaw_rate - state[YAW_RATE_DPS])
+    force = toward(force, rotate(q, acc), weight(dt, FORCE_TAU_S))
+    yaw_rate_dps += weight(dt, TURN_TAU_S) * (dot(gyr_dps, _up_in_sensor(q)) - yaw_rate_dps)
+    return q, bias, force, age_s, yaw_rate_dps, started
 
 
 @njit(cache=True, inline="always")
@@ -104,17 +129,20 @@ def up_in_sensor(state):
 
 
 @njit(cache=True, inline="always")
-def _start(state, acc):
-    put(state, Q, level_from_gravity(acc))
-    put(state, FORCE, (0.0, 0.0, G_MS2))
-    state[STARTED] = 1.0
+def up(filt):
+    """World up in the sensor frame from a state tuple."""
+    return _up_in_sensor(filt[0])
 
 
 @njit(cache=True, inline="always")
-def _read_bias(state, gyr_dps, dt):
-    a = weight(dt, STILL_BIAS_TAU_S)
-    for i in range(3):
-        state[BIAS + i] += a * (gyr_dps[i] * RAD_PER_DEG - state[BIAS + i])
+def turning(filt):
+    """The mean rate about the vertical is above ``TURN_DPS``."""
+    return abs(filt[4]) > TURN_DPS
+
+
+@njit(cache=True, inline="always")
+def _radians(gyr_dps):
+    return gyr_dps[0] * RAD_PER_DEG, gyr_dps[1] * RAD_PER_DEG, gyr_dps[2] * RAD_PER_DEG
 
 
 @njit(cache=True, inline="always")
@@ -141,13 +169,6 @@ def _tilt_error(force, step):
     ex, ey = fy * (1 / G_MS2), -fx * (1 / G_MS2)
     rx, ry = ex * step, ey * step
     return (ex, ey, 0.0), (fx + ry * fz, fy - rx * fz, fz + rx * fy - ry * fx)
-
-
-@njit(cache=True, inline="always")
-def _learn_bias(state, sensor_error, step):
-    """Seen in the sensor frame the tilt error is what a gyro bias would have caused."""
-    for i in range(3):
-        state[BIAS + i] -= BIAS_GAIN / TILT_GAIN * step * sensor_error[i]
 
 
 @njit(cache=True, inline="always")

@@ -17,12 +17,12 @@ ROLL_IC, ROLL_MAX, ROLL_MIN, ROLL_RANGE, RUN_RATES, WALK_RATES, IMPACT_G = 0, 1,
 N_MEASURES = 9
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def push(ring, head, t, roll, roll_rate, yaw_rate, fv):
     """Write one sample at ``head``; return the next head."""
-    row = ring[head]
-    row[T], row[ROLL], row[ROLL_RATE], row[YAW_RATE], row[FV] = t, roll, roll_rate, yaw_rate, fv
-    return (head + 1) % ring.shape[0]
+    ring[head, T], ring[head, ROLL], ring[head, ROLL_RATE] = t, roll, roll_rate
+    ring[head, YAW_RATE], ring[head, FV] = yaw_rate, fv
+    return head + 1 if head + 1 < ring.shape[0] else 0
 
 
 @njit(cache=True)
