@@ -52,13 +52,13 @@ WALK_STATE = 13
 STATE_SIZE = WALK_STATE + walking.STATE_SIZE
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def running(state, t):
     """A flight phase ended less than ``RUN_HOLD_S`` ago."""
     return state[_STARTED] > 0.5 and t - state[LAST_FLIGHT_T] < RUN_HOLD_S
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def contact_step(state, t, fv, forward, moving):
     """Feed one sample (vertical and forward specific force, m/s²); return (contact time or nan,
     RUN/WALK/0) for a contact found now."""
@@ -80,7 +80,7 @@ def contact_step(state, t, fv, forward, moving):
     return found, kind
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _running_contact(state, t, fv):
     dt = t - state[_PREV_T]
     if fv < FLIGHT_G * G_MS2:
@@ -105,14 +105,14 @@ def _running_contact(state, t, fv):
     return math.nan
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _reset_flight(state):
     state[_FLIGHT_S] = 0.0
     state[_FLIGHT_SUM] = 0.0
     state[_FLIGHT_N] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _edge_time(state, t, fv, base):
     """Where the line through the previous and this sample reaches ``base`` (clamped)."""
     dt = t - state[_PREV_T]

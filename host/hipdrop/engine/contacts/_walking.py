@@ -68,7 +68,7 @@ _RING_F = _RING_T + RING
 STATE_SIZE = _RING_F + RING
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def walking_step(state, t, dt, fv, forward):
     """Feed one sample (vertical and forward specific force, m/s²); return the contact time of a
     step confirmed now, else nan."""
@@ -101,7 +101,7 @@ def walking_step(state, t, dt, fv, forward):
     return found if not math.isnan(found) else _check(state, t, False)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rising(state, t, dt, f, slope, hysteresis):
     """Follow a rise to its peak; return the contact time of a large enough rise, else nan."""
     if slope > state[_STEEP]:
@@ -118,14 +118,14 @@ def _rising(state, t, dt, f, slope, hysteresis):
     return state[_STEEP_T] - DELAY_S
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _remember(state, t, forward):
     head = int(state[_HEAD])
     state[_RING_T + head], state[_RING_F + head] = t, forward
     state[_HEAD] = (head + 1) % RING
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _check(state, t, now):
     """Judge the waiting candidate once its braking window has passed (or ``now``): its contact
     time if the trunk braked, else nan."""
