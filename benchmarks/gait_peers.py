@@ -9,11 +9,15 @@ Each peer lives in its own venv, outside the project (install once; PyPI only):
     .tools/gaitpy-venv/bin/pip install --prefer-binary \
         --only-binary numpy,scipy,pandas,statsmodels,scikit-learn,PyWavelets gaitpy
 
-    .venv/bin/python benchmarks/gait_peers.py [--only mobgap_lab|fukuchi_run|sim]
+    .venv/bin/python benchmarks/gait_peers.py [--only mobgap_lab|fukuchi_run|sim|long_run]
 
 A peer runs in a subprocess of its own venv through ``benchmarks/_peer_driver_<peer>.py``
 (CSV in, initial contacts and where offered left/right out; the drivers' docstrings say how
-axes and units are converted). hipdrop runs as ``.venv/bin/hipdrop analyze CSV --json OUT``.
+axes and units are converted). hipdrop runs as ``.venv/bin/hipdrop analyze CSV --json OUT``,
+and in this process too, for its compute time (``analyze`` of the parsed file, after a warm-up
+call): the peers' compute times likewise leave out reading the file and importing.
+``long_run`` is the speed comparison the engine's benchmark names: the simulated 100-minute
+200 Hz run, every method on the same recording in the same run.
 Every method gets the whole recording, no bouts. Scoring is ``../shared/tools/score_real.py``
 itself: F1 at 50 ms inside the reference bouts ±0.5 s, timing bias, left/right accuracy of
 matched contacts. A peer whose venv is missing is listed as not installed.
@@ -27,6 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from hipdrop.engine.analyze import analyze
+from hipdrop.engine.inputs import check_plausible, read_csv
+
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 DATA = ROOT.parent / "shared" / "data"
@@ -37,7 +44,7 @@ PEERS = {  # driver name: venv
     "skdh": ROOT / ".tools" / "skdh-venv",
     "gaitpy": ROOT / ".tools" / "gaitpy-venv",
 }
-SIM = ("treadmill_quick", 7)
+SIMULATED = {"sim": ("treadmill_quick", 7), "long_run": ("long_run", 0)}
 
 
 # -- data sets --------------------------------------------------------------------------------
@@ -48,11 +55,11 @@ def _real_set(folder):
     return folder, [folder / f"{r['rec_id']}.csv" for r in ref["recordings"]]
 
 
-def _sim_set(workdir):
-    """Simulate one treadmill run and write it with a references.json the scorer reads."""
-    folder = workdir / "sim"
+def _sim_set(workdir, label):
+    """Simulate one scenario and write it with a references.json the scorer reads."""
+    folder = workdir / label
     folder.mkdir()
-    name, seed = SIM
+    name, seed = SIMULATED[label]
     csv = folder / f"{name}_{seed}.csv"
     cmd = [str(HIPDROP), "simulate", name, "--seed", str(seed), "--out", str(csv)]
     subprocess.run(cmd, check=True, capture_output=True)
@@ -67,7 +74,8 @@ def data_sets(args, workdir):
     sets = {
         "mobgap_lab": lambda: _real_set(DATA / "mobgap_lab"),
         "fukuchi_run": lambda: _real_set(DATA / "fukuchi_run"),
-        "sim": lambda: _sim_set(workdir),
+        "sim": lambda: _sim_set(workdir, "sim"),
+        "long_run": lambda: _sim_set(workdir, "long_run"),
     }
     return {k: make() for k, make in sets.items() if args.only in (None, k)}
 
@@ -76,14 +84,25 @@ def data_sets(args, workdir):
 
 
 def run_hipdrop(csvs, out_dir):
-    """hipdrop's CLI per file, straight into score_real's layout; returns the wall time."""
+    """hipdrop's CLI per file, straight into score_real's layout (the wall time), and its
+    ``analyze`` in this process (the compute time, summed over files)."""
     res = out_dir / "hipdrop"
     res.mkdir()
     begin = time.perf_counter()
     for csv in csvs:
         cmd = [str(HIPDROP), "analyze", str(csv), "--json", str(res / f"{csv.stem}.json")]
         subprocess.run(cmd, check=True, capture_output=True)
-    return {"hipdrop": {"wall_s": time.perf_counter() - begin, "compute_s": None, "lr": True}}
+    wall = time.perf_counter() - begin
+    compute = sum(_compute_s(csv) for csv in csvs)
+    return {"hipdrop": {"wall_s": wall, "compute_s": compute, "lr": True}}
+
+
+def _compute_s(csv):
+    data = check_plausible(read_csv(csv))
+    analyze(data)  # warm-up: Numba's cache, the allocator
+    begin = time.perf_counter()
+    analyze(data)
+    return time.perf_counter() - begin
 
 
 def _driver_output(peer, csv, workdir):
@@ -140,7 +159,7 @@ def print_table(label, scores, times, missing):
     print(f"\n## {label} — {n_ref} reference contacts\n")
     print(
         f"{'method':26s} {'F1':>6s} {'prec':>6s} {'recall':>6s} {'bias ms':>8s} {'L/R':>6s} "
-        f"{'F1 ×hd':>7s} {'L/R ×hd':>8s} {'compute s':>10s} {'process s':>10s}"
+        f"{'F1 ×hd':>7s} {'L/R ×hd':>8s} {'compute s':>10s} {'time ×hd':>9s} {'process s':>10s}"
     )
     ours = scores["hipdrop"]
     for name, s in scores.items():
@@ -149,7 +168,8 @@ def print_table(label, scores, times, missing):
             f"{name:26s} {s['f1']:>6.3f} {s['precision']:>6.3f} {s['recall']:>6.3f} "
             f"{_fmt(s['bias_ms'], '+8.1f'):>8s} {_fmt(s['side_acc'], '.3f'):>6s} "
             f"{_ratio(s['f1'], ours['f1']):>7s} {_ratio(s['side_acc'], ours['side_acc']):>8s} "
-            f"{_fmt(t['compute_s'], '.2f'):>10s} {t['wall_s']:>10.2f}"
+            f"{_fmt(t['compute_s'], '.2f'):>10s} "
+            f"{_ratio(t['compute_s'], times['hipdrop']['compute_s']):>9s} {t['wall_s']:>10.2f}"
         )
     for peer, reason in missing.items():
         print(f"{peer:26s} {reason}")
@@ -179,13 +199,14 @@ def missing_peers():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["mobgap_lab", "fukuchi_run", "sim"])
+    parser.add_argument("--only", choices=["mobgap_lab", "fukuchi_run", "sim", "long_run"])
     args = parser.parse_args()
     missing = missing_peers()
     print(
-        "compute s: in the method's own process, summed over files; process s: whole "
-        "subprocess wall time incl. interpreter start and imports (mobgap's three detectors "
-        "and McCamley share one process per file; hipdrop's is the CLI)."
+        "compute s: in the method's own process, summed over files, without reading the file "
+        "and importing (hipdrop: analyze after a warm-up call); time ×hd: that over hipdrop's; "
+        "process s: whole subprocess wall time incl. interpreter start and imports (mobgap's "
+        "three detectors and McCamley share one process per file; hipdrop's is the CLI)."
     )
     with tempfile.TemporaryDirectory(prefix="hipdrop-peers-") as tmp:
         for label, (folder, csvs) in data_sets(args, Path(tmp)).items():
