@@ -476,9 +476,13 @@ class Contacts:
             self.started, self.prev_t, self.prev_f = True, t, fv
             return math.nan, 0
         found, kind = self._run(t, fv), RUN
-        walked = self.walk.step(t, t - self.prev_t, fv, forward)  # always: keeps its state current
-        if math.isnan(found) and moving and not self.running(t):
-            found, kind = self._gate(walked), WALK
+        if self.running(t):
+            self.walk = None  # not fed while running: a fresh one when the run ends
+        else:
+            self.walk = self.walk or Walk()
+            walked = self.walk.step(t, t - self.prev_t, fv, forward)
+            if math.isnan(found) and moving:
+                found, kind = self._gate(walked), WALK
         self.prev_t, self.prev_f = t, fv
         if math.isnan(found):
             return found, 0

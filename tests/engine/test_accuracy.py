@@ -95,6 +95,19 @@ def test_real_walking_worn_back_to_front(shared_data, tmp_path):
     assert any("back to front" in note for note in document["notes"])
 
 
+def test_walking_right_after_a_run():
+    """The walking detector rests while running and starts afresh when the run ends, so the
+    first walking steps are not judged against running's swing (10 of 18 found before)."""
+    from hipdrop.sim import REALISTIC, WALK, Bout, Session, simulate
+
+    session = Session((Bout("stand", 10), Bout("run", 60), Bout("walk", 40, WALK)))
+    rec = simulate(session, REALISTIC, seed=21)
+    steps = GaitStream().feed(rec.time_s, rec.acc_ms2, rec.gyr_dps)
+    first_walk = np.array([s.t_ic_s for s in rec.truth.steps if 70 <= s.t_ic_s < 80])
+    assert len(first_walk) >= 15
+    assert len(match_contacts(first_walk, steps[:, pipeline.T_IC])) >= 0.75 * len(first_walk)
+
+
 @pytest.mark.parametrize("seed", [404, 505])
 def test_walking_on_unseen_simulator_seeds(seed):
     from dataclasses import replace

@@ -6,7 +6,9 @@ After at least ``FLIGHT_MIN_S`` of flight (below ``FLIGHT_G``), the first rise t
 flight's own level (a threshold alone would be 10–20 ms late, the steeper the later).
 Stance ends where the falling edge, extrapolated the same way, meets the flight level again.
 
-**Walking** (moving, no flight for ``RUN_HOLD_S``): see ``_walking.py``.
+**Walking** (moving, no flight for ``RUN_HOLD_S``): see ``_walking.py``. While running, the
+walking detector is not fed (running's vertical force would only inflate its thresholds); it
+starts afresh when a run ends.
 
 Latency: a running contact is known one sample after the rise through ``RISE_G`` (≈ 30 ms after
 the landing); a walking contact about 100 ms after it.
@@ -69,9 +71,12 @@ def contact_step(state, t, fv, forward, moving):
         state[_STARTED] = 1.0
         return math.nan, 0
     found, kind = _running_contact(state, t, fv), RUN
-    walked = walking.walking_step(state[WALK_STATE:], t, t - state[_PREV_T], fv, forward)
-    if math.isnan(found) and moving and not running(state, t):
-        found, kind = _walking_gate(state, walked), WALK
+    if running(state, t):  # the walking detector rests, and starts afresh when the run ends
+        state[WALK_STATE + walking.STARTED] = 0.0
+    else:
+        walked = walking.walking_step(state[WALK_STATE:], t, t - state[_PREV_T], fv, forward)
+        if math.isnan(found) and moving:
+            found, kind = _walking_gate(state, walked), WALK
     state[_PREV_T] = t
     state[_PREV_F] = fv
     if math.isnan(found):

@@ -56,7 +56,8 @@ RING = 256
 step-up) is confirmed as late as 0.7 s after its contact."""
 
 # state slots (a view of the contact detector's state)
-_S1, _S2, _MEAN, _SWING, _RISING, _EXT, _TROUGH, _STEEP, _STEEP_T, _STARTED, _AGE_S = range(11)
+_S1, _S2, _MEAN, _SWING, _RISING, _EXT, _TROUGH, _STEEP, _STEEP_T, STARTED, _AGE_S = range(11)
+"""``STARTED`` 0: the next sample starts the detector afresh."""
 _CANDIDATE = 11
 """Contact time of the candidate awaiting its braking check (nan if none)."""
 _BRAKE, JUDGED, _HEAD = 12, 13, 14
@@ -72,11 +73,8 @@ STATE_SIZE = _RING_F + RING
 def walking_step(state, t, dt, fv, forward):
     """Feed one sample (vertical and forward specific force, m/s²); return the contact time of a
     step confirmed now, else nan."""
-    if state[_STARTED] < 0.5:
-        state[_S1] = state[_S2] = state[_MEAN] = state[_EXT] = state[_TROUGH] = fv
-        state[_CANDIDATE] = math.nan
-        state[_RING_T:_RING_F] = -math.inf
-        state[_STARTED] = 1.0
+    if state[STARTED] < 0.5:
+        _start(state, fv)
     _remember(state, t, forward)
     previous = state[_S2]
     state[_AGE_S] += dt
@@ -99,6 +97,16 @@ def walking_step(state, t, dt, fv, forward):
     elif f > state[_EXT] + hysteresis:  # the trough is behind us: a rise begins
         state[_RISING], state[_TROUGH], state[_EXT], state[_STEEP] = 1.0, state[_EXT], f, 0.0
     return found if not math.isnan(found) else _check(state, t, False)
+
+
+@njit(cache=True)
+def _start(state, fv):
+    """Everything forgotten; the smoothing and the extremes start at ``fv``."""
+    state[:] = 0.0
+    state[_S1] = state[_S2] = state[_MEAN] = state[_EXT] = state[_TROUGH] = fv
+    state[_CANDIDATE] = math.nan
+    state[_RING_T:_RING_F] = -math.inf
+    state[STARTED] = 1.0
 
 
 @njit(cache=True, inline="always")
