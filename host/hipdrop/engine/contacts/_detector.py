@@ -60,7 +60,7 @@ def running(state, t):
     return state[_STARTED] > 0.5 and t - state[LAST_FLIGHT_T] < RUN_HOLD_S
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always")
 def contact_step(state, t, fv, forward, moving):
     """Feed one sample (vertical and forward specific force, m/s²); return (contact time or nan,
     RUN/WALK/0) for a contact found now."""
