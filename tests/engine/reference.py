@@ -201,7 +201,7 @@ class Mounting:
     all the moving time since the last one they saw."""
 
     NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S, HEADING_MIN_S = 2.0, 30.0, 20.0, 4.0
-    HEADING_EVERY, AVERAGE_EVERY = 32, 8
+    HEADING_EVERY, AVERAGE_EVERY, HEADING_SAMPLE_S = 32, 8, 0.02
     SIGN_EVIDENCE_MIN = 0.2
     FAST_TAU_S, SLOW_TAU_S, CLIP_MOVE_DEG, CLIP_CONFIRM_S = 1.0, 30.0, 4.0, 8.0
     TURN_SETTLE_S = 8.0
@@ -215,7 +215,7 @@ class Mounting:
         self.has_neutral = self.neutral_set = self.flipped = False
         self.still_s, self.neutral_n = 0.0, 0
         self.cov, self.mean, self.evid = (0.0, 0.0, 0.0), (0.0, 0.0), (0.0, 0.0)
-        self.run_s, self.prev_fv = 0.0, 0.0
+        self.run_s, self.prev_fv, self.unsampled_s = 0.0, 0.0, 0.0
         self.apart_s, self.apart_since, self.clip_moved_at = 0.0, 0.0, math.nan
         self.moving_s = 0.0  # time spent moving, for the start of the clip watch
         self.since_turn_s = 0.0  # the clip watch pauses in turns and TURN_SETTLE_S after
@@ -290,14 +290,20 @@ class Mounting:
         return e1, cross(self.up, e1)
 
     def _learn_heading(self, up, acc, dt):
+        """A sample once HEADING_SAMPLE_S of running (less half a sample) has passed since the
+        last one stands for that time; the vertical force's slope is taken over it."""
+        self.unsampled_s += dt
+        if self.unsampled_s < self.HEADING_SAMPLE_S - dt / 2:
+            return
+        span, self.unsampled_s = self.unsampled_s, 0.0
         fv = dot(acc, up)
         h = add(acc, up, -fv)
         e1, e2 = self.basis()
         h1, h2 = dot(h, e1), dot(h, e2)
-        dfv = (fv - self.prev_fv) / dt if self.run_s > 0 else 0.0
+        dfv = (fv - self.prev_fv) / span if self.run_s > 0 else 0.0
         self.prev_fv = fv
-        self.run_s += dt
-        a = min(dt / self.HEADING_TAU_S, 1.0)
+        self.run_s += span
+        a = min(span / self.HEADING_TAU_S, 1.0)
         self.cov = ema(self.cov, (h1 * h1, h1 * h2, h2 * h2), a)
         self.mean = ema(self.mean, (h1, h2), a)
         self.evid = ema(self.evid, (h1 * dfv, h2 * dfv), a)

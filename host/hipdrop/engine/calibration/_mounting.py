@@ -35,6 +35,10 @@ AVERAGE_EVERY = 8
 """Samples between updates of the moving averages of up and the clip watch (a divisor of
 ``HEADING_EVERY``): each update weighs the time moved since the last, so the averages (τ ≥ 1 s)
 are the same at low frequency, sampled at 25 Hz instead of 200 Hz."""
+HEADING_SAMPLE_S = 0.02
+"""Running time between updates of the heading's moments (every 4th sample at 200 Hz, every
+2nd at 100 Hz: the trunk's horizontal force swings at 1–3 Hz); each update weighs the running
+time since the last, with the vertical force's slope over that time."""
 SIGN_EVIDENCE_MIN = 0.2
 """Normalised braking evidence needed to trust the sign over the nominal axis."""
 WALK_TURN_STEPS = 12
@@ -85,7 +89,9 @@ _NOMINAL = 47
 """−1.0 when walking turned the nominal forward round (−x), else +1.0 (or 0.0 before)."""
 _UNAVERAGED_S = 48
 """Time moved since the last update of the averages."""
-STATE_SIZE = 49
+_UNSAMPLED_S = 49
+"""Running time since the last update of the heading's moments."""
+STATE_SIZE = 50
 
 
 @njit(cache=True, error_model="numpy")
@@ -230,14 +236,19 @@ def _basis(u):
 @njit(cache=True, inline="always")
 def _learn_heading(state, up, acc, dt, e1, e2):
     """Moving moments of the horizontal force (basis e1, e2) and of its product with the rate
-    of change of the vertical force."""
+    of change of the vertical force, every ``HEADING_SAMPLE_S``."""
+    span = state[_UNSAMPLED_S] + dt
+    if span < HEADING_SAMPLE_S - 0.5 * dt:
+        state[_UNSAMPLED_S] = span
+        return
+    state[_UNSAMPLED_S] = 0.0
     fv = dot(acc, up)
     h = (acc[0] - fv * up[0], acc[1] - fv * up[1], acc[2] - fv * up[2])
     h1, h2 = dot(h, e1), dot(h, e2)
-    dfv = (fv - state[_PREV_FV]) / dt if state[_RUN_S] > 0 else 0.0
+    dfv = (fv - state[_PREV_FV]) / span if state[_RUN_S] > 0 else 0.0
     state[_PREV_FV] = fv
-    state[_RUN_S] += dt
-    a = weight(dt, HEADING_TAU_S)
+    state[_RUN_S] += span
+    a = weight(span, HEADING_TAU_S)
     for at, x in (
         (_COV, h1 * h1),
         (_COV + 1, h1 * h2),
