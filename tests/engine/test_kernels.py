@@ -327,19 +327,15 @@ def test_measure_matches_reference(quick):
     ring = np.zeros((pipeline.RING_SAMPLES, measure.CHANNELS))
     ring[:, measure.T] = -np.inf
     roll = rec.pelvis_euler_deg[4000 : 4000 + n, 2]
+    legs = 0.9 * np.sin(np.radians(roll)), 0.9 * np.cos(np.radians(roll))  # world up, not level
     t = rec.time_s[4000 : 4000 + n]
+    gyr, acc = rec.gyr_dps[4000 : 4000 + n], rec.acc_ms2[4000 : 4000 + n]
     head = 0
     for k in range(n):
         head = measure.push(
-            ring,
-            head,
-            t[k],
-            roll[k],
-            rec.gyr_dps[4000 + k, 0],
-            rec.gyr_dps[4000 + k, 2],
-            rec.acc_ms2[4000 + k, 2],
+            ring, head, t[k], legs[0][k], legs[1][k], gyr[k, 0], gyr[k, 2], acc[k, 2]
         )
-    rows = np.roll(ring, -head, axis=0).tolist()
+    rows = [(t[k], roll[k], gyr[k, 0], gyr[k, 2], acc[k, 2]) for k in range(n - len(ring), n)]
     steps = [s for s in rec.truth.steps if t[0] < s.t_ic_s < t[-1]]
     cases = [(a.t_ic_s, a.t_stance_end_s, b.t_ic_s) for a, b in zip(steps, steps[1:])]
     cases += [(t[-1] - 0.3, t[-1] - 0.5, t[-1])]  # stance end before the contact

@@ -115,11 +115,13 @@ def process(
             n_events = _event(out_events, n_events, mount_st[mount.CLIP_MOVED_AT], EV_CLIP_MOVED)
         fv = a[0] * up[0] + a[1] * up[1] + a[2] * up[2]
         forward = _forward_force(mount_st, up, a, fv)
-        roll = _pelvis_roll(mount_st, up)
+        left, level = _roll_legs(mount_st, up)
         if keep_angles:
-            out_angles[k, 0], out_angles[k, 1] = roll, _pelvis_pitch(mount_st, up)
+            out_angles[k, 0] = measure_mod.roll_deg(left, level)
+            out_angles[k, 1] = _pelvis_pitch(mount_st, up)
         roll_rate, yaw_rate = _pelvis_rates(mount_st, up, g)
-        loop[_HEAD] = measure_mod.push(ring, int(loop[_HEAD]), t[k], roll, roll_rate, yaw_rate, fv)
+        head = int(loop[_HEAD])
+        loop[_HEAD] = measure_mod.push(ring, head, t[k], left, level, roll_rate, yaw_rate, fv)
         t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, not is_still)
         if kind == contacts.WALK and _turned_round(mount_st, con_st):
             n_events = _event(out_events, n_events, t[k], EV_FORWARD_TURNED)
@@ -174,14 +176,13 @@ def _forget_step(loop, side_st):
 
 
 @njit(cache=True, inline="always")
-def _pelvis_roll(m, up):
-    """Pelvis roll (deg) from world-up in sensor axes against the pelvis axes."""
+def _roll_legs(m, up):
+    """World-up in sensor axes along the pelvis left and up axes: the pelvis roll is
+    atan2(left, up) (``_measure.roll_deg``)."""
     fx, fy, fz = m[mount.FORWARD], m[mount.FORWARD + 1], m[mount.FORWARD + 2]
     ux, uy, uz = m[mount.UP], m[mount.UP + 1], m[mount.UP + 2]
     lx, ly, lz = uy * fz - uz * fy, uz * fx - ux * fz, ux * fy - uy * fx  # left = up × fwd
-    r1 = up[0] * lx + up[1] * ly + up[2] * lz
-    r2 = up[0] * ux + up[1] * uy + up[2] * uz
-    return math.degrees(math.atan2(r1, r2))
+    return up[0] * lx + up[1] * ly + up[2] * lz, up[0] * ux + up[1] * uy + up[2] * uz
 
 
 @njit(cache=True, inline="always")
