@@ -35,7 +35,7 @@ def roll_deg(left, up):
     return math.degrees(math.atan2(left, up))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def measure(ring, head, t_ic, t_stance_end, t_next, out):
     """Fill ``out`` (N_MEASURES) for the step from ``t_ic`` to ``t_next``.
 
@@ -43,6 +43,9 @@ def measure(ring, head, t_ic, t_stance_end, t_next, out):
     force in the first 100 ms, side rates averaged over [t_ic, t_ic + 80 ms] (running) and
     [t_ic − WALK_BEFORE_S, t_ic] (walking: the late swing of the leg that lands). Returns False
     when the buffer (whose unwritten rows have time −inf) no longer reaches back to the step.
+
+    Rows are read by index, never as views (a view costs a reference count per row), and a roll
+    of exactly 90° (a zero up leg) gives an infinite key, not an error (NumPy's error model).
     """
     size = ring.shape[0]
     out[:] = 0.0
@@ -51,15 +54,15 @@ def measure(ring, head, t_ic, t_stance_end, t_next, out):
     n_run, n_walk = 0, 0
     for back in range(1, size + 1):
         i = (head - back) % size
-        row = ring[i]
-        t = row[T]
+        t = ring[i, T]
         if t > t_next:
             continue
         if t < t_ic - WALK_BEFORE_S:
             break
         if t >= t_ic:
             at_ic = i  # ends at the first sample at or after the contact
-            key = row[ROLL_LEFT] / row[ROLL_UP]  # orders the rows as their rolls (within ±90°)
+            # the tangent orders the rows as their rolls do (within ±90°)
+            key = ring[i, ROLL_LEFT] / ring[i, ROLL_UP]
             if key > high_key:
                 high, high_key = i, key
             if key < low_key:
@@ -69,14 +72,14 @@ def measure(ring, head, t_ic, t_stance_end, t_next, out):
             if t <= t_stance_end and key < bottom_key:
                 bottom, bottom_key = i, key
             if t <= t_ic + 0.1:
-                out[IMPACT_G] = max(out[IMPACT_G], row[FV] / 9.80665)
+                out[IMPACT_G] = max(out[IMPACT_G], ring[i, FV] / 9.80665)
             if t <= t_ic + 0.08:
-                out[RUN_RATES] += row[ROLL_RATE]
-                out[RUN_RATES + 1] += row[YAW_RATE]
+                out[RUN_RATES] += ring[i, ROLL_RATE]
+                out[RUN_RATES + 1] += ring[i, YAW_RATE]
                 n_run += 1
         if t <= t_ic:
-            out[WALK_RATES] += row[ROLL_RATE]
-            out[WALK_RATES + 1] += row[YAW_RATE]
+            out[WALK_RATES] += ring[i, ROLL_RATE]
+            out[WALK_RATES + 1] += ring[i, YAW_RATE]
             n_walk += 1
     else:
         return False
