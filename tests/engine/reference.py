@@ -138,7 +138,8 @@ class Orientation:
 
     One rotation per sample: the gyro's rotation plus the correction computed from the average
     up to the previous sample, composed on the sensor side. No correction while turning (mean
-    rate about the vertical above 30 °/s, as of the previous sample) and moving.
+    rate about the vertical above 30 °/s, as of the previous sample) and moving. The rate about
+    the vertical is the gyro along up as it stood before the sample's rotation.
     """
 
     FORCE_TAU_S, TILT_GAIN, STILL_TILT_GAIN, START_S = 1.5, 0.3, 2.0, 3.0
@@ -160,9 +161,9 @@ class Orientation:
             self.bias = ema(self.bias, gyr, min(dt / self.STILL_BIAS_TAU_S, 1.0))
         turned = tuple(r * dt for r in add(gyr, self.bias, -1.0))
         turned = add(turned, self._correction(dt, still))
+        yaw_rate = dot(gyr_dps, self.up)
         self.q = unit(q_mul(self.q, q_from_rotvec(turned)))
         self.force = ema(self.force, q_rotate(self.q, acc), min(dt / self.FORCE_TAU_S, 1.0))
-        yaw_rate = dot(gyr_dps, self.up)
         self.yaw_rate_dps = ema(self.yaw_rate_dps, yaw_rate, min(dt / self.TURN_TAU_S, 1.0))
 
     def _correction(self, dt, still):
