@@ -2,7 +2,8 @@
 
 The live link, the dashboard and ``hipdrop analyze`` all use it. It is causal: a step is
 reported at the sample where the next initial contact becomes known (≈ 30 ms after that
-contact when running, ≈ 100 ms when walking), and feeding the same samples in any chunks gives
+contact when running, ≈ 100 ms when walking) — or, for a walking step whose next contact does
+not come, two usual step times after its own — and feeding the same samples in any chunks gives
 the same steps as one whole-file call.
 """
 
@@ -39,8 +40,8 @@ class GaitStream:
     :data:`STEP_COLUMNS`; ``events`` accumulates (time, code) pairs. With ``angles=True``,
     ``angles`` holds the per-sample pelvis roll and pitch (deg) of the last chunk (else it stays
     empty: 16 bytes a sample nobody reads, and a pitch per sample, cost a tenth of the feed).
-    ``finish()`` returns what is left (nothing today: the last contact of a recording has no
-    next contact to close its step).
+    ``finish()`` returns what is left (nothing today: a recording's last contact has neither a
+    next contact nor the time after it that would close its step).
     """
 
     def __init__(self, angles=False):
