@@ -24,7 +24,7 @@ the walker's, positive when it points backwards (the sensor worn back to front),
 pelvis axes use (``_mounting.walking_direction``).
 
 No step is reported in the first ``SETTLE_S`` after the detector starts (or restarts after a
-gap): until then the swing is not yet the walker's own.
+gap or a run): until then the swing is not yet the walker's own.
 
 Latency: a step is known when its peak is confirmed and the braking window has passed, about
 100–120 ms after the contact.
