@@ -455,7 +455,7 @@ class Contacts:
     The first sample only starts the detector. A walking contact counts when it comes at least
     MIN_WALK_STEP_S and WALK_GATE × the usual step time after the last contact; the usual step
     time starts at the first such interval and then follows each interval under 1.5 s with
-    weight 0.2."""
+    weight 0.2. The walking detector is not fed while running; a fresh one starts after."""
 
     FLIGHT_G, FLIGHT_MIN_S, RISE_G, RUN_HOLD_S, MIN_STEP_S = 0.35, 0.03, 0.6, 1.0, 0.2
     MIN_WALK_STEP_S, WALK_GATE, STEP_TIME_MAX_S, STEP_TIME_WEIGHT = 0.3, 0.45, 1.5, 0.2

@@ -95,6 +95,6 @@ def measure(ring, head, t_ic, t_stance_end, t_next, out):
 
 
 @njit(cache=True, inline="always")
-def _roll(ring, i, none):
-    """Roll (deg) of row ``i``, or ``none`` when there is no such row (−1)."""
-    return roll_deg(ring[i, ROLL_LEFT], ring[i, ROLL_UP]) if i >= 0 else none
+def _roll(ring, i, missing):
+    """Roll (deg) of row ``i``, or ``missing`` when there is no such row (−1)."""
+    return roll_deg(ring[i, ROLL_LEFT], ring[i, ROLL_UP]) if i >= 0 else missing
