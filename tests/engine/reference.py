@@ -722,6 +722,16 @@ class Pipeline:
             self._finish(self.pending[0] + self.contacts.step_s, 0, t)
             self.pending, self.due = (self.pending[0], 0), math.inf
 
+    def finish(self):
+        """Close the pending step if its stance is in the data: a running step whose flight has
+        begun, a walking step one usual step time long."""
+        t_ic, kind = self.pending
+        walk_end = t_ic + (self.contacts.step_s or 0.0)
+        end = self.contacts.stance_end_t if kind == RUN else walk_end
+        if kind and t_ic < end <= self.prev_t:
+            self._finish(end, 0, self.prev_t)
+        self.pending, self.due = (t_ic, 0), math.inf
+
     def pelvis_angles(self, up):
         m = self.mounting
         left = cross(m.up, m.forward)
@@ -736,7 +746,7 @@ class Pipeline:
             return
         if kind == 0:
             return
-        end = self.contacts.prev_stance_end_t if kind == RUN else t_next
+        end = self.contacts.prev_stance_end_t if kind == RUN and next_kind else t_next
         if math.isnan(end) or end <= t_ic:
             end = t_next
         rows = list(self.rows)

@@ -441,10 +441,17 @@ def test_real_run_has_no_clip_move(real_run):
 
 
 def reference_steps(s: Signals):
+    """The reference pipeline's steps for the whole of ``s``, the last one closed by finish."""
     model = ref.Pipeline()
     model.feed(s.t, s.acc, s.gyr)
+    model.finish()
     steps = np.array([[d[c] for c in STEP_COLUMNS] for d in model.steps]).reshape(-1, 12)
     return model, steps
+
+
+def stream_steps(stream, s: Signals):
+    """The kernels' steps for the whole of ``s``, the last one closed by finish."""
+    return np.concatenate([stream.feed(s.t, s.acc, s.gyr), stream.finish()])
 
 
 def assert_same_steps(got, want):
@@ -456,7 +463,7 @@ def assert_same_steps(got, want):
 
 def test_process_matches_reference_pipeline(signals):
     stream = GaitStream(angles=True)
-    got = stream.feed(signals.t, signals.acc, signals.gyr)
+    got = stream_steps(stream, signals)
     model, want = reference_steps(signals)
     assert_same_steps(got, want)
     assert len(got) > 25
@@ -468,7 +475,7 @@ def test_process_matches_reference_pipeline(signals):
 
 def test_process_matches_reference_worn_back_to_front(backwards_walk):
     stream = GaitStream()
-    got = stream.feed(backwards_walk.t, backwards_walk.acc, backwards_walk.gyr)
+    got = stream_steps(stream, backwards_walk)
     model, want = reference_steps(backwards_walk)
     assert_same_steps(got, want)
     assert stream.events == model.events
@@ -620,7 +627,7 @@ def test_gap_is_reported_and_no_step_spans_it(quick, phase_s):
     part = Signals(s.t[2500:5000], s.acc[2500:5000], s.gyr[2500:5000])
     assert part.t[0] < before < after < part.t[-1]
     stream = GaitStream()
-    got = stream.feed(part.t, part.acc, part.gyr)
+    got = stream_steps(stream, part)
     model, want = reference_steps(part)
     assert_same_steps(got, want)
     assert model.events == stream.events

@@ -14,7 +14,16 @@ def long_recording():
 
 
 def _whole(rec):
-    return GaitStream().feed(rec.time_s, rec.acc_ms2, rec.gyr_dps)
+    stream = GaitStream()
+    return np.concatenate([stream.feed(rec.time_s, rec.acc_ms2, rec.gyr_dps), stream.finish()])
+
+
+def _cut(rec, at_s):
+    """Feed ``rec`` up to ``at_s`` (s), then finish: (steps fed, steps finish returned)."""
+    keep = rec.time_s < at_s
+    stream = GaitStream()
+    fed = stream.feed(rec.time_s[keep], rec.acc_ms2[keep], rec.gyr_dps[keep])
+    return fed, stream.finish()
 
 
 def _chunked(rec, sizes):
@@ -73,6 +82,34 @@ def test_the_last_step_before_a_stop_is_reported_once_overdue():
     assert waited == pytest.approx(pipeline.OVERDUE_STEPS * usual, abs=0.05)
     assert not np.isnan(last[pipeline.DROP_FROM_CONTACT])
     assert np.isnan(steps[:-1, pipeline.STEP_TIME]).sum() == 0
+
+
+def test_finish_reports_the_last_running_step_once_its_stance_is_in_the_data():
+    rec = scenario("treadmill_quick", seed=6)
+    truth = rec.truth.steps[40]
+    fed, last = _cut(rec, truth.t_stance_end_s + 0.03)  # in the flight after that stance
+    assert len(last) == 1 and abs(last[0, pipeline.T_IC] - truth.t_ic_s) < 0.01
+    assert fed[-1, pipeline.T_IC] < last[0, pipeline.T_IC]  # its predecessor was fed
+    contact_s = truth.t_stance_end_s - truth.t_ic_s
+    assert last[0, pipeline.CONTACT_TIME] == pytest.approx(contact_s, abs=0.02)
+    assert np.isnan(last[0, pipeline.STEP_TIME])
+    assert last[0, pipeline.SIDE] == (1 if truth.side == "L" else -1)
+    drop = last[0, pipeline.DROP_FROM_CONTACT]
+    assert drop == pytest.approx(truth.drop_from_contact_deg, abs=1.5)
+    _, mid_stance = _cut(rec, truth.t_ic_s + 0.06)  # its stance not over: nothing to measure
+    assert len(mid_stance) == 0
+
+
+def test_finish_reports_the_last_walking_step_one_usual_step_long():
+    session = Session((Bout("stand", 10), Bout("walk", 30, WALK)))
+    rec = simulate(session, REALISTIC, seed=13)
+    truth, following = rec.truth.steps[30], rec.truth.steps[31]
+    fed, last = _cut(rec, following.t_ic_s + 0.05)  # the next contact is not confirmed yet
+    assert len(last) == 1 and abs(last[0, pipeline.T_IC] - truth.t_ic_s) < 0.05
+    assert np.isnan(last[0, pipeline.STEP_TIME])
+    assert not np.isnan(last[0, pipeline.DROP_FROM_CONTACT])
+    assert last[0, pipeline.SIDE] == (1 if truth.side == "L" else -1)
+    assert len(_cut(rec, truth.t_ic_s + 0.2)[1]) == 0  # cut a contact's confirmation too soon
 
 
 def test_columns_are_documented():

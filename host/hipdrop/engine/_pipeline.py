@@ -240,9 +240,27 @@ def _close_overdue(loop, con_st, mount_st, side_st, ring, t_now, buffers, row):
 
 
 @njit(cache=True)
+def finish(mount_st, con_st, side_st, loop, ring, out_steps):
+    """Close the step pending when the recording ends, if its stance is in the data: a running
+    step once its flight has begun (it is measured to its stance end), a walking step once one
+    usual step time has passed (measured over it, as an overdue step). Returns the steps
+    written to ``out_steps`` (0 or 1); either way no step is pending afterwards."""
+    t_ic, kind, t_last = loop[_PENDING_T], int(loop[_PENDING_KIND]), loop[_PREV_T]
+    end = con_st[contacts.STANCE_END_T] if kind == contacts.RUN else t_ic + con_st[contacts.STEP_S]
+    closed = False
+    if kind != 0 and not math.isnan(end) and t_ic < end <= t_last:
+        meas = np.zeros((2, measure_mod.N_MEASURES))
+        row = out_steps[0]
+        closed = _finish_step(loop, con_st, mount_st, side_st, ring, end, 0, t_last, meas, row)
+    loop[_PENDING_KIND], loop[_DUE_T] = 0.0, math.inf
+    return int(closed)
+
+
+@njit(cache=True)
 def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now, buffers, row):
     """Measure the pending step now that the next contact (``t_next``, of kind ``next_kind``)
-    is known; ``next_kind`` 0: no next contact, ``t_next`` only ends the measured span."""
+    is known; ``next_kind`` 0: no next contact, ``t_next`` only ends the measured span (and a
+    running step's stance)."""
     meas = buffers[0]
     t_ic, kind = loop[_PENDING_T], int(loop[_PENDING_KIND])
     if math.isnan(t_ic) or t_next - t_ic > MAX_STEP_S:
@@ -250,7 +268,8 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now
         return False
     if kind == 0:  # closed already, as overdue
         return False
-    stance_end = con_st[contacts.PREV_STANCE_END_T] if kind == contacts.RUN else t_next
+    running_on = kind == contacts.RUN and next_kind != 0
+    stance_end = con_st[contacts.PREV_STANCE_END_T] if running_on else t_next
     if math.isnan(stance_end) or stance_end <= t_ic:
         stance_end = t_next
     head = int(loop[_HEAD])

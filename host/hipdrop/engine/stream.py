@@ -40,8 +40,9 @@ class GaitStream:
     :data:`STEP_COLUMNS`; ``events`` accumulates (time, code) pairs. With ``angles=True``,
     ``angles`` holds the per-sample pelvis roll and pitch (deg) of the last chunk (else it stays
     empty: 16 bytes a sample nobody reads, and a pitch per sample, cost a tenth of the feed).
-    ``finish()`` returns what is left (nothing today: a recording's last contact has neither a
-    next contact nor the time after it that would close its step).
+    ``finish()`` ends the recording and returns its last step, (1, 12), when that step's stance
+    is in the data (a running step whose flight has begun, a walking step one usual step time
+    long), else (0, 12): a contact in the last moments of a recording cannot be measured.
     """
 
     def __init__(self, angles=False):
@@ -62,7 +63,9 @@ class GaitStream:
         return steps[:n_steps]
 
     def finish(self):
-        return np.zeros((0, pipeline.STEP_FIELDS))
+        steps = np.zeros((1, pipeline.STEP_FIELDS))
+        mount_st, con_st, side_st, loop, ring = self._state[2:]
+        return steps[: pipeline.finish(mount_st, con_st, side_st, loop, ring, steps)]
 
     @property
     def mounting(self):
