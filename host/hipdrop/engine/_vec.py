@@ -77,6 +77,18 @@ def toward(mean, value, a):
 
 
 @njit(cache=True, inline="always")
+def turn_about(v, k, c, s):
+    """``v`` turned about the unit axis ``k`` by the angle whose cosine and sine are ``c``, ``s``
+    (Rodrigues: v c + (k × v) s + k (k·v)(1 − c))."""
+    kv = (1.0 - c) * (k[0] * v[0] + k[1] * v[1] + k[2] * v[2])
+    return (
+        v[0] * c + (k[1] * v[2] - k[2] * v[1]) * s + k[0] * kv,
+        v[1] * c + (k[2] * v[0] - k[0] * v[2]) * s + k[1] * kv,
+        v[2] * c + (k[0] * v[1] - k[1] * v[0]) * s + k[2] * kv,
+    )
+
+
+@njit(cache=True, inline="always")
 def multiply(a, b):
     """The Hamilton product a ⊗ b."""
     return (

@@ -23,12 +23,23 @@ import math
 
 from numba import njit
 
-from .._vec import cross, dot, get3, put, toward, unit, weight
+from .._vec import cross, dot, get3, put, toward, turn_about, unit, weight
 
 NEUTRAL_MIN_S = 2.0
 AVERAGE_TAU_S = 30.0
 HEADING_TAU_S = 20.0
 HEADING_MIN_S = 4.0
+HEADING_SETTLED_S = 60.0
+"""Running time after which the learned heading has settled (3 × ``HEADING_TAU_S``): from
+then on it watches the clip too."""
+TWIST_DEG = 10.0
+_COS_TWIST = math.cos(math.radians(TWIST_DEG))
+SNAPSHOT_S = 20.0
+"""Running time between snapshots of forward and posture: the older of the last two, taken
+20–40 s ago, is the mounting before a move found now."""
+REANCHOR_S = 60.0
+"""Running time after a clip move before the neutral is re-anchored (the heading has then
+followed the new mounting to within 5 %)."""
 HEADING_EVERY = 32
 """Samples between updates of the heading angle (it drifts over tens of seconds)."""
 AVERAGE_EVERY = 8
@@ -91,7 +102,17 @@ _UNAVERAGED_S = 48
 """Time moved since the last update of the averages."""
 _UNSAMPLED_S = 49
 """Running time since the last update of the heading's moments."""
-STATE_SIZE = 50
+_F_SNAP = 50  # 6: FORWARD at the last two snapshots, the older first
+_P_SNAP = 56  # 6: the slow average of up at the same moments
+_SNAP_T = 62
+"""Time of the newer snapshot (nan: none yet, or none since the last neutral or move)."""
+_WATCH_T = 63
+_REANCHOR = 64
+"""1.0 while a clip move waits for the axes to settle before the neutral is re-anchored."""
+_UP_BEFORE = 65  # 3: UP before the move
+_P_AFTER = 68  # 3: the fast average of up summed over the running time since the move
+_AFTER_S = 71
+STATE_SIZE = 72
 
 
 @njit(cache=True, error_model="numpy")
@@ -108,6 +129,7 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
     if state[STARTED] < 0.5:
         for at in (UP, _AVG_UP, _FAST_UP, _SLOW_UP):
             put(state, at, up)
+        state[_SNAP_T] = math.nan
         state[STARTED] = 1.0
     state[NEUTRAL_SET] = 0.0
     state[CLIP_MOVED_AT] = math.nan
@@ -121,6 +143,8 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
     if running:
         _learn_heading(state, up, acc, dt, e1, e2)
     _set_forward(state, e1, e2)
+    if running and state[_COUNT] == 1.0 and state[_RUN_S] >= HEADING_SETTLED_S:
+        _watch_heading(state, t)  # just after each update of the heading
 
 
 @njit(cache=True, inline="always")
@@ -132,6 +156,7 @@ def _track_neutral(state, up, dt):
         state[_NEUTRAL_N] = n
         if n == 1.0:
             state[NEUTRAL_SET] = 1.0
+            state[_REANCHOR], state[_SNAP_T] = 0.0, math.nan  # standing re-anchors by itself
         put(state, UP, unit(toward(get3(state, UP), up, 1.0 / n)))
         state[HAS_NEUTRAL] = 1.0
 
@@ -179,8 +204,10 @@ def _confirm_move(state, t, dt):
         state[_APART_SINCE] = t
     state[_APART_S] += dt
     if state[_APART_S] >= CLIP_CONFIRM_S:
+        if state[_REANCHOR] < 0.5:  # else the heading found this move already
+            state[CLIP_MOVED_AT] = state[_APART_SINCE]
+        _begin_reanchor(state, get3(state, UP))
         _carry_axes(state)
-        state[CLIP_MOVED_AT] = state[_APART_SINCE]
         state[_APART_S] = 0.0
 
 
@@ -190,16 +217,85 @@ def _carry_axes(state):
     slow, fast = get3(state, _SLOW_UP), get3(state, _FAST_UP)
     axis = cross(slow, fast)
     s = math.sqrt(dot(axis, axis))
-    c = dot(slow, fast)
-    kx, ky, kz = axis[0] / s, axis[1] / s, axis[2] / s
+    k = (axis[0] / s, axis[1] / s, axis[2] / s)
     for at in (UP, _AVG_UP, FORWARD):
-        vx, vy, vz = state[at], state[at + 1], state[at + 2]
-        kv = kx * vx + ky * vy + kz * vz
-        # Rodrigues: v c + (k × v) s + k (k·v)(1 − c)
-        state[at] = vx * c + (ky * vz - kz * vy) * s + kx * kv * (1 - c)
-        state[at + 1] = vy * c + (kz * vx - kx * vz) * s + ky * kv * (1 - c)
-        state[at + 2] = vz * c + (kx * vy - ky * vx) * s + kz * kv * (1 - c)
+        put(state, at, turn_about(get3(state, at), k, dot(slow, fast), s))
     put(state, _SLOW_UP, fast)
+
+
+@njit(cache=True, inline="always")
+def _watch_heading(state, t):
+    """Snapshots of forward and posture while running; a twist of forward away from the older
+    snapshot is a clip move; after a move (found here or by the tilt), the neutral is
+    re-anchored once the axes have settled."""
+    span = min(t - state[_WATCH_T], 1.0)
+    state[_WATCH_T] = t
+    f = get3(state, FORWARD)
+    if math.isnan(state[_SNAP_T]):
+        _snapshot(state, t, True)
+    elif state[_REANCHOR] > 0.5:
+        _settle(state, t, span, f)
+    elif dot(f, get3(state, _F_SNAP)) < _COS_TWIST:
+        state[CLIP_MOVED_AT] = t
+        if not _begin_reanchor(state, get3(state, UP)):
+            _snapshot(state, t, True)
+    elif t - state[_SNAP_T] >= SNAPSHOT_S:
+        _snapshot(state, t, False)
+
+
+@njit(cache=True, inline="always")
+def _snapshot(state, t, both):
+    """The newer snapshot becomes the older (or ``both`` are taken now); the newer is now."""
+    f, p = get3(state, FORWARD), get3(state, _SLOW_UP)
+    put(state, _F_SNAP, f if both else get3(state, _F_SNAP + 3))
+    put(state, _P_SNAP, p if both else get3(state, _P_SNAP + 3))
+    put(state, _F_SNAP + 3, f)
+    put(state, _P_SNAP + 3, p)
+    state[_SNAP_T] = t
+
+
+@njit(cache=True, inline="always")
+def _begin_reanchor(state, up_before):
+    """Wait for the axes to settle after a clip move (with a neutral and a snapshot from
+    before it, and no move pending); False if there is nothing to re-anchor."""
+    if state[_REANCHOR] > 0.5 or math.isnan(state[_SNAP_T]) or state[HAS_NEUTRAL] < 0.5:
+        return False
+    put(state, _UP_BEFORE, up_before)
+    put(state, _P_AFTER, (0.0, 0.0, 0.0))
+    state[_AFTER_S], state[_REANCHOR] = 0.0, 1.0
+    return True
+
+
+@njit(cache=True, inline="always")
+def _settle(state, t, span, f):
+    """Average the posture after the move; after ``REANCHOR_S`` of running, carry the neutral
+    over by the rotation that takes the older snapshot's (posture, forward) onto now's."""
+    for i in range(3):
+        state[_P_AFTER + i] += span * state[_FAST_UP + i]
+    state[_AFTER_S] += span
+    if state[_AFTER_S] < REANCHOR_S:
+        return
+    before = get3(state, _UP_BEFORE)
+    p0, f0, p1 = get3(state, _P_SNAP), get3(state, _F_SNAP), unit(get3(state, _P_AFTER))
+    put(state, UP, _carried(before, p0, f0, p1, f))
+    state[_REANCHOR] = 0.0
+    _snapshot(state, t, True)
+
+
+@njit(cache=True, inline="always")
+def _carried(v, p0, f0, p1, f1):
+    """``v`` moved with the rotation taking the frame (p0, f0) onto (p1, f1): p exactly, f as
+    near as p allows (the TRIAD construction)."""
+    b0, b1 = unit(cross(p0, f0)), unit(cross(p1, f1))
+    c0, c1 = cross(p0, b0), cross(p1, b1)
+    x, y, z = dot(v, p0), dot(v, b0), dot(v, c0)
+    return unit(
+        (
+            x * p1[0] + y * b1[0] + z * c1[0],
+            x * p1[1] + y * b1[1] + z * c1[1],
+            x * p1[2] + y * b1[2] + z * c1[2],
+        )
+    )
 
 
 @njit(cache=True, inline="always")
