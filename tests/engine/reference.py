@@ -208,6 +208,7 @@ class Mounting:
     TURN_SETTLE_S = 8.0
     WATCH_AFTER_S = 10.0
     WALK_TURN_STEPS, WALK_TURN_MS2 = 12, 0.7
+    HEADING_SETTLED_S, TWIST_DEG, SNAPSHOT_S, REANCHOR_S = 60.0, 10.0, 20.0, 60.0
 
     def __init__(self):
         self.up = None
@@ -222,6 +223,9 @@ class Mounting:
         self.since_turn_s = 0.0  # the clip watch pauses in turns and TURN_SETTLE_S after
         self.count, self.heading = 0, (1.0, 0.0)
         self.unseen_s = 0.0  # moving time the averages have not seen yet
+        self.snapshots, self.snap_t = [], math.nan  # (forward, slow up), older first
+        self.watch_t, self.reanchor = 0.0, False
+        self.up_before, self.p_after, self.after_s = None, (0.0, 0.0, 0.0), 0.0
 
     def step(self, up, acc, t, dt, still, running, turning=False):
         up = tuple(up)
@@ -243,6 +247,9 @@ class Mounting:
         if running:
             self._learn_heading(up, acc, dt)
         self._set_forward()
+        just_updated = self.count % self.HEADING_EVERY == 1
+        if running and just_updated and self.run_s >= self.HEADING_SETTLED_S:
+            self._watch_heading(t)
 
     def _still(self, up, dt):
         self.still_s += dt
@@ -250,6 +257,8 @@ class Mounting:
             return
         self.neutral_n += 1
         self.neutral_set = self.neutral_n == 1
+        if self.neutral_set:  # a new neutral: no re-anchoring, snapshots start again
+            self.reanchor, self.snap_t = False, math.nan
         self.up = unit(ema(self.up, tuple(up), 1.0 / self.neutral_n))
         self.has_neutral = True
 
@@ -272,6 +281,9 @@ class Mounting:
         self.apart_s += dt
         if self.apart_s < self.CLIP_CONFIRM_S:
             return
+        if not self.reanchor:  # else the heading found this move already
+            self.clip_moved_at = self.apart_since
+        self._begin_reanchor()
         axis = cross(self.slow_up, self.fast_up)
         angle = math.atan2(math.sqrt(dot(axis, axis)), dot(self.slow_up, self.fast_up))
         move = q_from_rotvec(tuple(x * angle for x in unit(axis)))
@@ -279,7 +291,43 @@ class Mounting:
             q_rotate(move, v) for v in (self.up, self.avg_up, self.forward)
         )
         self.slow_up = self.fast_up  # the heading statistics carry over unchanged
-        self.clip_moved_at, self.apart_s = self.apart_since, 0.0
+        self.apart_s = 0.0
+
+    def _watch_heading(self, t):
+        """Every heading update while running once it has settled: snapshots of (forward, slow
+        up) every SNAPSHOT_S, the last two kept; forward more than TWIST_DEG from the older
+        snapshot's is a clip move; REANCHOR_S of running after a move, the neutral is carried
+        by the rotation taking the older snapshot onto (mean fast up since the move, forward)."""
+        span, self.watch_t = min(t - self.watch_t, 1.0), t
+        if math.isnan(self.snap_t):
+            self._snapshot(t, both=True)
+        elif self.reanchor:
+            self.p_after = add(self.p_after, self.fast_up, span)
+            self.after_s += span
+            if self.after_s >= self.REANCHOR_S:
+                (f0, p0), p1 = self.snapshots[0], unit(self.p_after)
+                self.up = triad_carry(self.up_before, (p0, f0), (p1, self.forward))
+                self.reanchor = False
+                self._snapshot(t, both=True)
+        elif dot(self.forward, self.snapshots[0][0]) < math.cos(math.radians(self.TWIST_DEG)):
+            self.clip_moved_at = t
+            if not self._begin_reanchor():
+                self._snapshot(t, both=True)
+        elif t - self.snap_t >= self.SNAPSHOT_S:
+            self._snapshot(t, both=False)
+
+    def _snapshot(self, t, both):
+        now = (self.forward, self.slow_up)
+        self.snapshots = [now, now] if both else [self.snapshots[1], now]
+        self.snap_t = t
+
+    def _begin_reanchor(self):
+        """Start waiting to re-anchor (needs a neutral and a snapshot, none pending)."""
+        if self.reanchor or math.isnan(self.snap_t) or not self.has_neutral:
+            return False
+        self.up_before, self.p_after, self.after_s = self.up, (0.0, 0.0, 0.0), 0.0
+        self.reanchor = True
+        return True
 
     def basis(self):
         """e1 = sensor x made level (or y if x is vertical), e2 = up × e1."""
@@ -339,6 +387,19 @@ class Mounting:
             if ratio < -self.SIGN_EVIDENCE_MIN:  # clear evidence against: the other way round
                 c1, c2 = -c1, -c2
         return c1, c2
+
+
+def triad_carry(v, before, after):
+    """``v`` turned by the rotation taking the pair ``before`` = (p, f) onto ``after``: p onto p
+    exactly, f as near as that allows (TRIAD), as a matrix product."""
+
+    def frame(p, f):
+        b = unit(cross(p, f))
+        return (p, b, cross(p, b))  # rows
+
+    m0, m1 = frame(*before), frame(*after)
+    coords = [dot(v, row) for row in m0]
+    return unit(tuple(sum(coords[i] * m1[i][k] for i in range(3)) for k in range(3)))
 
 
 # -- contacts/_detector and contacts/_walking ---------------------------------------------------

@@ -426,6 +426,55 @@ def test_clip_move_keeps_the_learned_forward_axis():
     assert model.run_s > 30.0  # the heading statistics were not restarted
 
 
+def _reseated_run(twist_deg, tilt_deg, dt=0.01, move_at_s=100.0, end_s=200.0, lean_deg=8.0):
+    """Synthetic mounting inputs: 3 s standing, then running leant forward by ``lean_deg``
+    (bouncing vertical force, braking-then-propulsion along the way), the sensor clipped on
+    turned by 60° and pitched by 10°. At ``move_at_s`` the clip is re-seated: turned by
+    ``twist_deg`` about its own z axis and tilted by ``tilt_deg`` about its own x axis.
+    Yields (t, still, up, acc, the neutral up now) in the sensor frame."""
+    mounted = rotation.from_euler_zyx_deg(60.0, 10.0, 0.0)  # sensor in pelvis
+    reseat = rotation.from_euler_zyx_deg(twist_deg, 0.0, tilt_deg)
+    reseated = rotation.multiply(mounted, reseat)  # turned about the sensor's own axes
+    lean = math.radians(lean_deg)
+    posture_up, travel = (
+        np.array([-math.sin(lean), 0, math.cos(lean)]),
+        np.array([math.cos(lean), 0, math.sin(lean)]),
+    )
+    w = 2 * np.pi * 2.8
+    for k in range(int(end_s / dt)):
+        t = k * dt
+        q = rotation.conjugate(reseated if t >= move_at_s else mounted)  # pelvis → sensor
+        neutral = rotation.rotate(q, np.array([0.0, 0.0, 1.0]))
+        if t < 3.0:
+            yield t, True, neutral, neutral * ref.G_MS2, neutral
+            continue
+        up, forward = rotation.rotate(q, posture_up), rotation.rotate(q, travel)
+        acc = up * (ref.G_MS2 + 6.0 * np.sin(w * t)) - forward * 3.0 * np.cos(w * t)
+        yield t, False, up, acc, neutral
+
+
+@pytest.mark.parametrize(("twist_deg", "tilt_deg"), [(30.0, 0.0), (-25.0, 3.0), (0.0, 8.0)])
+def test_a_reseated_clip_re_anchors_the_neutral(twist_deg, tilt_deg):
+    """A re-seat is found by the tilt of the sensor's view of up or, when that tilt is small
+    (the −25° twist and 3° tilt move it by 3.9°), by the turn of the learned forward; 60 s later the
+    neutral is carried over by (posture, forward) before and after — kernel and reference
+    alike, and to within 0.3° of the truth (carried by the tilt alone it was 0.4–3.8° off)."""
+    dt = 0.01
+    state, model = np.zeros(mount.STATE_SIZE), ref.Mounting()
+    moved = []
+    for t, still_now, up, acc, neutral in _reseated_run(twist_deg, tilt_deg, dt):
+        mount.mounting_step(state, up, acc, t, dt, still_now, not still_now)
+        model.step(up.tolist(), acc.tolist(), t, dt, still_now, not still_now)
+        got_up = state[mount.UP : mount.UP + 3]
+        np.testing.assert_allclose(got_up, model.up, rtol=0, atol=1e-9)
+        assert np.isnan(state[mount.CLIP_MOVED_AT]) == np.isnan(model.clip_moved_at)
+        if not np.isnan(state[mount.CLIP_MOVED_AT]):
+            moved.append(state[mount.CLIP_MOVED_AT])
+        error_deg = np.degrees(np.arccos(min(got_up @ neutral, 1.0)))
+    assert len(moved) == 1 and 100.0 <= moved[0] < 115.0
+    assert error_deg < 0.3
+
+
 def test_real_run_has_no_clip_move(real_run):
     """A real treadmill run from the first sample, sensor never touched: no clip_moved event
     (the filter settling at the start is not a clip move)."""
