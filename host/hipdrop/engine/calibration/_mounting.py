@@ -10,6 +10,16 @@
   pelvis axes are turned by the same rotation, so the runner's average posture — and the
   neutral — carry over to the new mounting. A turn's lean is not a move: the watch pauses in
   turns and for ``TURN_SETTLE_S`` after (so a slip that soon after a turn goes unnoticed).
+* **Clip twists and re-anchoring.** A clip turned on the waistband barely tilts the sensor's
+  view of up, but it turns the running heading in the sensor frame, which otherwise holds
+  within a degree. Once the heading has settled (``HEADING_SETTLED_S`` of running), snapshots
+  of forward and posture (the slow average of up) are taken every ``SNAPSHOT_S``; a forward more
+  than ``TWIST_DEG`` from the older snapshot's is a clip move. The carry above turns the neutral
+  by the tilt alone, so after a move found either way, ``REANCHOR_S`` of running later (the
+  heading has then followed the new mounting), the neutral is carried again, from before the
+  move, by the rotation that takes (posture, forward) of the older snapshot onto (mean posture
+  since the move, forward now): the TRIAD construction, exact in posture and as near as that
+  allows in forward.
 * **Forward.** Running pushes the trunk back and forth along the direction of travel far more
   than sideways, so the principal axis of the horizontal specific force is the forward axis;
   its sign comes from braking-then-propulsion (forward force falls while vertical force rises
