@@ -101,8 +101,6 @@ class Still:
         self.norm_mean = self.norm_sq = None
         self.quiet_s = 0.0
         self.still = False
-        self.gyr_dps = self.acc = (0.0, 0.0, 0.0)  # means over the current still period
-        self.samples = 0
 
     def step(self, acc, gyr_dps, dt):
         a = min(dt / self.WINDOW_S, 1.0)
@@ -122,11 +120,7 @@ class Still:
             and abs(norm - G_MS2) < self.G_TOLERANCE * G_MS2
         )
         self.quiet_s = self.quiet_s + dt if quiet else 0.0
-        was_still, self.still = self.still, self.quiet_s >= self.HOLD_S
-        if self.still:
-            self.samples = self.samples + 1 if was_still else 1
-            self.gyr_dps = ema(self.gyr_dps, gyr_dps, 1.0 / self.samples)
-            self.acc = ema(self.acc, acc, 1.0 / self.samples)
+        self.still = self.quiet_s >= self.HOLD_S
         return self.still
 
 

@@ -1,8 +1,9 @@
-"""Still detector (Numba kernel): is the sensor at rest, and what do gyro and gravity read then.
+"""Still detector (Numba kernel): is the sensor at rest.
 
 Per sample, exponential moving statistics (time constant ``WINDOW_S``) of the gyro and of the
 specific-force magnitude; "still" once both have stayed quiet for ``HOLD_S``. While still, the
-gyro reading is the gyro bias and the specific force is gravity.
+orientation filter trusts gravity fully and learns the gyro bias, and the pelvis axes take the
+neutral.
 """
 
 import math
@@ -28,11 +29,8 @@ QUIET_S = 8
 """Seconds the signals have been quiet (0 while moving)."""
 STILL = 9
 """1.0 while still."""
-STILL_GYR_DPS = 10  # 3 slots: gyro mean over the current still period
-STILL_ACC = 13  # 3 slots: specific-force mean over the current still period
-STILL_SAMPLES = 16
-_STARTED = 17
-STATE_SIZE = 18
+_STARTED = 10
+STATE_SIZE = 11
 
 
 @njit(cache=True, error_model="numpy")
@@ -57,8 +55,6 @@ def still_step(state, acc, gyr_dps, dt):
     )
     state[QUIET_S] = state[QUIET_S] + dt if quiet else 0.0
     still = state[QUIET_S] >= HOLD_S
-    if still:
-        _accumulate(state, acc, gyr_dps, state[STILL] > 0.5)
     state[STILL] = 1.0 if still else 0.0  # last: one exit for ``state`` (no reference count)
     return still
 
@@ -78,13 +74,3 @@ def _moving_variance(state, mean_at, square_at, x, a):
     square = state[square_at] + a * (x * x - state[square_at])
     state[mean_at], state[square_at] = mean, square
     return max(square - mean * mean, 0.0)
-
-
-@njit(cache=True, inline="always")
-def _accumulate(state, acc, gyr_dps, continuing):
-    """Running means of gyro and specific force over the current still period."""
-    n = state[STILL_SAMPLES] + 1.0 if continuing else 1.0
-    for i in range(3):
-        state[STILL_GYR_DPS + i] += (gyr_dps[i] - state[STILL_GYR_DPS + i]) / n
-        state[STILL_ACC + i] += (acc[i] - state[STILL_ACC + i]) / n
-    state[STILL_SAMPLES] = n
