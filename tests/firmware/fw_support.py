@@ -57,6 +57,25 @@ def assert_passed(result, name):
     assert f"ok {name}" in result.stdout.splitlines(), result.stdout + result.stderr
 
 
+def micropython_run_tests(entry, *files, checks, timeout_s=60):
+    """The tests of one MicroPython run of ``entry`` (one node start runs every check, ~0.25 s
+    each): a module fixture with its result, a test that it ran to the end, and one test per
+    name in ``checks``. A test module assigns the three to module names of the same names."""
+
+    @pytest.fixture(scope="module")
+    def mpy_result():
+        return run_micropython(entry, *files, timeout_s=timeout_s)
+
+    def test_run_succeeds(mpy_result):
+        assert_ran_to_the_end(mpy_result)
+
+    @pytest.mark.parametrize("name", checks)
+    def test_check(mpy_result, name):
+        assert_passed(mpy_result, name)
+
+    return mpy_result, test_run_succeeds, test_check
+
+
 def require_stubs():
     """Fail (never skip) when the ESP32 MicroPython stubs are missing."""
     if not (STUBS / "stdlib" / "VERSIONS").is_file():

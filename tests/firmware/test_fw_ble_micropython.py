@@ -3,8 +3,7 @@
 
 from pathlib import Path
 
-import pytest
-from fw_support import assert_passed, assert_ran_to_the_end, run_micropython
+from fw_support import micropython_run_tests
 
 HERE = Path(__file__).parent
 CHECKS = [
@@ -14,17 +13,6 @@ CHECKS = [
     "check_poll_answers_a_command",
 ]
 
-
-@pytest.fixture(scope="module")
-def mpy_result():
-    """One MicroPython start runs every check (a node start costs ~0.25 s)."""
-    return run_micropython(HERE / "fw_mpy_ble.py", HERE / "mpy_radio.py")
-
-
-def test_run_succeeds(mpy_result):
-    assert_ran_to_the_end(mpy_result)
-
-
-@pytest.mark.parametrize("name", CHECKS)
-def test_check(mpy_result, name):
-    assert_passed(mpy_result, name)
+mpy_result, test_run_succeeds, test_check = micropython_run_tests(
+    HERE / "fw_mpy_ble.py", HERE / "mpy_radio.py", checks=CHECKS
+)

@@ -9,7 +9,7 @@ from fw_support import (
     FIRMWARE_VECTORS,
     VECTORS,
     assert_passed,
-    assert_ran_to_the_end,
+    micropython_run_tests,
     run_micropython,
 )
 
@@ -21,21 +21,12 @@ MPY_ONLY = [
 ]
 SHARED = [n for n, _ in fw_checks.CHECKS + fw_imu_checks.CHECKS]
 
-
-@pytest.fixture(scope="module")
-def mpy_result():
-    """One MicroPython start runs every check (a node start costs ~0.25 s)."""
-    files = [HERE / n for n in ("fw_checks.py", "fw_imu_checks.py", "fw_vectors.py")]
-    return run_micropython(HERE / "fw_mpy_main.py", *files, VECTORS)
-
-
-def test_run_succeeds(mpy_result):
-    assert_ran_to_the_end(mpy_result)
-
-
-@pytest.mark.parametrize("name", SHARED + MPY_ONLY)
-def test_check(mpy_result, name):
-    assert_passed(mpy_result, name)
+mpy_result, test_run_succeeds, test_check = micropython_run_tests(
+    HERE / "fw_mpy_main.py",
+    *(HERE / n for n in ("fw_checks.py", "fw_imu_checks.py", "fw_vectors.py")),
+    VECTORS,
+    checks=SHARED + MPY_ONLY,
+)
 
 
 @pytest.mark.parametrize("path", FIRMWARE_VECTORS, ids=[f.name for f in FIRMWARE_VECTORS])

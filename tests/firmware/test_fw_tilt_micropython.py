@@ -3,8 +3,7 @@
 from pathlib import Path
 
 import fw_checks_tilt
-import pytest
-from fw_support import FIRMWARE, assert_passed, assert_ran_to_the_end, run_micropython
+from fw_support import FIRMWARE, micropython_run_tests, run_micropython
 
 HERE = Path(__file__).parent
 MPY_ONLY = [
@@ -14,20 +13,12 @@ MPY_ONLY = [
     "check_calibrator_add_allocates_nothing",
 ]
 
-
-@pytest.fixture(scope="module")
-def mpy_result():
-    """One MicroPython start runs every check."""
-    return run_micropython(HERE / "fw_mpy_tilt.py", HERE / "fw_checks_tilt.py", timeout_s=120)
-
-
-def test_run_succeeds(mpy_result):
-    assert_ran_to_the_end(mpy_result)
-
-
-@pytest.mark.parametrize("name", [n for n, _ in fw_checks_tilt.CHECKS] + MPY_ONLY)
-def test_check(mpy_result, name):
-    assert_passed(mpy_result, name)
+mpy_result, test_run_succeeds, test_check = micropython_run_tests(
+    HERE / "fw_mpy_tilt.py",
+    HERE / "fw_checks_tilt.py",
+    checks=[n for n, _ in fw_checks_tilt.CHECKS] + MPY_ONLY,
+    timeout_s=120,
+)
 
 
 def test_bench_tilt_runs_on_micropython(tmp_path):
