@@ -82,6 +82,7 @@ def test_analyze_prints_a_summary_and_writes_the_documented_json(tmp_path, capsy
     assert main(["analyze", str(csv)]) == 0
     text = capsys.readouterr().out
     assert "run: " in text and "left-stance drop" in text
+    assert "events: neutral taken at 0:0" in text  # standing at the start
     out = tmp_path / "run.json"
     assert main(["analyze", str(csv), "--json", str(out)]) == 0
     doc = json.loads(out.read_text())

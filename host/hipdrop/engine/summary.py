@@ -24,8 +24,38 @@ def summary_text(doc: dict) -> str:
         )
     else:
         lines.append(f"fatigue: none found ({fatigue['evidence']})")
+    if doc["events"]:
+        lines.append("events: " + _events_text(doc["events"]))
     lines.extend(f"note: {note}" for note in doc["notes"])
     return "\n".join(lines)
+
+
+_EVENT_WORDS = {
+    "calibration": "neutral taken",
+    "clip_moved": "clip moved",
+    "forward_turned": "forward turned round",
+    "stop": "stop",
+    "gap": "gap",
+}
+SHOWN_PER_KIND = 3
+
+
+def _events_text(events):
+    """Each kind of event with its first few times (m:ss), in the order they first came."""
+    times = {}
+    for event in events:
+        times.setdefault(event["type"], []).append(event["t_s"])
+    parts = []
+    for kind, at in times.items():
+        shown = ", ".join(_clock(t) for t in at[:SHOWN_PER_KIND])
+        more = f" and {len(at) - SHOWN_PER_KIND} more" if len(at) > SHOWN_PER_KIND else ""
+        parts.append(f"{_EVENT_WORDS.get(kind, kind)} at {shown}{more}")
+    return "; ".join(parts)
+
+
+def _clock(t_s):
+    minutes, seconds = divmod(int(round(t_s)), 60)
+    return f"{minutes}:{seconds:02d}"
 
 
 def _activity_line(activity, steps, key):

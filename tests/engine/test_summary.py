@@ -1,0 +1,31 @@
+"""The human summary of an analysis (``hipdrop analyze`` without ``--json``)."""
+
+from hipdrop.engine.summary import summary_text
+
+
+def _doc(events):
+    return {
+        "source": "run.csv",
+        "duration_s": 6085.0,
+        "sample_rate_hz": 200.0,
+        "steps": [],
+        "drop_metric": "pelvic_drop_deg",
+        "fatigue": {"onset_s": None, "side": None, "evidence": "no sustained rise"},
+        "notes": [],
+        "events": events,
+    }
+
+
+def test_events_are_listed_by_kind_with_their_first_times():
+    events = [{"t_s": 3.2, "type": "calibration"}, {"t_s": 4509.0, "type": "clip_moved"}]
+    events += [{"t_s": 600.0 * k, "type": "gap"} for k in range(1, 6)]
+    events.sort(key=lambda e: e["t_s"])
+    text = summary_text(_doc(events))
+    line = [line for line in text.splitlines() if line.startswith("events: ")]
+    assert line == [
+        "events: neutral taken at 0:03; gap at 10:00, 20:00, 30:00 and 2 more; clip moved at 75:09"
+    ]
+
+
+def test_no_events_no_line():
+    assert "events" not in summary_text(_doc([]))
