@@ -203,6 +203,7 @@ class Mounting:
     WATCH_AFTER_S = 10.0
     WALK_TURN_STEPS, WALK_TURN_MS2 = 12, 0.7
     HEADING_SETTLED_S, TWIST_DEG, SNAPSHOT_S, REANCHOR_S = 60.0, 10.0, 20.0, 60.0
+    TWIST_JUMP_DEG = 60.0
 
     def __init__(self):
         self.up = None
@@ -289,9 +290,10 @@ class Mounting:
 
     def _watch_heading(self, t):
         """Every heading update while running once it has settled: snapshots of (forward, slow
-        up) every SNAPSHOT_S, the last two kept; forward more than TWIST_DEG from the older
-        snapshot's is a clip move; REANCHOR_S of running after a move, the neutral is carried
-        by the rotation taking the older snapshot onto (mean fast up since the move, forward)."""
+        up) every SNAPSHOT_S, the last two kept; forward more than TWIST_DEG (but less than
+        TWIST_JUMP_DEG) from the older snapshot's is a clip move; REANCHOR_S of running after a
+        move, the neutral is carried by the rotation taking the older snapshot onto (mean fast
+        up since the move, forward)."""
         span, self.watch_t = min(t - self.watch_t, 1.0), t
         if math.isnan(self.snap_t):
             self._snapshot(t, both=True)
@@ -303,6 +305,8 @@ class Mounting:
                 self.up = triad_carry(self.up_before, (p0, f0), (p1, self.forward))
                 self.reanchor = False
                 self._snapshot(t, both=True)
+        elif dot(self.forward, self.snapshots[0][0]) < math.cos(math.radians(self.TWIST_JUMP_DEG)):
+            self._snapshot(t, both=True)  # a jump of the heading itself, not of the clip
         elif dot(self.forward, self.snapshots[0][0]) < math.cos(math.radians(self.TWIST_DEG)):
             self.clip_moved_at = t
             if not self._begin_reanchor():

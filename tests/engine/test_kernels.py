@@ -417,12 +417,15 @@ def test_clip_move_keeps_the_learned_forward_axis():
     assert model.run_s > 30.0  # the heading statistics were not restarted
 
 
-def _reseated_run(twist_deg, tilt_deg, dt=0.01, move_at_s=100.0, end_s=200.0, lean_deg=8.0):
+def _reseated_run(
+    twist_deg, tilt_deg, dt=0.01, move_at_s=100.0, end_s=200.0, lean_deg=8.0, braking=1.0
+):
     """Synthetic mounting inputs: 3 s standing, then running leant forward by ``lean_deg``
     (bouncing vertical force, braking-then-propulsion along the way), the sensor clipped on
     turned by 60° and pitched by 10°. At ``move_at_s`` the clip is re-seated: turned by
-    ``twist_deg`` about its own z axis and tilted by ``tilt_deg`` about its own x axis.
-    Yields (t, still, up, acc, the neutral up now) in the sensor frame."""
+    ``twist_deg`` about its own z axis and tilted by ``tilt_deg`` about its own x axis, and
+    the forward force takes the sign ``braking`` (−1: propulsion-then-braking, as if running
+    backwards). Yields (t, still, up, acc, the neutral up now) in the sensor frame."""
     mounted = rotation.from_euler_zyx_deg(60.0, 10.0, 0.0)  # sensor in pelvis
     reseat = rotation.from_euler_zyx_deg(twist_deg, 0.0, tilt_deg)
     reseated = rotation.multiply(mounted, reseat)  # turned about the sensor's own axes
@@ -440,7 +443,8 @@ def _reseated_run(twist_deg, tilt_deg, dt=0.01, move_at_s=100.0, end_s=200.0, le
             yield t, True, neutral, neutral * ref.G_MS2, neutral
             continue
         up, forward = rotation.rotate(q, posture_up), rotation.rotate(q, travel)
-        acc = up * (ref.G_MS2 + 6.0 * np.sin(w * t)) - forward * 3.0 * np.cos(w * t)
+        sign = braking if t >= move_at_s else 1.0
+        acc = up * (ref.G_MS2 + 6.0 * np.sin(w * t)) - sign * forward * 3.0 * np.cos(w * t)
         yield t, False, up, acc, neutral
 
 
@@ -463,6 +467,25 @@ def test_a_reseated_clip_re_anchors_the_neutral(twist_deg, tilt_deg):
             moved.append(state[mount.CLIP_MOVED_AT])
         error_deg = np.degrees(np.arccos(min(got_up @ neutral, 1.0)))
     assert len(moved) == 1 and 100.0 <= moved[0] < 115.0
+    assert error_deg < 0.3
+
+
+def test_a_heading_that_flips_round_is_no_clip_move():
+    """The braking evidence turned round (the forward force's phase reversed) flips the learned
+    forward by 180° in one update: the heading's ambiguity, not a twisted clip. No move is
+    flagged and the neutral stays where it was (a re-anchoring would turn it half round)."""
+    dt = 0.01
+    state, model = np.zeros(mount.STATE_SIZE), ref.Mounting()
+    headings = []
+    for t, still_now, up, acc, neutral in _reseated_run(0.0, 0.0, dt, braking=-1.0):
+        mount.mounting_step(state, up, acc, t, dt, still_now, not still_now)
+        model.step(up.tolist(), acc.tolist(), t, dt, still_now, not still_now)
+        forward = state[mount.FORWARD : mount.FORWARD + 3].copy()
+        np.testing.assert_allclose(forward, model.forward, rtol=0, atol=1e-9)
+        assert np.isnan(state[mount.CLIP_MOVED_AT]) and np.isnan(model.clip_moved_at)
+        headings.append(forward)
+        error_deg = np.degrees(np.arccos(min(state[mount.UP : mount.UP + 3] @ neutral, 1.0)))
+    assert headings[int(99.0 / dt)] @ headings[-1] < -0.99  # the heading did flip round
     assert error_deg < 0.3
 
 

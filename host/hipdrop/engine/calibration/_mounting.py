@@ -14,7 +14,8 @@
   view of up, but it turns the running heading in the sensor frame, which otherwise holds
   within a degree. Once the heading has settled (``HEADING_SETTLED_S`` of running), snapshots
   of forward and posture (the slow average of up) are taken every ``SNAPSHOT_S``; a forward more
-  than ``TWIST_DEG`` from the older snapshot's is a clip move. The carry above turns the neutral
+  than ``TWIST_DEG`` from the older snapshot's is a clip move (one that jumped by more than
+  ``TWIST_JUMP_DEG`` is not: see there). The carry above turns the neutral
   by the tilt alone, so after a move found either way, ``REANCHOR_S`` of running later (the
   heading has then followed the new mounting), the neutral is carried again, from before the
   move, by the rotation that takes (posture, forward) of the older snapshot onto (mean posture
@@ -44,6 +45,11 @@ HEADING_SETTLED_S = 60.0
 then on it watches the clip too."""
 TWIST_DEG = 10.0
 _COS_TWIST = math.cos(math.radians(TWIST_DEG))
+TWIST_JUMP_DEG = 60.0
+"""A forward that has jumped this far from the older snapshot is the heading's own ambiguity
+(its sign re-decided, or two axes of near-equal swing trading places), not a clip: a twisted
+clip turns the learned forward gradually (τ 20 s), so it crosses ``TWIST_DEG`` long before."""
+_COS_TWIST_JUMP = math.cos(math.radians(TWIST_JUMP_DEG))
 SNAPSHOT_S = 20.0
 """Running time between snapshots of forward and posture: the older of the last two, taken
 20–40 s ago, is the mounting before a move found now."""
@@ -245,6 +251,8 @@ def _watch_heading(state, t):
         _snapshot(state, t, True)
     elif state[_REANCHOR] > 0.5:
         _settle(state, t, span, f)
+    elif dot(f, get3(state, _F_SNAP)) < _COS_TWIST_JUMP:
+        _snapshot(state, t, True)
     elif dot(f, get3(state, _F_SNAP)) < _COS_TWIST:
         state[CLIP_MOVED_AT] = t
         if not _begin_reanchor(state, get3(state, UP)):
