@@ -1,6 +1,7 @@
 """hipdrop: an open sacral IMU and the host toolkit that measures pelvic drop stride by stride."""
 
 import os as _os
+import sys as _sys
 
 from .paths import engine_key as _engine_key
 from .paths import user_cache_dir as _user_cache_dir
@@ -12,3 +13,7 @@ __version__ = "0.1.0"
 # only the calling kernel's own file for changes, not the kernels it calls from other files,
 # so the folder is keyed on the engine's sources: any change to any kernel starts afresh.
 _os.environ.setdefault("NUMBA_CACHE_DIR", str(_user_cache_dir() / "numba" / _engine_key()))
+if "numba" in _sys.modules and not _sys.modules["numba"].config.CACHE_DIR:
+    # numba came first and read an environment without it (a script, the benchmarks): the
+    # engine's kernels, decorated only when their modules load, still take the keyed folder
+    _sys.modules["numba"].config.CACHE_DIR = _os.environ["NUMBA_CACHE_DIR"]

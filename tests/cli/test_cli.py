@@ -58,6 +58,19 @@ def test_numba_cache_goes_to_a_user_folder():
     assert out.stdout.strip().startswith("/tmp/xdg-cache/hipdrop/numba/")
 
 
+def test_numba_cache_is_keyed_even_when_numba_was_imported_first():
+    """Numba checks only a kernel's own file for changes: an in-tree cache would keep the engine
+    loop compiled against kernels edited since (their old state layout included)."""
+    code = (
+        "import numba, os; import hipdrop.engine.stream; from numba.core import config; "
+        "print(config.CACHE_DIR == os.environ['NUMBA_CACHE_DIR'])"
+    )
+    env = {"HOME": "/nonexistent-home", "XDG_CACHE_HOME": "/tmp/xdg-cache"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
+
+
 def test_bad_input_is_a_message_not_a_traceback(capsys):
     assert main(["demo", "--faults", "explode@3", "--db", "/nonexistent/never.db"]) == 2
     assert "unknown fault kind" in capsys.readouterr().err
