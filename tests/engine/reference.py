@@ -826,7 +826,7 @@ class Pipeline:
                 "t_ic": t_ic,
                 "side": side,
                 "side_confidence": max(p_left, 1 - p_left),
-                "activity": kind,
+                "activity": 0 if kind == WALK and next_kind == RUN else kind,  # a run's start
                 "pelvic_drop_deg": peak if self.mounting.has_neutral else math.nan,
                 "drop_from_contact_deg": peak - side * m["roll_ic"],
                 "contact_time_s": end - t_ic if kind == RUN else math.nan,

@@ -142,3 +142,15 @@ def test_packet_timestamp_jitter_is_not_a_gap():
     assert abs(len(steps) - len(clean)) <= 2
     n = min(len(steps), len(clean))
     assert np.median(np.abs(steps[:n, pipeline.T_IC] - clean[:n, pipeline.T_IC])) < 0.006
+
+
+def test_a_run_whose_first_contact_came_before_any_flight_starts_with_an_other_step():
+    """Standing, then running: the first contact is found by the walking detector (no flight
+    yet); its next contact is a running one, so it is the run's first step, labelled other
+    (0) rather than walk — a treadmill session has no walking step."""
+    rec = scenario("treadmill_quick", seed=0)
+    steps = _whole(rec)
+    activities = steps[:, pipeline.ACTIVITY]
+    assert list(np.unique(activities)) == [0.0, 1.0]
+    (first_other,) = np.flatnonzero(activities == 0)
+    assert first_other == 0 and steps[0, pipeline.T_IC] < rec.truth.steps[1].t_ic_s

@@ -278,7 +278,10 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now
     p_left = _side(side_st, ring, head, t_ic, kind, t_next, next_kind, t_now, con_st, buffers)
     s = 1.0 if p_left >= 0.5 else -1.0
     peak = meas[measure_mod.ROLL_MAX] if s > 0 else -meas[measure_mod.ROLL_MIN]
-    row[T_IC], row[SIDE], row[CONFIDENCE], row[ACTIVITY] = t_ic, s, max(p_left, 1 - p_left), kind
+    row[T_IC], row[SIDE], row[CONFIDENCE] = t_ic, s, max(p_left, 1 - p_left)
+    # a walking contact whose next contact is a running one is the first step of a run, found
+    # before its flight: neither gait's measures fit it, so its activity is 0 (other)
+    row[ACTIVITY] = 0 if kind == contacts.WALK and next_kind == contacts.RUN else kind
     has_neutral = mount_st[mount.HAS_NEUTRAL] > 0.5
     row[PELVIC_DROP] = peak if has_neutral else math.nan
     row[DROP_FROM_CONTACT] = peak - s * meas[measure_mod.ROLL_IC]
