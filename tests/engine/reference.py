@@ -196,6 +196,7 @@ class Mounting:
     all the moving time since the last one they saw."""
 
     NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S, HEADING_MIN_S = 2.0, 30.0, 20.0, 4.0
+    NEUTRAL_MAX_DEG = 30.0
     HEADING_EVERY, AVERAGE_EVERY, HEADING_SAMPLE_S = 32, 8, 0.02
     SIGN_EVIDENCE_MIN = 0.2
     FAST_TAU_S, SLOW_TAU_S, CLIP_MOVE_DEG, CLIP_CONFIRM_S = 1.0, 30.0, 4.0, 8.0
@@ -247,9 +248,16 @@ class Mounting:
             self._watch_heading(t)
 
     def _still(self, up, dt):
+        """Average up over a still period of NEUTRAL_MIN_S or more, unless it is no standing:
+        not the first, and up over NEUTRAL_MAX_DEG from the neutral and the moving average."""
         self.still_s += dt
-        if self.still_s < self.NEUTRAL_MIN_S:
+        if self.still_s < self.NEUTRAL_MIN_S or self.neutral_n < 0:
             return
+        if self.neutral_n == 0 and self.has_neutral:
+            limit = math.cos(math.radians(self.NEUTRAL_MAX_DEG))
+            if dot(up, self.up) <= limit and dot(up, unit(self.avg_up)) <= limit:
+                self.neutral_n = -1  # this still period is no standing
+                return
         self.neutral_n += 1
         self.neutral_set = self.neutral_n == 1
         if self.neutral_set:  # a new neutral: no re-anchoring, snapshots start again

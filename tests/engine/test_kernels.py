@@ -731,3 +731,19 @@ def test_filter_tilt_beats_the_accelerometer_by_far(quick):
     assert np.percentile(_angle_deg(up, true_up)[after], 95) < 2.0
     ratio = naive_deg / np.median(_angle_deg(up, true_up)[running])
     assert ratio > 10, f"filter {filter_deg:.2f}° vs accelerometer {naive_deg:.2f}°"
+
+
+def test_a_side_plank_is_no_neutral():
+    """Still in a side plank (the pelvis rolled ≈ 90°) is no standing: no neutral is taken from
+    it (it would turn every later roll by the plank's), and the standing after it is one again;
+    kernel and reference alike."""
+    rec = scenario("side_plank_hold", seed=5)
+    s = Signals.of(rec)
+    stream = GaitStream()
+    stream.feed(s.t, s.acc, s.gyr)
+    neutral_at = [t - T0_S for t, code in stream.events if code == pipeline.EV_NEUTRAL]
+    assert neutral_at[0] < 10.0 and neutral_at[-1] > 40.0  # standing before and after
+    assert not [t for t in neutral_at if 12.0 < t < 40.0]  # none in the plank
+    model, _ = reference_steps(s)
+    assert stream.events == model.events
+    np.testing.assert_allclose(stream.mounting.up, model.mounting.up, rtol=0, atol=1e-9)

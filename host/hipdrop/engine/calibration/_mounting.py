@@ -2,7 +2,9 @@
 
 * **Up (neutral).** While the wearer stands still, the filter's up direction in the sensor frame
   is the neutral, level pelvis. Every still period of at least ``NEUTRAL_MIN_S`` re-anchors it
-  (a stop at a crossing re-calibrates after a re-seated clip). Before any still period the
+  (a stop at a crossing re-calibrates after a re-seated clip) — unless its up is more than
+  ``NEUTRAL_MAX_DEG`` from both the last neutral and the recent moving posture: that stillness
+  is no standing (a plank, lying down). Before any still period the
   long-run average up direction stands in, and no neutral is known.
 * **Clip moves.** While moving, the up direction in the sensor frame is averaged fast
   (``FAST_TAU_S``) and slow (``SLOW_TAU_S``). When they part by more than ``CLIP_MOVE_DEG`` (the
@@ -37,6 +39,10 @@ from numba import njit
 from .._vec import cross, dot, get3, put, toward, turn_about, unit, weight
 
 NEUTRAL_MIN_S = 2.0
+NEUTRAL_MAX_DEG = 30.0
+"""A still period whose up is further than this from both the last neutral and the recent
+moving posture is no standing (a side plank, lying down, sitting back): it gives no neutral."""
+_COS_NEUTRAL_MAX = math.cos(math.radians(NEUTRAL_MAX_DEG))
 AVERAGE_TAU_S = 30.0
 HEADING_TAU_S = 20.0
 HEADING_MIN_S = 4.0
@@ -165,16 +171,31 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
 
 @njit(cache=True, inline="always")
 def _track_neutral(state, up, dt):
-    """Average up over the still period once it has lasted ``NEUTRAL_MIN_S``."""
+    """Average up over the still period once it has lasted ``NEUTRAL_MIN_S`` (unless it is no
+    standing: ``_NEUTRAL_N`` −1)."""
     state[STILL_S] += dt
-    if state[STILL_S] >= NEUTRAL_MIN_S:
-        n = state[_NEUTRAL_N] + 1.0
-        state[_NEUTRAL_N] = n
-        if n == 1.0:
-            state[NEUTRAL_SET] = 1.0
-            state[_REANCHOR], state[_SNAP_T] = 0.0, math.nan  # standing re-anchors by itself
-        put(state, UP, unit(toward(get3(state, UP), up, 1.0 / n)))
-        state[HAS_NEUTRAL] = 1.0
+    if state[STILL_S] < NEUTRAL_MIN_S or state[_NEUTRAL_N] < 0.0:
+        return
+    n = state[_NEUTRAL_N] + 1.0
+    if n == 1.0:
+        if not _standing(state, up):
+            state[_NEUTRAL_N] = -1.0
+            return
+        state[NEUTRAL_SET] = 1.0
+        state[_REANCHOR], state[_SNAP_T] = 0.0, math.nan  # standing re-anchors by itself
+    state[_NEUTRAL_N] = n
+    put(state, UP, unit(toward(get3(state, UP), up, 1.0 / n)))
+    state[HAS_NEUTRAL] = 1.0
+
+
+@njit(cache=True, inline="always")
+def _standing(state, up):
+    """A still period is standing if it is the first, or if its up lies within
+    ``NEUTRAL_MAX_DEG`` of the last neutral or of the recent moving posture."""
+    if state[HAS_NEUTRAL] < 0.5:
+        return True
+    near_neutral = dot(up, get3(state, UP)) > _COS_NEUTRAL_MAX
+    return near_neutral or dot(up, unit(get3(state, _AVG_UP))) > _COS_NEUTRAL_MAX
 
 
 @njit(cache=True, inline="always")
