@@ -202,14 +202,14 @@ class Mounting:
     FAST_TAU_S, SLOW_TAU_S, CLIP_MOVE_DEG, CLIP_CONFIRM_S = 1.0, 30.0, 4.0, 8.0
     TURN_SETTLE_S = 8.0
     WATCH_AFTER_S = 10.0
-    WALK_TURN_STEPS, WALK_TURN_MS2 = 12, 0.7
+    WALK_TURN_STEPS, WALK_TURN_DEG, WALK_BRAKE_MS2 = 12, 60.0, 0.5
     HEADING_SETTLED_S, TWIST_DEG, SNAPSHOT_S, REANCHOR_S = 60.0, 10.0, 20.0, 60.0
     TWIST_JUMP_DEG = 60.0
 
     def __init__(self):
         self.up = None
         self.forward = (1.0, 0.0, 0.0)
-        self.nominal = 1.0  # −1 once walking showed the sensor's x pointing backwards
+        self.nominal = (1.0, 0.0)  # cos, sin of the nominal forward in the (e1, e2) basis
         self.has_neutral = self.neutral_set = self.flipped = False
         self.still_s, self.neutral_n = 0.0, 0
         self.cov, self.mean, self.evid = (0.0, 0.0, 0.0), (0.0, 0.0), (0.0, 0.0)
@@ -372,18 +372,22 @@ class Mounting:
         self.forward = add(tuple(c1 * x for x in e1), e2, c2)
         self.flipped = c1 < -0.5
 
-    def walking_direction(self, backward, contacts):
-        """Turn the nominal forward round when walking shows it backwards; True if turned."""
-        if contacts < self.WALK_TURN_STEPS or backward < self.WALK_TURN_MS2:
-            return False
-        if self.run_s >= self.HEADING_MIN_S:  # running's own heading decides
-            return False
-        self.nominal = -self.nominal
+    def walking_direction(self, along, across, contacts):
+        """Turn the nominal forward to walking's mean braking vector (along forward, left) when
+        it is clear and far off; return the angle turned (rad, 0.0 if none)."""
+        angle = math.atan2(across, along)
+        if contacts < self.WALK_TURN_STEPS or self.run_s >= self.HEADING_MIN_S:
+            return 0.0  # too soon, or running's own heading decides
+        if abs(angle) < math.radians(self.WALK_TURN_DEG) or math.hypot(along, across) < 0.5:
+            return 0.0
+        c, s = math.cos(angle), math.sin(angle)
+        n1, n2 = self.nominal
+        self.nominal = (c * n1 - s * n2, s * n1 + c * n2)
         self.count = 0  # refresh the heading at the next sample
-        return True
+        return angle
 
     def _heading(self):
-        c1, c2 = self.nominal, 0.0
+        c1, c2 = self.nominal
         if self.run_s >= self.HEADING_MIN_S:
             (m1, m2), (s11, s12, s22) = self.mean, self.cov
             angle = 0.5 * math.atan2(2 * (s12 - m1 * m2), (s11 - m1 * m1) - (s22 - m2 * m2))
@@ -442,16 +446,16 @@ class Walk:
         self.extreme = self.trough = 0.0  # the lowest (falling) or highest (rising) point so far
         self.steep = self.steep_t = 0.0  # the steepest slope of the current rise, and when
         self.age = 0.0  # seconds since the start
-        self.kept = deque(maxlen=self.RING)  # (t, forward force)
+        self.kept = deque(maxlen=self.RING)  # (t, forward force, left force)
         self.candidate = None  # contact time awaiting its braking check
         self.brake_mean, self.brakes = 0.0, 0
-        self.backward = 0.0  # mean rise less fall of the forward force after the candidates
+        self.brake_vec = (0.0, 0.0)  # mean braking vector (along forward, left)
 
-    def step(self, t, dt, fv, forward):
+    def step(self, t, dt, fv, forward, left):
         """Return the contact time of a step confirmed by this sample, else nan."""
         if self.fast is None:
             self.fast = self.slow = self.mean = self.extreme = self.trough = fv
-        self.kept.append((t, forward))
+        self.kept.append((t, forward, left))
         before = self.slow
         self.age += dt
         a = min(dt / self.SMOOTH_S, 1.0)
@@ -493,27 +497,35 @@ class Walk:
         if self.kept[0][0] > contact - self.BRAKE_BEFORE_S and len(self.kept) == self.RING:
             return contact  # no longer covered: no evidence, no veto
         window = [
-            (s, f)
-            for s, f in self.kept
-            if contact - self.BRAKE_BEFORE_S <= s <= contact + self.BRAKE_WINDOW_S
+            row
+            for row in self.kept
+            if contact - self.BRAKE_BEFORE_S <= row[0] <= contact + self.BRAKE_WINDOW_S
         ]
-        brake = self._fall(window, contact, 1.0)
-        rise = self._fall(window, contact, -1.0)
+        brake = self._fall(window, contact)
         forward_walk = self.brakes > 0 and self.brake_mean >= self.FORWARD_G * G_MS2
         self.brakes += 1
         weight = 1.0 / min(self.brakes, self.BRAKE_TAU_STEPS)
         self.brake_mean += weight * (brake - self.brake_mean)
-        self.backward += weight * (rise - brake - self.backward)
+        self.brake_vec = ema(self.brake_vec, self._braking_vector(window, contact), weight)
         return math.nan if forward_walk and brake < self.BRAKE_G * G_MS2 else contact
 
-    def _fall(self, window, contact, sign):
-        """Fall of sign × force from its first highest point up to PEAK_AFTER to the lowest
+    def _fall(self, window, contact):
+        """Fall of the forward force from its first highest point up to PEAK_AFTER to the lowest
         after that point."""
-        head = [sign * f for s, f in window if s <= contact + self.BRAKE_PEAK_AFTER_S]
+        head = [f for s, f, _ in window if s <= contact + self.BRAKE_PEAK_AFTER_S]
         if not head:
             return 0.0
         at = head.index(max(head))
-        return head[at] - min(sign * f for _, f in window[at:])
+        return head[at] - min(f for _, f, _ in window[at:])
+
+    def _braking_vector(self, window, contact):
+        """Mean (forward, left) force up to PEAK_AFTER less its mean after it (zeros if either
+        part is empty)."""
+        around = [(f, s) for t, f, s in window if t <= contact + self.BRAKE_PEAK_AFTER_S]
+        after = [(f, s) for t, f, s in window if t > contact + self.BRAKE_PEAK_AFTER_S]
+        if not around or not after:
+            return (0.0, 0.0)
+        return tuple(_mean(a) - _mean(b) for a, b in zip(zip(*around), zip(*after)))
 
 
 class Contacts:
@@ -544,8 +556,9 @@ class Contacts:
         """A flight ended within RUN_HOLD_S; never before the first sample."""
         return self.started and t - self.last_flight_t < self.RUN_HOLD_S
 
-    def step(self, t, fv, forward, moving):
-        """Return (contact time or nan, RUN/WALK/0); ``forward`` feeds the walking detector."""
+    def step(self, t, fv, forward, left, moving):
+        """Return (contact time or nan, RUN/WALK/0); ``forward`` and ``left`` (level forces) feed
+        the walking detector."""
         if not self.started:
             self.started, self.prev_t, self.prev_f = True, t, fv
             return math.nan, 0
@@ -554,7 +567,7 @@ class Contacts:
             self.walk = None  # not fed while running: a fresh one when the run ends
         else:
             self.walk = self.walk or Walk()
-            walked = self.walk.step(t, t - self.prev_t, fv, forward)
+            walked = self.walk.step(t, t - self.prev_t, fv, forward, left)
             if math.isnan(found) and moving:
                 found, kind = self._gate(walked), WALK
         self.prev_t, self.prev_f = t, fv
@@ -770,12 +783,14 @@ class Pipeline:
         self.angles.append((roll, pitch))
         fv = dot(acc, up)
         self.rows.append((t, roll, dot(gyr, self.mounting.forward), dot(gyr, up), fv))
-        tilt = dot(self.mounting.forward, up)  # forward force made level, as the kernel does
-        forward = (dot(acc, self.mounting.forward) - tilt * fv) / math.sqrt(max(1 - tilt**2, 1e-6))
-        t_ic, kind = self.contacts.step(t, fv, forward, not still)
+        forward, left = self.level_forces(acc, up)
+        t_ic, kind = self.contacts.step(t, fv, forward, left, not still)
         walk = self.contacts.walk
-        if kind == WALK and self.mounting.walking_direction(walk.backward, walk.brakes):
-            walk.backward = -walk.backward  # measured against the old forward
+        angle = self.mounting.walking_direction(*walk.brake_vec, walk.brakes) if kind == WALK else 0
+        if angle:
+            c, s = math.cos(angle), math.sin(angle)  # the vector, read in the turned axes
+            along, across = walk.brake_vec
+            walk.brake_vec = (c * along + s * across, c * across - s * along)
             self.events.append((t, 4))
         if kind:
             self._finish(t_ic, kind, t)
@@ -798,6 +813,11 @@ class Pipeline:
         if kind and t_ic < end <= self.prev_t:
             self._finish(end, 0, self.prev_t)
         self.pending, self.due = (t_ic, 0), math.inf
+
+    def level_forces(self, acc, up):
+        """Force along the forward axis made level, and along up × that (left)."""
+        level_forward = unit(add(self.mounting.forward, up, -dot(self.mounting.forward, up)))
+        return dot(acc, level_forward), dot(acc, cross(up, level_forward))
 
     def pelvis_angles(self, up):
         m = self.mounting

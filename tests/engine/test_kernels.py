@@ -89,7 +89,9 @@ def drive_kernels(s: Signals):
     st_still, st_ori = np.zeros(still.STATE_SIZE), np.zeros(orientation.STATE_SIZE)
     st_mount, st_con = np.zeros(mount.STATE_SIZE), np.zeros(contacts.STATE_SIZE)
     rows = {
-        k: [] for k in ("still", "ori_st", "up", "running", "mount_st", "fv", "forward", "contact")
+        k: []
+        for k in ("still", "ori_st", "up", "running", "mount_st", "fv", "forward", "left")
+        + ("contact",)
     }
     for k, dt in enumerate(s.dt()):
         is_still = still.still_step(st_still, s.acc[k], s.gyr[k], dt)
@@ -98,10 +100,10 @@ def drive_kernels(s: Signals):
         running = contacts.running(st_con, s.t[k])
         mount.mounting_step(st_mount, up, s.acc[k], s.t[k], dt, is_still, running)
         fv = float(s.acc[k] @ up)
-        forward = pipeline._forward_force(st_mount, up, s.acc[k], fv)
-        contact = contacts.contact_step(st_con, s.t[k], fv, forward, not is_still)
+        forward, left = pipeline._level_forces(st_mount, up, s.acc[k], fv)
+        contact = contacts.contact_step(st_con, s.t[k], fv, forward, left, not is_still)
         for key, value in zip(
-            rows, (is_still, st_ori, up, running, st_mount, fv, forward, contact)
+            rows, (is_still, st_ori, up, running, st_mount, fv, forward, left, contact)
         ):
             rows[key].append(value.copy() if isinstance(value, np.ndarray) else value)
     return {key: np.array(value) for key, value in rows.items()}
@@ -203,9 +205,9 @@ def test_contact_step_matches_reference(driven):
     s, k = driven
     model = ref.Contacts()
     found = []
-    inputs = zip(s.t.tolist(), k["fv"].tolist(), k["forward"].tolist(), k["still"].tolist())
-    for t, fv, forward, is_still in inputs:
-        found.append(model.step(t, fv, forward, not is_still))
+    columns = ("fv", "forward", "left", "still")
+    for t, fv, forward, left, is_still in zip(s.t.tolist(), *(k[c].tolist() for c in columns)):
+        found.append(model.step(t, fv, forward, left, not is_still))
     got = [(t, int(kind)) for t, kind in k["contact"] if kind]
     want = [(t, kind) for t, kind in found if kind]
     assert got == want  # identical times, to the last bit
@@ -213,17 +215,17 @@ def test_contact_step_matches_reference(driven):
 
 
 def walk_contacts(rec, forward_of=lambda s, f: f):
-    """Contacts (time, kind) of the detector fed the true vertical and forward force of a
+    """Contacts (time, kind) of the detector fed the true vertical, forward and left force of a
     recording that walks along world x after 3 s of standing (kernel and reference alike)."""
     s = Signals.of(rec)
     world = rotation.rotate(rec.sensor.sensor_quat, rec.acc_ms2)
     fv, forward = world[:, 2].tolist(), forward_of(s, world[:, 0]).tolist()
     state, model = np.zeros(contacts.STATE_SIZE), ref.Contacts()
     got, want = [], []
-    for t, f, a in zip(s.t.tolist(), fv, forward):
+    for t, f, a, left in zip(s.t.tolist(), fv, forward, world[:, 1].tolist()):
         moving = t > T0_S + 3.0
-        got.append(contacts.contact_step(state, t, f, a, moving))
-        want.append(model.step(t, f, a, moving))
+        got.append(contacts.contact_step(state, t, f, a, left, moving))
+        want.append(model.step(t, f, a, left, moving))
     got = [(t, int(kind)) for t, kind in got if kind]
     assert got == [(t, kind) for t, kind in want if kind]
     return got
@@ -548,17 +550,30 @@ def test_process_matches_reference_worn_back_to_front(backwards_walk):
 
 
 @pytest.mark.parametrize(
-    "backward, contacts_seen, run_s, turns",
-    [(0.71, 12, 0.0, True), (0.69, 12, 0.0, False), (2.0, 11, 0.0, False), (2.0, 30, 5.0, False)],
+    "along, across, contacts_seen, run_s, turned_deg",
+    [
+        (-1.0, 0.0, 12, 0.0, 180.0),  # back to front
+        (0.0, -1.2, 12, 0.0, -90.0),  # turned on the waistband
+        (0.5, 1.0, 12, 0.0, 63.4),
+        (0.6, 0.9, 12, 0.0, 0.0),  # 56°: near enough
+        (0.0, 0.45, 12, 0.0, 0.0),  # too faint
+        (-2.0, 0.0, 11, 0.0, 0.0),  # too soon
+        (-2.0, 0.0, 30, 5.0, 0.0),  # running decided
+    ],
 )
-def test_walking_direction_matches_reference(backward, contacts_seen, run_s, turns):
-    """Enough clearly backwards walking contacts turn forward round, unless running decided."""
+def test_walking_direction_matches_reference(along, across, contacts_seen, run_s, turned_deg):
+    """A clear mean braking vector far off forward turns the nominal forward to it, unless
+    running decided."""
     state, model = np.zeros(mount.STATE_SIZE), ref.Mounting()
+    state[mount._NOMINAL] = 1.0  # as after the first sample
     state[mount._RUN_S] = model.run_s = run_s
-    assert mount.walking_direction(state, backward, contacts_seen) is turns
-    assert model.walking_direction(backward, contacts_seen) is turns
+    angle = mount.walking_direction(state, along, across, contacts_seen)
+    assert np.degrees(angle) == pytest.approx(turned_deg, abs=0.1)
+    assert model.walking_direction(along, across, contacts_seen) == angle
     mount._update_heading(state)
-    assert state[mount._HEADING_C] == model._heading()[0] == (-1.0 if turns else 1.0)
+    heading = state[mount._HEADING_C : mount._HEADING_C + 2]
+    np.testing.assert_allclose(heading, model._heading(), atol=1e-12)
+    np.testing.assert_allclose(heading, [np.cos(angle), np.sin(angle)], atol=1e-12)
 
 
 def test_first_sample_is_not_running():
@@ -568,7 +583,7 @@ def test_first_sample_is_not_running():
     assert not contacts.running(state, 0.0)
     assert not contacts.running(state, 0.5)
     assert not ref.Contacts().running(0.0)
-    contacts.contact_step(state, 0.0, 9.8, 0.0, False)  # started, no flight yet
+    contacts.contact_step(state, 0.0, 9.8, 0.0, 0.0, False)  # started, no flight yet
     assert not contacts.running(state, 0.005)
 
 

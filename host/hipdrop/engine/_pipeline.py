@@ -114,7 +114,7 @@ def process(
         if not math.isnan(mount_st[mount.CLIP_MOVED_AT]):
             n_events = _event(out_events, n_events, mount_st[mount.CLIP_MOVED_AT], EV_CLIP_MOVED)
         fv = a[0] * up[0] + a[1] * up[1] + a[2] * up[2]
-        forward = _forward_force(mount_st, up, a, fv)
+        forward, left_force = _level_forces(mount_st, up, a, fv)
         left, level = _roll_legs(mount_st, up)
         if keep_angles:
             out_angles[k, 0] = measure_mod.roll_deg(left, level)
@@ -122,8 +122,8 @@ def process(
         roll_rate, yaw_rate = _pelvis_rates(mount_st, up, g)
         head = int(loop[_HEAD])
         loop[_HEAD] = measure_mod.push(ring, head, t[k], left, level, roll_rate, yaw_rate, fv)
-        t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, not is_still)
-        if kind == contacts.WALK and _turned_round(mount_st, con_st):
+        t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, left_force, not is_still)
+        if kind == contacts.WALK and _walking_turned(mount_st, con_st):
             n_events = _event(out_events, n_events, t[k], EV_FORWARD_TURNED)
         if kind:
             if _finish_step(
@@ -193,12 +193,16 @@ def _pelvis_pitch(m, up):
 
 
 @njit(cache=True, inline="always")
-def _forward_force(m, up, acc, fv):
-    """Specific force along the pelvis forward axis made level (m/s²; ``fv`` = acc · up)."""
+def _level_forces(m, up, acc, fv):
+    """Specific force along the pelvis forward axis made level, and along the level left axis
+    (up × that forward), m/s²; ``fv`` = acc · up."""
     fx, fy, fz = m[mount.FORWARD], m[mount.FORWARD + 1], m[mount.FORWARD + 2]
     tilt = fx * up[0] + fy * up[1] + fz * up[2]
+    scale = 1.0 / math.sqrt(max(1.0 - tilt * tilt, 1e-6))
     along = acc[0] * fx + acc[1] * fy + acc[2] * fz
-    return (along - tilt * fv) / math.sqrt(max(1.0 - tilt * tilt, 1e-6))
+    lx, ly, lz = up[1] * fz - up[2] * fy, up[2] * fx - up[0] * fz, up[0] * fy - up[1] * fx
+    across = acc[0] * lx + acc[1] * ly + acc[2] * lz
+    return (along - tilt * fv) * scale, across * scale
 
 
 @njit(cache=True, inline="always")
@@ -212,12 +216,17 @@ def _pelvis_rates(m, up, gyr):
 
 
 @njit(cache=True)
-def _turned_round(mount_st, con_st):
-    """Let the walking detector's braking evidence turn a backwards forward axis round."""
+def _walking_turned(mount_st, con_st):
+    """Let the walking detector's mean braking vector turn a forward axis that is far off; the
+    vector then reads in the turned axes."""
     walk = con_st[contacts.WALK_STATE :]
-    if not mount.walking_direction(mount_st, walk[walking.BACKWARD], walk[walking.JUDGED]):
+    along, across = walk[walking.BRAKE_VEC], walk[walking.BRAKE_VEC + 1]
+    angle = mount.walking_direction(mount_st, along, across, walk[walking.JUDGED])
+    if angle == 0.0:
         return False
-    walk[walking.BACKWARD] = -walk[walking.BACKWARD]
+    c, s = math.cos(angle), math.sin(angle)
+    walk[walking.BRAKE_VEC] = c * along + s * across
+    walk[walking.BRAKE_VEC + 1] = c * across - s * along
     return True
 
 

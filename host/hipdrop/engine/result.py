@@ -140,4 +140,7 @@ def _mounting_notes(mounting):
         notes.append("sensor worn upside down (its z axis points down): handled")
     if mounting.back_to_front:
         notes.append("sensor worn back to front (forward is its -x axis): handled")
+    elif mounting.sideways:
+        axis = "+y" if mounting.forward[1] > 0 else "-y"
+        notes.append(f"sensor worn turned sideways (forward is near its {axis} axis): handled")
     return notes

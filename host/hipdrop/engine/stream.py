@@ -90,4 +90,10 @@ class Mounting:
 
     @property
     def back_to_front(self):
-        return self.forward[0] < -0.5
+        """Forward lies nearer the board's −x axis than its ±y."""
+        return self.forward[0] < -abs(self.forward[1])
+
+    @property
+    def sideways(self):
+        """Forward lies nearer the board's ±y axis than its ±x (turned on the waistband)."""
+        return abs(self.forward[0]) < abs(self.forward[1])

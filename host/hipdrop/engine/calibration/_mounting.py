@@ -27,9 +27,10 @@
   than sideways, so the principal axis of the horizontal specific force is the forward axis;
   its sign comes from braking-then-propulsion (forward force falls while vertical force rises
   early in stance, so their product averages negative). Until ``HEADING_MIN_S`` of running have
-  been seen, the board's nominal x axis (projected level) is taken as forward — turned round
-  when walking shows it pointing backwards (``walking_direction``: after each heel strike the
-  trunk brakes, so the forward force falls more than it rises).
+  been seen, the board's nominal x axis (projected level) is taken as forward — turned to the
+  way the walker walks when walking shows it is far off (``walking_direction``: each heel
+  strike brakes the trunk along the way of walking; worn back to front or turned on the
+  waistband, the mean braking points elsewhere than forward).
 """
 
 import math
@@ -75,10 +76,13 @@ time since the last, with the vertical force's slope over that time."""
 SIGN_EVIDENCE_MIN = 0.2
 """Normalised braking evidence needed to trust the sign over the nominal axis."""
 WALK_TURN_STEPS = 12
-WALK_TURN_MS2 = 0.7
-"""Walking turns the nominal forward round after ``WALK_TURN_STEPS`` walking contacts whose
-forward force rose after the contact more than it fell, by this much on average (m/s²; a
-walker's trunk brakes by 1–3 m/s² more than it is pushed, measured on the shared recordings)."""
+WALK_TURN_DEG = 60.0
+WALK_BRAKE_MS2 = 0.5
+"""Walking turns the nominal forward to its mean braking vector once ``WALK_TURN_STEPS``
+walking contacts have made it at least ``WALK_BRAKE_MS2`` long and it lies more than
+``WALK_TURN_DEG`` off (on the shared recordings, worn as meant, it is 1.0–1.6 m/s² long and
+within 32° of the board's x after twelve contacts: one contact's vector scatters by 50–80°)."""
+_WALK_TURN_RAD = math.radians(WALK_TURN_DEG)
 FAST_TAU_S = 1.0
 SLOW_TAU_S = 30.0
 CLIP_MOVE_DEG = 4.0
@@ -119,22 +123,23 @@ _HEADING_C = 35  # 2: cos, sin of the forward axis in the (e1, e2) basis
 _COUNT = 37  # samples since the heading was last updated, 0 … HEADING_EVERY − 1
 _BASIS = 38  # 9: the UP that the level basis was made for, then its e1 and e2
 _NOMINAL = 47
-"""−1.0 when walking turned the nominal forward round (−x), else +1.0 (or 0.0 before)."""
-_UNAVERAGED_S = 48
+"""2 slots: cos, sin of the nominal forward in the (e1, e2) basis: the board's x (1, 0) until
+walking turns it (``walking_direction``)."""
+_UNAVERAGED_S = 49
 """Time moved since the last update of the averages."""
-_UNSAMPLED_S = 49
+_UNSAMPLED_S = 50
 """Running time since the last update of the heading's moments."""
-_F_SNAP = 50  # 6: FORWARD at the last two snapshots, the older first
-_P_SNAP = 56  # 6: the slow average of up at the same moments
-_SNAP_T = 62
+_F_SNAP = 51  # 6: FORWARD at the last two snapshots, the older first
+_P_SNAP = 57  # 6: the slow average of up at the same moments
+_SNAP_T = 63
 """Time of the newer snapshot (nan: none yet, or none since the last neutral or move)."""
-_WATCH_T = 63
-_REANCHOR = 64
+_WATCH_T = 64
+_REANCHOR = 65
 """1.0 while a clip move waits for the axes to settle before the neutral is re-anchored."""
-_UP_BEFORE = 65  # 3: UP before the move
-_P_AFTER = 68  # 3: the fast average of up summed over the running time since the move
-_AFTER_S = 71
-STATE_SIZE = 72
+_UP_BEFORE = 66  # 3: UP before the move
+_P_AFTER = 69  # 3: the fast average of up summed over the running time since the move
+_AFTER_S = 72
+STATE_SIZE = 73
 
 
 @njit(cache=True, error_model="numpy")
@@ -152,6 +157,7 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
         for at in (UP, _AVG_UP, _FAST_UP, _SLOW_UP):
             put(state, at, up)
         state[_SNAP_T] = math.nan
+        state[_NOMINAL] = 1.0
         state[STARTED] = 1.0
     state[NEUTRAL_SET] = 0.0
     state[CLIP_MOVED_AT] = math.nan
@@ -408,22 +414,29 @@ def _set_forward(state, e1, e2):
 
 
 @njit(cache=True)
-def walking_direction(state, backward, contacts):
-    """Turn the nominal forward round when walking shows it backwards: ``backward`` is the mean
-    rise less fall of the forward force after the last walking contacts (m/s²), ``contacts``
-    how many there were. Running's own heading outranks it. Returns True when it turned (the
-    caller's evidence then reads the other way round)."""
-    if contacts < WALK_TURN_STEPS or backward < WALK_TURN_MS2 or state[_RUN_S] >= HEADING_MIN_S:
-        return False
-    state[_NOMINAL] = 1.0 if state[_NOMINAL] < 0 else -1.0
+def walking_direction(state, along, across, contacts):
+    """Turn the nominal forward to the way walking brakes: (``along``, ``across``) is the mean
+    braking vector of the last walking contacts along the current forward and left axes (m/s²),
+    ``contacts`` how many there were. It turns only when the vector is clear (at least
+    ``WALK_BRAKE_MS2`` after ``WALK_TURN_STEPS`` contacts) and more than ``WALK_TURN_DEG`` off;
+    running's own heading outranks it. Returns the angle turned (rad, toward left; 0.0 if none):
+    the caller's evidence then reads in the turned axes."""
+    angle = math.atan2(across, along)
+    if contacts < WALK_TURN_STEPS or state[_RUN_S] >= HEADING_MIN_S or abs(angle) < _WALK_TURN_RAD:
+        return 0.0
+    if along * along + across * across < WALK_BRAKE_MS2 * WALK_BRAKE_MS2:
+        return 0.0
+    c, s = math.cos(angle), math.sin(angle)
+    n1, n2 = state[_NOMINAL], state[_NOMINAL + 1]
+    state[_NOMINAL], state[_NOMINAL + 1] = c * n1 - s * n2, s * n1 + c * n2
     state[_COUNT] = 0.0  # the heading is made again at the next sample
-    return True
+    return angle
 
 
 @njit(cache=True, inline="always")
 def _update_heading(state):
     """The principal horizontal axis, signed by the braking evidence (else the nominal axis)."""
-    c1, c2 = (-1.0 if state[_NOMINAL] < 0 else 1.0), 0.0
+    c1, c2 = state[_NOMINAL], state[_NOMINAL + 1]
     if state[_RUN_S] >= HEADING_MIN_S:
         c11 = state[_COV] - state[_MEAN] ** 2
         c12 = state[_COV + 1] - state[_MEAN] * state[_MEAN + 1]

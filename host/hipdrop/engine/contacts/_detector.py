@@ -61,9 +61,9 @@ def running(state, t):
 
 
 @njit(cache=True, inline="always")
-def contact_step(state, t, fv, forward, moving):
-    """Feed one sample (vertical and forward specific force, m/s²); return (contact time or nan,
-    RUN/WALK/0) for a contact found now."""
+def contact_step(state, t, fv, forward, left, moving):
+    """Feed one sample (vertical, and level forward and left specific force, m/s²); return
+    (contact time or nan, RUN/WALK/0) for a contact found now."""
     if state[_STARTED] < 0.5:
         state[LAST_FLIGHT_T] = -1e9
         state[LAST_IC_T] = -1e9
@@ -74,7 +74,8 @@ def contact_step(state, t, fv, forward, moving):
     if running(state, t):  # the walking detector rests, and starts afresh when the run ends
         state[WALK_STATE + walking.STARTED] = 0.0
     else:
-        walked = walking.walking_step(state[WALK_STATE:], t, t - state[_PREV_T], fv, forward)
+        dt = t - state[_PREV_T]
+        walked = walking.walking_step(state[WALK_STATE:], t, dt, fv, forward, left)
         if math.isnan(found) and moving:
             found, kind = _walking_gate(state, walked), WALK
     state[_PREV_T] = t

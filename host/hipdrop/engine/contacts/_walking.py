@@ -17,11 +17,14 @@
    little along the forward axis, and for them every rise stands. So does a candidate confirmed
    so late that the kept forward force no longer reaches back to it.
 
-**Which way is forward.** Each judged candidate also measures the forward force's rise after
-the contact (the same window, the other way round). ``BACKWARD`` keeps the mean of rise less
-fall over the last ``BRAKE_TAU_STEPS`` candidates: negative while the sensor's forward axis is
-the walker's, positive when it points backwards (the sensor worn back to front), which the
-pelvis axes use (``_mounting.walking_direction``).
+**Which way is forward.** Each judged candidate also measures its braking as a level vector:
+the mean horizontal force in [contact − ``BRAKE_BEFORE_S``, contact + ``BRAKE_PEAK_AFTER_S``]
+less its mean from then to contact + ``BRAKE_WINDOW_S``, along the pelvis forward and left axes.
+``BRAKE_VEC`` keeps its mean over the last ``BRAKE_TAU_STEPS`` candidates. The trunk brakes along
+the way it walks, and the side-to-side part alternates with the legs and averages out, so the
+mean points the way the walker walks, seen from the current axes: along forward when they are
+right, against it when the sensor is worn back to front, to the side when it is turned on the
+waistband. The pelvis axes turn to it (``_mounting.walking_direction``).
 
 No step is reported in the first ``SETTLE_S`` after the detector starts (or restarts after a
 gap or a run): until then the swing is not yet the walker's own.
@@ -62,20 +65,22 @@ _CANDIDATE = 11
 """Contact time of the candidate awaiting its braking check (nan if none)."""
 _BRAKE, JUDGED, _HEAD = 12, 13, 14
 """``JUDGED``: candidates judged with braking evidence so far."""
-BACKWARD = 15
-"""Mean rise less fall of the forward force after the recent candidates (m/s²; see above)."""
-_RING_T = 16
+BRAKE_VEC = 15
+"""2 slots: the mean braking vector of the recent candidates along forward and left (m/s²;
+see above)."""
+_RING_T = 17
 _RING_F = _RING_T + RING
-STATE_SIZE = _RING_F + RING
+_RING_L = _RING_F + RING
+STATE_SIZE = _RING_L + RING
 
 
 @njit(cache=True, inline="always")
-def walking_step(state, t, dt, fv, forward):
-    """Feed one sample (vertical and forward specific force, m/s²); return the contact time of a
-    step confirmed now, else nan."""
+def walking_step(state, t, dt, fv, forward, left):
+    """Feed one sample (vertical, and level forward and left specific force, m/s²); return the
+    contact time of a step confirmed now, else nan."""
     if state[STARTED] < 0.5:
         _start(state, fv)
-    _remember(state, t, forward)
+    _remember(state, t, forward, left)
     previous = state[_S2]
     state[_AGE_S] += dt
     a = min(dt / SMOOTH_S, 1.0)
@@ -127,9 +132,9 @@ def _rising(state, t, dt, f, slope, hysteresis):
 
 
 @njit(cache=True, inline="always")
-def _remember(state, t, forward):
+def _remember(state, t, forward, left):
     head = int(state[_HEAD])
-    state[_RING_T + head], state[_RING_F + head] = t, forward
+    state[_RING_T + head], state[_RING_F + head], state[_RING_L + head] = t, forward, left
     state[_HEAD] = (head + 1) % RING
 
 
@@ -141,32 +146,51 @@ def _check(state, t, now):
     if math.isnan(contact) or (t < contact + BRAKE_WINDOW_S and not now):
         return math.nan
     state[_CANDIDATE] = math.nan
-    brake = _fall(state, contact, 1.0)
+    brake = _fall(state, contact)
     if math.isnan(brake):  # the kept samples no longer reach back: no evidence, no veto
         return contact
     forward_walk = state[JUDGED] > 0 and state[_BRAKE] >= FORWARD_G * G_MS2
     state[JUDGED] += 1.0
     weight = 1.0 / min(state[JUDGED], BRAKE_TAU_STEPS)
     state[_BRAKE] += weight * (brake - state[_BRAKE])
-    state[BACKWARD] += weight * (_fall(state, contact, -1.0) - brake - state[BACKWARD])
+    along, across = _braking_vector(state, contact)
+    state[BRAKE_VEC] += weight * (along - state[BRAKE_VEC])
+    state[BRAKE_VEC + 1] += weight * (across - state[BRAKE_VEC + 1])
     return math.nan if forward_walk and brake < BRAKE_G * G_MS2 else contact
 
 
 @njit(cache=True)
-def _fall(state, contact, sign):
-    """Fall of ``sign`` × the forward force from its peak near ``contact`` to its lowest point
-    after it, within the braking window (m/s²; nan when the kept samples do not reach back to
-    it). ``sign`` 1: the braking; −1: the rise instead."""
+def _fall(state, contact):
+    """Fall of the forward force from its peak near ``contact`` to its lowest point after it,
+    within the braking window (m/s²; nan when the kept samples do not reach back to it)."""
     head = int(state[_HEAD])
     if state[_RING_T + head] > contact - BRAKE_BEFORE_S:  # the oldest sample kept
         return math.nan
     peak, low = -math.inf, math.inf
     for back in range(RING, 0, -1):  # oldest first
         i = (head - back) % RING
-        t, f = state[_RING_T + i], sign * state[_RING_F + i]
+        t, f = state[_RING_T + i], state[_RING_F + i]
         if t < contact - BRAKE_BEFORE_S or t > contact + BRAKE_WINDOW_S:
             continue
         if t <= contact + BRAKE_PEAK_AFTER_S and f > peak:
             peak, low = f, f
         low = min(low, f)
     return peak - low if peak > -math.inf else 0.0
+
+
+@njit(cache=True)
+def _braking_vector(state, contact):
+    """Mean level force (forward, left) around ``contact`` less its mean after it, up to the end
+    of the braking window (m/s²; zeros when either part has no kept sample)."""
+    f0 = l0 = n0 = f1 = l1 = n1 = 0.0  # around the contact (0), then after it (1)
+    for i in range(RING):
+        t = state[_RING_T + i]
+        if t < contact - BRAKE_BEFORE_S or t > contact + BRAKE_WINDOW_S:
+            continue
+        if t <= contact + BRAKE_PEAK_AFTER_S:
+            f0, l0, n0 = f0 + state[_RING_F + i], l0 + state[_RING_L + i], n0 + 1.0
+        else:
+            f1, l1, n1 = f1 + state[_RING_F + i], l1 + state[_RING_L + i], n1 + 1.0
+    if n0 == 0.0 or n1 == 0.0:
+        return 0.0, 0.0
+    return f0 / n0 - f1 / n1, l0 / n0 - l1 / n1
