@@ -71,12 +71,17 @@ def real_run(shared_data):
     return Signals(table[:, 0] + T0_S, table[:, 1:4], table[:, 4:7])
 
 
+def turned_walk(yaw_deg):
+    """10 s standing then 40 s walking with the sensor turned by ``yaw_deg`` about its z axis
+    (180: worn back to front; ±90: sideways): walking turns the nominal forward to it."""
+    session = Session((Bout("stand", 10), Bout("walk", 40, WALK)))
+    spec = replace(REALISTIC, mount_deg=(yaw_deg, 15.0, 0.0))
+    return Signals.of(simulate(session, spec, seed=8))
+
+
 @pytest.fixture(scope="module")
 def backwards_walk():
-    """10 s standing then 40 s walking with the sensor worn back to front: walking turns the
-    nominal forward round."""
-    session = Session((Bout("stand", 10), Bout("walk", 40, WALK)))
-    return Signals.of(simulate(session, replace(REALISTIC, mount_deg=(180.0, 15.0, 0.0)), seed=8))
+    return turned_walk(180.0)
 
 
 @pytest.fixture(scope="module", params=["sim", "real"])
@@ -547,6 +552,18 @@ def test_process_matches_reference_worn_back_to_front(backwards_walk):
     turned = [t for t, code in stream.events if code == pipeline.EV_FORWARD_TURNED]
     assert len(turned) == 1 and turned[0] < T0_S + 10.0 + 15.0  # within 15 s of walking
     assert stream.mounting.back_to_front
+
+
+def test_process_matches_reference_worn_sideways():
+    walk = turned_walk(-90.0)
+    stream = GaitStream()
+    got = stream_steps(stream, walk)
+    model, want = reference_steps(walk)
+    assert_same_steps(got, want)
+    assert stream.events == model.events
+    turned = [t for t, code in stream.events if code == pipeline.EV_FORWARD_TURNED]
+    assert len(turned) == 1 and turned[0] < T0_S + 10.0 + 15.0
+    assert stream.mounting.sideways and not stream.mounting.back_to_front
 
 
 @pytest.mark.parametrize(
