@@ -420,10 +420,10 @@ RUN, WALK = 1, 2
 
 class Walk:
     """Walking step detector: the vertical force through two cascaded smoothing stages (τ
-    SMOOTH_S each, so a steady delay of 2 × SMOOTH_S), its swing as a running mean absolute
-    deviation (τ SWING_TAU_S), and its troughs and peaks confirmed with a hysteresis of
+    SMOOTH_S each, weight 1 − exp(−dt / SMOOTH_S) per sample), its swing as a running mean
+    absolute deviation (τ SWING_TAU_S), and its troughs and peaks confirmed with a hysteresis of
     HYSTERESIS swings. A rise of RISE_MIN swings or more is a candidate, contacting at the
-    steepest point of the rise less the smoothing delay. The swing never counts below
+    steepest point of the rise less DELAY_S. The swing never counts below
     SWING_FLOOR_G, and no candidate counts in the first SETTLE_S seconds after the start.
 
     A candidate is judged BRAKE_WINDOW_S after its contact (or at once, when a newer one comes
@@ -434,7 +434,8 @@ class Walk:
     EMA, is at least FORWARD_G) and it brakes less than BRAKE_G; a candidate whose window the
     kept samples no longer reach is a step and leaves the mean alone."""
 
-    SMOOTH_S, SWING_TAU_S, HYSTERESIS, RISE_MIN, SWING_FLOOR_G = 0.015, 2.0, 0.8, 2.5, 0.01
+    SMOOTH_S, SWING_TAU_S, HYSTERESIS, RISE_MIN, SWING_FLOOR_G = 0.0091, 2.0, 0.8, 2.5, 0.01
+    DELAY_S = 0.03
     SETTLE_S = 2.0
     BRAKE_BEFORE_S, BRAKE_PEAK_AFTER_S, BRAKE_WINDOW_S = 0.05, 0.03, 0.12
     BRAKE_G, FORWARD_G, BRAKE_TAU_STEPS, RING = 0.07, 0.05, 20, 256
@@ -458,7 +459,7 @@ class Walk:
         self.kept.append((t, forward, left))
         before = self.slow
         self.age += dt
-        a = min(dt / self.SMOOTH_S, 1.0)
+        a = 1.0 - math.exp(-dt / self.SMOOTH_S)
         self.fast = ema(self.fast, fv, a)
         self.slow = ema(self.slow, self.fast, a)
         f = self.slow
@@ -486,7 +487,7 @@ class Walk:
         if rise < self.RISE_MIN * swing or self.age < self.SETTLE_S:
             return self._judge(t)
         earlier = self._judge(t, now=True)
-        self.candidate = self.steep_t - 2 * self.SMOOTH_S
+        self.candidate = self.steep_t - self.DELAY_S
         return earlier if not math.isnan(earlier) else self._judge(t)
 
     def _judge(self, t, now=False):
