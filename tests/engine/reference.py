@@ -420,7 +420,7 @@ RUN, WALK = 1, 2
 
 class Walk:
     """Walking step detector: the vertical force through two cascaded smoothing stages (τ
-    SMOOTH_S each, weight 1 − exp(−dt / SMOOTH_S) per sample), its swing as a running mean
+    SMOOTH_S each, weight ≈ 1 − exp(−dt / SMOOTH_S) per sample), its swing as a running mean
     absolute deviation (τ SWING_TAU_S), and its troughs and peaks confirmed with a hysteresis of
     HYSTERESIS swings. A rise of RISE_MIN swings or more is a candidate, contacting at the
     steepest point of the rise less DELAY_S. The swing never counts below
@@ -459,7 +459,8 @@ class Walk:
         self.kept.append((t, forward, left))
         before = self.slow
         self.age += dt
-        a = 1.0 - math.exp(-dt / self.SMOOTH_S)
+        x = dt / self.SMOOTH_S  # 1 − exp(−x) by its (3, 3) Padé approximant, as the kernel
+        a = x * (1 + x * x / 60) / (1 + x / 2 + x * x / 10 + x**3 / 120)
         self.fast = ema(self.fast, fv, a)
         self.slow = ema(self.slow, self.fast, a)
         f = self.slow

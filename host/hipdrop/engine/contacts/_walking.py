@@ -88,7 +88,7 @@ def walking_step(state, t, dt, fv, forward, left):
     _remember(state, t, forward, left)
     previous = state[_S2]
     state[_AGE_S] += dt
-    a = 1.0 - math.exp(-dt / SMOOTH_S)
+    a = _smoothing_weight(dt * (1.0 / SMOOTH_S))
     state[_S1] += a * (fv - state[_S1])
     state[_S2] += a * (state[_S1] - state[_S2])
     f = state[_S2]
@@ -107,6 +107,15 @@ def walking_step(state, t, dt, fv, forward, left):
     elif f > state[_EXT] + hysteresis:  # the trough is behind us: a rise begins
         state[_RISING], state[_TROUGH], state[_EXT], state[_STEEP] = 1.0, state[_EXT], f, 0.0
     return found if not math.isnan(found) else _check(state, t, False)
+
+
+@njit(cache=True, inline="always")
+def _smoothing_weight(x):
+    """1 − exp(−x), the exact weight of a sample x time constants long, by its (3, 3) Padé
+    approximant: within 7e-6 at 100 Hz and 4e-4 at 50 Hz, and no call to ``exp`` (with it the
+    whole engine fed a walk 1.5 times slower: ≈ 155 against 102 ns a sample)."""
+    x2 = x * x
+    return x * (1.0 + x2 * (1.0 / 60.0)) / (1.0 + 0.5 * x + 0.1 * x2 + x * x2 * (1.0 / 120.0))
 
 
 @njit(cache=True)
