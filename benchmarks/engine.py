@@ -35,7 +35,17 @@ from hipdrop.engine.analyze import analyze
 from hipdrop.engine.evaluate import match_contacts
 from hipdrop.engine.inputs import read_csv
 from hipdrop.engine.stream import GaitStream
-from hipdrop.sim import Bout, SensorSpec, Session, rotation, scenario, simulate, write_csv
+from hipdrop.sim import (
+    REALISTIC,
+    WALK,
+    Bout,
+    SensorSpec,
+    Session,
+    rotation,
+    scenario,
+    simulate,
+    write_csv,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKET_SAMPLES = 14
@@ -133,7 +143,15 @@ def speed_tables(args, workdir):
         f"{f'GaitStream().feed (best of {args.repeat})':34s} {whole:>8.3f} "
         f"{len(rec) / whole:>12,.0f} {duration / whole:>12,.0f}"
     )
-    print(f"({len(steps):,} steps found)\n")
+    walk = simulate(Session((Bout("stand", 10), Bout("walk", 60 if args.quick else 600, WALK))),
+                    REALISTIC, seed=3)  # fmt: skip
+    walk_s, walk_steps = best_of(args.repeat, lambda: _feed_whole(walk))
+    label = f"a {float(walk.time_s[-1]) / 60:.0f}-minute walk, same"
+    print(
+        f"{label:34s} {walk_s:>8.3f} {len(walk) / walk_s:>12,.0f} "
+        f"{float(walk.time_s[-1]) / walk_s:>12,.0f}"
+    )
+    print(f"({len(steps):,} and {len(walk_steps):,} steps found)\n")
     _print_stages(_stages.stage_times(rec, args.repeat), whole, len(rec))
 
     seconds = 10.0 if args.quick else 60.0
