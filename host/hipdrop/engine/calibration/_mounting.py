@@ -274,13 +274,14 @@ def _watch_heading(state, t):
     span = min(t - state[_WATCH_T], 1.0)
     state[_WATCH_T] = t
     f = get3(state, FORWARD)
+    kept = dot(f, get3(state, _F_SNAP))  # cosine of the turn since the older snapshot
     if math.isnan(state[_SNAP_T]):
         _snapshot(state, t, True)
     elif state[_REANCHOR] > 0.5:
         _settle(state, t, span, f)
-    elif dot(f, get3(state, _F_SNAP)) < _COS_TWIST_JUMP:
+    elif kept < _COS_TWIST_JUMP:
         _snapshot(state, t, True)
-    elif dot(f, get3(state, _F_SNAP)) < _COS_TWIST:
+    elif kept < _COS_TWIST:
         state[CLIP_MOVED_AT] = t
         if not _begin_reanchor(state, get3(state, UP)):
             _snapshot(state, t, True)
