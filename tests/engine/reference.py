@@ -734,7 +734,7 @@ class Pipeline:
     """still → orientation → mounting → contacts → steps, one sample at a time.
 
     ``steps`` collects one dict per finished step, ``events`` (time, code) pairs
-    (1 neutral set, 2 gap, 3 clip moved, 4 forward turned round).
+    (1 neutral set, 2 gap, 3 clip moved, 4 forward turned by walking).
     """
 
     GAP_S, MAX_STEP_S, RING_SAMPLES, OVERDUE_STEPS = 0.25, 2.0, 1024, 2.0

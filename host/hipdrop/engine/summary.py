@@ -33,7 +33,7 @@ def summary_text(doc: dict) -> str:
 _EVENT_WORDS = {
     "calibration": "neutral taken",
     "clip_moved": "clip moved",
-    "forward_turned": "forward turned round",
+    "forward_turned": "forward turned",
     "stop": "stop",
     "gap": "gap",
 }
