@@ -424,7 +424,8 @@ class Walk:
     absolute deviation (τ SWING_TAU_S), and its troughs and peaks confirmed with a hysteresis of
     HYSTERESIS swings. A rise of RISE_MIN swings or more is a candidate, contacting at the
     steepest point of the rise less DELAY_S. The swing never counts below
-    SWING_FLOOR_G, and no candidate counts in the first SETTLE_S seconds after the start.
+    SWING_FLOOR_G; the mean and the swing are plain means over the samples so far
+    until they weigh less than dt / SWING_TAU_S each.
 
     A candidate is judged BRAKE_WINDOW_S after its contact (or at once, when a newer one comes
     first): its braking is the fall of the forward force from its highest point in [contact −
@@ -435,8 +436,7 @@ class Walk:
     kept samples no longer reach is a step and leaves the mean alone."""
 
     SMOOTH_S, SWING_TAU_S, HYSTERESIS, RISE_MIN, SWING_FLOOR_G = 0.0091, 2.0, 0.8, 2.5, 0.01
-    DELAY_S = 0.03
-    SETTLE_S = 2.0
+    DELAY_S, CLIMBING_AT_START_S = 0.03, 0.1
     BRAKE_BEFORE_S, BRAKE_PEAK_AFTER_S, BRAKE_WINDOW_S = 0.05, 0.03, 0.12
     BRAKE_G, FORWARD_G, BRAKE_TAU_STEPS, RING = 0.07, 0.05, 20, 256
 
@@ -446,7 +446,7 @@ class Walk:
         self.rising = False
         self.extreme = self.trough = 0.0  # the lowest (falling) or highest (rising) point so far
         self.steep = self.steep_t = 0.0  # the steepest slope of the current rise, and when
-        self.age = 0.0  # seconds since the start
+        self.count = 0  # samples since the start
         self.kept = deque(maxlen=self.RING)  # (t, forward force, left force)
         self.candidate = None  # contact time awaiting its braking check
         self.brake_mean, self.brakes = 0.0, 0
@@ -456,15 +456,16 @@ class Walk:
         """Return the contact time of a step confirmed by this sample, else nan."""
         if self.fast is None:
             self.fast = self.slow = self.mean = self.extreme = self.trough = fv
+            self.start_t = t
         self.kept.append((t, forward, left))
         before = self.slow
-        self.age += dt
+        self.count += 1
         x = dt / self.SMOOTH_S  # 1 − exp(−x) by its (3, 3) Padé approximant, as the kernel
         a = x * (1 + x * x / 60) / (1 + x / 2 + x * x / 10 + x**3 / 120)
         self.fast = ema(self.fast, fv, a)
         self.slow = ema(self.slow, self.fast, a)
         f = self.slow
-        b = min(dt / self.SWING_TAU_S, 1.0)
+        b = max(dt / self.SWING_TAU_S, 1 / self.count)
         self.mean = ema(self.mean, f, b)
         self.swing = ema(self.swing, abs(f - self.mean), b)
         swing = max(self.swing, self.SWING_FLOOR_G * G_MS2)
@@ -485,8 +486,8 @@ class Walk:
             return self._judge(t)
         rise = self.extreme - self.trough
         self.rising, self.extreme = False, f
-        if rise < self.RISE_MIN * swing or self.age < self.SETTLE_S:
-            return self._judge(t)
+        if rise < self.RISE_MIN * swing or self.steep_t < self.start_t + self.CLIMBING_AT_START_S:
+            return self._judge(t)  # too small, or climbing since the start (no trough in the data)
         earlier = self._judge(t, now=True)
         self.candidate = self.steep_t - self.DELAY_S
         return earlier if not math.isnan(earlier) else self._judge(t)
@@ -535,8 +536,9 @@ class Contacts:
 
     The first sample only starts the detector. A walking contact counts when it comes at least
     MIN_WALK_STEP_S and WALK_GATE × the usual step time after the last contact; the usual step
-    time starts at the first such interval and then follows each interval under 1.5 s with
-    weight 0.2. The walking detector is not fed while running; a fresh one starts after."""
+    time starts at the first such interval from a walking contact and then follows each one
+    under 1.5 s with weight 0.2. The walking detector is not fed while running; a fresh one
+    starts after."""
 
     FLIGHT_G, FLIGHT_MIN_S, RISE_G, RUN_HOLD_S, MIN_STEP_S = 0.35, 0.03, 0.6, 1.0, 0.2
     MIN_WALK_STEP_S, WALK_GATE, STEP_TIME_MAX_S, STEP_TIME_WEIGHT = 0.3, 0.45, 1.5, 0.2
@@ -545,6 +547,7 @@ class Contacts:
         self.started = False
         self.prev_t = self.prev_f = 0.0
         self.last_flight_t = self.last_ic_t = -1e9
+        self.last_kind = 0
         self.flight_s = self.flight_sum = 0.0  # duration and summed force of the current flight
         self.flight_n = 0
         self.base = 0.0
@@ -575,7 +578,7 @@ class Contacts:
         self.prev_t, self.prev_f = t, fv
         if math.isnan(found):
             return found, 0
-        self.last_ic_t = found
+        self.last_ic_t, self.last_kind = found, kind
         return found, kind
 
     def _gate(self, t_ic):
@@ -586,7 +589,7 @@ class Contacts:
         usual = self.MIN_WALK_STEP_S if self.step_s is None else self.step_s
         if interval < max(self.MIN_WALK_STEP_S, self.WALK_GATE * usual):
             return math.nan
-        if interval < self.STEP_TIME_MAX_S:
+        if interval < self.STEP_TIME_MAX_S and self.last_kind == WALK:
             if self.step_s is None:
                 self.step_s = interval
             else:

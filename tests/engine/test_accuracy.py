@@ -36,14 +36,15 @@ def test_running_on_unseen_simulator_seeds(seed):
     assert np.sqrt(np.mean(np.square(dfc_err))) < 0.8
 
 
-def _score(shared_data, folder, tmp_path, *options):
-    """Run ``hipdrop analyze --json`` (with ``options``) on every recording and score with the
-    shared scorer."""
-    refs = json.loads((shared_data / folder / "references.json").read_text())
+def _score(shared_data, folder, tmp_path, *options, data=None):
+    """Run ``hipdrop analyze --json`` (with ``options``) on every recording of ``folder`` (in
+    ``data``, by default the shared data) and score with the shared scorer."""
+    data = data or shared_data
+    refs = json.loads((data / folder / "references.json").read_text())
     out = tmp_path / folder
     out.mkdir()
     for rec in refs["recordings"]:
-        csv = shared_data / folder / f"{rec['rec_id']}.csv"
+        csv = data / folder / f"{rec['rec_id']}.csv"
         subprocess.run(
             [
                 sys.executable,
@@ -60,7 +61,7 @@ def _score(shared_data, folder, tmp_path, *options):
         )
     scorer = shared_data.parent / "tools" / "score_real.py"
     result = subprocess.run(
-        [sys.executable, str(scorer), str(shared_data / folder), str(out)],
+        [sys.executable, str(scorer), str(data / folder), str(out)],
         check=True,
         capture_output=True,
         text=True,
@@ -77,18 +78,47 @@ def test_real_treadmill_run(shared_data, tmp_path):
 
 def test_real_walking(shared_data, tmp_path):
     score = _score(shared_data, "mobgap_lab", tmp_path)
-    # measured 0.632 and 1.000 (docs/analysis.md); contacts stay below the target (F1 0.85):
+    # measured 0.632 and 0.993 (docs/analysis.md); contacts stay below the target (F1 0.85):
     # walking contacts are the open part of issue 4
     assert score["f1"] >= 0.61
     assert score["side_acc"] >= 0.98
 
 
+@pytest.mark.parametrize("seed", [101, 202])
+def test_a_run_that_starts_at_a_contact(seed):
+    """A recording cut 10 ms after a landing: that contact's rise began before the data, so it is
+    not reported (the walking detector, which has no settling time any more, found it 25 ms late
+    in the real treadmill run, which starts that way); the next contact is the first step."""
+    rec = scenario("treadmill_quick", seed=seed)
+    contacts = np.array([s.t_ic_s for s in rec.truth.steps])
+    cut = rec.time_s >= contacts[40] + 0.01
+    steps = GaitStream().feed(rec.time_s[cut], rec.acc_ms2[cut], rec.gyr_dps[cut])
+    assert abs(steps[0, pipeline.T_IC] - contacts[41]) < 0.02
+
+
+def test_real_walks_cut_to_start_mid_walk(shared_data, tmp_path):
+    """Each walk cut to start 0.3 s before its first reference contact, as recordings that
+    start mid-walk do: F1 0.627 (0.580 while the detector reported nothing in its first 2 s)."""
+    source, cut = shared_data / "mobgap_lab", tmp_path / "cut" / "mobgap_lab"
+    cut.mkdir(parents=True)
+    refs_text = (source / "references.json").read_text()
+    (cut / "references.json").write_text(refs_text)
+    for rec in json.loads(refs_text)["recordings"]:
+        contacts = rec["initial_contacts"]
+        start_s = contacts[0]["t_ic"] - 0.3 if contacts else 0.0
+        header, *rows = (source / f"{rec['rec_id']}.csv").read_text().splitlines()
+        kept = [row for row in rows if float(row.split(",", 1)[0]) >= start_s]
+        (cut / f"{rec['rec_id']}.csv").write_text("\n".join([header, *kept]) + "\n")
+    score = _score(shared_data, "mobgap_lab", tmp_path, data=tmp_path / "cut")
+    assert score["f1"] >= 0.61
+
+
 @pytest.mark.parametrize(
     ("axes", "f1_floor", "side_floor", "note"),
     [
-        ("x=-x,y=-y,z=z", 0.55, 0.89, "back to front"),  # measured 0.578 and 0.919
-        ("x=y,y=-x,z=z", 0.60, 0.92, "sideways"),  # 0.635 and 0.950 (0.53, 0.72 unturned)
-        ("x=-y,y=x,z=z", 0.56, 0.92, "sideways"),  # 0.592 and 0.954
+        ("x=-x,y=-y,z=z", 0.55, 0.91, "back to front"),  # measured 0.572 and 0.943
+        ("x=y,y=-x,z=z", 0.60, 0.92, "sideways"),  # 0.635 and 0.943 (0.53, 0.72 unturned)
+        ("x=-y,y=x,z=z", 0.56, 0.91, "sideways"),  # 0.592 and 0.938
     ],
 )
 def test_real_walking_worn_turned(shared_data, tmp_path, axes, f1_floor, side_floor, note):
@@ -103,17 +133,34 @@ def test_real_walking_worn_turned(shared_data, tmp_path, axes, f1_floor, side_fl
     assert any(note in text for text in document["notes"])
 
 
-def test_walking_right_after_a_run():
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_walking_right_after_a_run(seed):
     """The walking detector rests while running and starts afresh when the run ends, so the
-    first walking steps are not judged against running's swing (10 of 18 found before)."""
+    first walking steps are not judged against running's swing (10 of 18 found before that);
+    it needs no settling time, and the interval from the run's last contact does not teach it
+    the walking step time (14–15 of 18 before those two)."""
     from hipdrop.sim import REALISTIC, WALK, Bout, Session, simulate
 
     session = Session((Bout("stand", 10), Bout("run", 60), Bout("walk", 40, WALK)))
-    rec = simulate(session, REALISTIC, seed=21)
+    rec = simulate(session, REALISTIC, seed=seed)
     steps = GaitStream().feed(rec.time_s, rec.acc_ms2, rec.gyr_dps)
     first_walk = np.array([s.t_ic_s for s in rec.truth.steps if 70 <= s.t_ic_s < 80])
     assert len(first_walk) >= 15
-    assert len(match_contacts(first_walk, steps[:, pipeline.T_IC])) >= 0.75 * len(first_walk)
+    assert len(match_contacts(first_walk, steps[:, pipeline.T_IC])) >= len(first_walk) - 1
+
+
+@pytest.mark.parametrize("seed", [720, 721])
+def test_a_walk_from_the_first_sample(seed):
+    """A recording that starts mid-walk: its first steps are found too (the first three were
+    lost while the detector reported nothing in its first 2 s)."""
+    from hipdrop.sim import REALISTIC, WALK, Bout, Session, simulate
+
+    rec = simulate(Session((Bout("walk", 30, WALK), Bout("stand", 3))), REALISTIC, seed=seed)
+    steps = GaitStream().feed(rec.time_s, rec.acc_ms2, rec.gyr_dps)
+    truth = np.array([s.t_ic_s for s in rec.truth.steps])
+    pairs = match_contacts(truth, steps[:, pipeline.T_IC])
+    assert len(pairs) == len(truth) == len(steps)
+    assert min(j for _, j in pairs) == 0
 
 
 @pytest.mark.parametrize("seed", [404, 505])

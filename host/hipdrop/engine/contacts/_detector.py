@@ -49,7 +49,9 @@ PREV_STANCE_END_T = 11
 """Stance end of the step before the latest contact (nan if unknown)."""
 STEP_S = 12
 """Running mean of recent walking step times (0 until the first)."""
-WALK_STATE = 13
+_LAST_KIND = 13
+"""RUN or WALK: the kind of the latest contact."""
+WALK_STATE = 14
 """The walking detector's state starts here."""
 STATE_SIZE = WALK_STATE + walking.STATE_SIZE
 
@@ -82,7 +84,7 @@ def contact_step(state, t, fv, forward, left, moving):
     state[_PREV_F] = fv
     if math.isnan(found):
         return found, 0
-    state[LAST_IC_T] = found
+    state[LAST_IC_T], state[_LAST_KIND] = found, kind
     return found, kind
 
 
@@ -131,13 +133,15 @@ def _edge_time(state, t, fv, base):
 
 @njit(cache=True)
 def _walking_gate(state, found):
-    """Reject walking contacts that come too soon after the last one."""
+    """Reject walking contacts that come too soon after the last one. Only an interval from a
+    walking contact tells the walking step time: one from a run's last contact spans the change
+    of gait (1.3 s in a simulated run-to-walk, which then made every other step look too soon)."""
     if math.isnan(found):
         return found
     interval = found - state[LAST_IC_T]
     usual = state[STEP_S] if state[STEP_S] > 0 else MIN_WALK_STEP_S
     if interval < max(MIN_WALK_STEP_S, WALK_GATE * usual):
         return math.nan
-    if interval < 1.5:
+    if interval < 1.5 and state[_LAST_KIND] == WALK:
         state[STEP_S] += 0.2 * (interval - usual) if state[STEP_S] > 0 else interval
     return found

@@ -26,8 +26,12 @@ mean points the way the walker walks, seen from the current axes: along forward 
 right, against it when the sensor is worn back to front, to the side when it is turned on the
 waistband. The pelvis axes turn to it (``_mounting.walking_direction``).
 
-No step is reported in the first ``SETTLE_S`` after the detector starts (or restarts after a
-gap or a run): until then the swing is not yet the walker's own.
+**Start.** The detector starts afresh with each recording, after a gap and after a run. Its
+mean and swing are then plain means of the samples so far until they weigh less than
+dt / ``SWING_TAU_S`` each, so the first steps are judged against the walker's own swing as it
+builds up. (It used to report nothing in its first 2 s, the swing's settling time: a recording
+that starts mid-walk lost its first three steps.) Only a rise that is steepest within
+``CLIMBING_AT_START_S`` of the start is no candidate: it was under way before the data began.
 
 Latency: a step is known when its peak is confirmed and the braking window has passed, about
 100–120 ms after the contact.
@@ -52,7 +56,9 @@ SWING_FLOOR_G = 0.01
 DELAY_S = 0.03
 """From the steepest point of the smoothed rise back to the contact (the smoothing's delay and
 the rise's own lead, matched to the lab reference's contacts: timing bias +3 ms)."""
-SETTLE_S = SWING_TAU_S
+CLIMBING_AT_START_S = 0.1
+"""A rise steepest this soon after the start was already under way when the data began (a
+recording that starts at a contact): its trough is not in the data, and it is no candidate."""
 BRAKE_BEFORE_S = 0.05
 BRAKE_PEAK_AFTER_S = 0.03
 BRAKE_WINDOW_S = 0.12
@@ -64,7 +70,7 @@ RING = 256
 step-up) is confirmed as late as 0.7 s after its contact."""
 
 # state slots (a view of the contact detector's state)
-_S1, _S2, _MEAN, _SWING, _RISING, _EXT, _TROUGH, _STEEP, _STEEP_T, STARTED, _AGE_S = range(11)
+_S1, _S2, _MEAN, _SWING, _RISING, _EXT, _TROUGH, _STEEP, _STEEP_T, STARTED, _COUNT = range(11)
 """``STARTED`` 0: the next sample starts the detector afresh."""
 _CANDIDATE = 11
 """Contact time of the candidate awaiting its braking check (nan if none)."""
@@ -73,7 +79,8 @@ _BRAKE, JUDGED, _HEAD = 12, 13, 14
 BRAKE_VEC = 15
 """2 slots: the mean braking vector of the recent candidates along forward and left (m/s²;
 see above)."""
-_RING_T = 17
+_START_T = 17
+_RING_T = 18
 _RING_F = _RING_T + RING
 _RING_L = _RING_F + RING
 STATE_SIZE = _RING_L + RING
@@ -84,15 +91,15 @@ def walking_step(state, t, dt, fv, forward, left):
     """Feed one sample (vertical, and level forward and left specific force, m/s²); return the
     contact time of a step confirmed now, else nan."""
     if state[STARTED] < 0.5:
-        _start(state, fv)
+        _start(state, t, fv)
     _remember(state, t, forward, left)
     previous = state[_S2]
-    state[_AGE_S] += dt
+    state[_COUNT] += 1.0
     a = _smoothing_weight(dt * (1.0 / SMOOTH_S))
     state[_S1] += a * (fv - state[_S1])
     state[_S2] += a * (state[_S1] - state[_S2])
     f = state[_S2]
-    b = min(dt / SWING_TAU_S, 1.0)
+    b = max(dt * (1.0 / SWING_TAU_S), 1.0 / state[_COUNT])  # a plain mean at first
     state[_MEAN] += b * (f - state[_MEAN])
     state[_SWING] += b * (abs(f - state[_MEAN]) - state[_SWING])
     hysteresis = HYSTERESIS * max(state[_SWING], SWING_FLOOR_G * G_MS2)
@@ -119,9 +126,10 @@ def _smoothing_weight(x):
 
 
 @njit(cache=True)
-def _start(state, fv):
-    """Everything forgotten; the smoothing and the extremes start at ``fv``."""
+def _start(state, t, fv):
+    """Everything forgotten; the smoothing and the extremes start at ``fv``, at time ``t``."""
     state[:] = 0.0
+    state[_START_T] = t
     state[_S1] = state[_S2] = state[_MEAN] = state[_EXT] = state[_TROUGH] = fv
     state[_CANDIDATE] = math.nan
     state[_RING_T:_RING_F] = -math.inf
@@ -140,7 +148,9 @@ def _rising(state, t, dt, f, slope, hysteresis):
         return math.nan
     rise = state[_EXT] - state[_TROUGH]
     state[_RISING], state[_EXT] = 0.0, f  # the peak is behind us: now look for the trough
-    if rise < RISE_MIN * max(state[_SWING], SWING_FLOOR_G * G_MS2) or state[_AGE_S] < SETTLE_S:
+    if rise < RISE_MIN * max(state[_SWING], SWING_FLOOR_G * G_MS2):
+        return math.nan
+    if state[_STEEP_T] < state[_START_T] + CLIMBING_AT_START_S:
         return math.nan
     return state[_STEEP_T] - DELAY_S
 
