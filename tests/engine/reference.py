@@ -698,15 +698,27 @@ class Side:
 # -- steps/_measure ----------------------------------------------------------------------------
 
 
-def measure(rows, t_ic, t_stance_end, t_next):
-    """Measurements of one step from chronological rows (t, roll, roll rate, yaw rate, fv).
+def measure(rows, axes, t_ic, t_stance_end, t_next):
+    """Measurements of one step from chronological rows (t, world up in sensor axes, angular
+    rate, fv), read in the pelvis ``axes`` (forward, left, up) given.
 
     Returns a dict, or None when the rows do not reach back to ``t_ic − 0.2`` or a rate window
     is empty.
     """
     if not rows or rows[0][0] >= t_ic - 0.2:
         return None
-    rows = [r for r in rows if t_ic - 0.2 <= r[0] <= t_next]
+    forward, left, pelvis_up = axes
+    rows = [
+        (
+            t,
+            math.degrees(math.atan2(dot(up, left), dot(up, pelvis_up))),
+            dot(gyr, forward),
+            dot(gyr, up),
+            fv,
+        )
+        for t, up, gyr, fv in rows
+        if t_ic - 0.2 <= t <= t_next
+    ]
     step = [r for r in rows if r[0] >= t_ic]
     stance = [r[1] for r in step if r[0] <= t_stance_end]
     run = [r for r in step if r[0] <= t_ic + 0.08]
@@ -746,7 +758,8 @@ class Pipeline:
         self.still, self.orientation = Still(), Orientation()
         self.mounting, self.contacts, self.side = Mounting(), Contacts(), Side()
         self.rows = deque(
-            [(-math.inf, 0.0, 0.0, 0.0, 0.0)] * self.RING_SAMPLES, maxlen=self.RING_SAMPLES
+            [(-math.inf, (0.0, 0.0, 1.0), (0.0, 0.0, 0.0), 0.0)] * self.RING_SAMPLES,
+            maxlen=self.RING_SAMPLES,
         )  # unwritten rows: time −inf
         self.prev_t, self.typical_dt = None, 0.005
         self.pending = (math.nan, 0)  # kind 0: closed (as overdue) or none
@@ -787,7 +800,7 @@ class Pipeline:
         roll, pitch = self.pelvis_angles(up)
         self.angles.append((roll, pitch))
         fv = dot(acc, up)
-        self.rows.append((t, roll, dot(gyr, self.mounting.forward), dot(gyr, up), fv))
+        self.rows.append((t, up, tuple(gyr), fv))
         forward, left = self.level_forces(acc, up)
         t_ic, kind = self.contacts.step(t, fv, forward, left, not still)
         walk = self.contacts.walk
@@ -824,9 +837,14 @@ class Pipeline:
         level_forward = unit(add(self.mounting.forward, up, -dot(self.mounting.forward, up)))
         return dot(acc, level_forward), dot(acc, cross(up, level_forward))
 
+    def axes(self):
+        """Pelvis forward, left (= up × forward) and up, in sensor axes."""
+        m = self.mounting
+        return m.forward, cross(m.up, m.forward), m.up
+
     def pelvis_angles(self, up):
         m = self.mounting
-        left = cross(m.up, m.forward)
+        _, left, _ = self.axes()
         roll = math.degrees(math.atan2(dot(up, left), dot(up, m.up)))
         pitch = math.degrees(math.asin(max(min(-dot(up, m.forward), 1.0), -1.0)))
         return roll, pitch
@@ -841,14 +859,14 @@ class Pipeline:
         end = self.contacts.prev_stance_end_t if kind == RUN and next_kind else t_next
         if math.isnan(end) or end <= t_ic:
             end = t_next
-        rows = list(self.rows)
-        m = measure(rows, t_ic, end, t_next)
+        rows, axes = list(self.rows), self.axes()  # one set of axes for the whole step
+        m = measure(rows, axes, t_ic, end, t_next)
         if m is None:
             return
         if kind == RUN:
             p_left = self.side.step(t_ic, 0.0, *m["run_rates"], 1.0)
         else:
-            ahead = measure(rows, t_next, t_next, t_now) if next_kind == WALK else None
+            ahead = measure(rows, axes, t_next, t_next, t_now) if next_kind == WALK else None
             next_step = None if ahead is None else (t_next, *ahead["walk_rates"])
             usual = self.contacts.step_s or 0.0
             p_left = self.side.step(t_ic, usual, *m["walk_rates"], -1.0, next_step)

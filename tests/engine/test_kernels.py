@@ -319,24 +319,33 @@ def test_measure_matches_reference(quick):
     n = 1500  # wraps the 1024-sample ring
     ring = np.zeros((pipeline.RING_SAMPLES, measure.CHANNELS))
     ring[:, measure.T] = -np.inf
-    roll = rec.pelvis_euler_deg[4000 : 4000 + n, 2]
-    legs = 0.9 * np.sin(np.radians(roll)), 0.9 * np.cos(np.radians(roll))  # world up, not level
+    c, s = np.cos(np.radians(25.0)), np.sin(np.radians(25.0))  # pelvis axes turned and tilted
+    forward, left, up_axis = (c, s, 0.0), (-s * 0.96, c * 0.96, 0.28), (s * 0.28, -c * 0.28, 0.96)
+    roll = np.radians(rec.pelvis_euler_deg[4000 : 4000 + n, 2])
+    # world up (not unit: only the ratio of its legs is the roll), with some pitch
+    ups = [
+        tuple(
+            0.9 * np.sin(r) * np.array(left)
+            + 0.9 * np.cos(r) * np.array(up_axis)
+            + 0.2 * np.array(forward)
+        )
+        for r in roll
+    ]
     t = rec.time_s[4000 : 4000 + n]
     gyr, acc = rec.gyr_dps[4000 : 4000 + n], rec.acc_ms2[4000 : 4000 + n]
     head = 0
     for k in range(n):
-        head = measure.push(
-            ring, head, t[k], legs[0][k], legs[1][k], gyr[k, 0], gyr[k, 2], acc[k, 2]
-        )
-    rows = [(t[k], roll[k], gyr[k, 0], gyr[k, 2], acc[k, 2]) for k in range(n - len(ring), n)]
+        head = measure.push(ring, head, t[k], ups[k], tuple(gyr[k]), acc[k, 2])
+    rows = [(t[k], ups[k], tuple(gyr[k]), acc[k, 2]) for k in range(n - len(ring), n)]
+    axes = (forward, left, up_axis)
     steps = [s for s in rec.truth.steps if t[0] < s.t_ic_s < t[-1]]
     cases = [(a.t_ic_s, a.t_stance_end_s, b.t_ic_s) for a, b in zip(steps, steps[1:])]
     cases += [(t[-1] - 0.3, t[-1] - 0.5, t[-1])]  # stance end before the contact
     out = np.zeros(measure.N_MEASURES)
     checked = 0
     for t_ic, t_end, t_next in cases:
-        ok = measure.measure(ring, head, t_ic, t_end, t_next, out)
-        want = ref.measure(rows, t_ic, t_end, t_next)
+        ok = measure.measure(ring, head, axes, t_ic, t_end, t_next, out)
+        want = ref.measure(rows, axes, t_ic, t_end, t_next)
         assert ok == (want is not None), t_ic
         if want is None:
             continue
@@ -356,7 +365,7 @@ def test_measure_matches_reference(quick):
             atol=1e-12,
         )
     assert checked > 10
-    assert not measure.measure(ring, head, t[0] - 1.0, t[0] - 0.8, t[0] + 0.3, out)  # too old
+    assert not measure.measure(ring, head, axes, t[0] - 1.0, t[0] - 0.8, t[0] + 0.3, out)  # too old
 
 
 def test_mounting_step_matches_reference(driven):

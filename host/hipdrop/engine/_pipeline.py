@@ -115,13 +115,10 @@ def process(
             n_events = _event(out_events, n_events, mount_st[mount.CLIP_MOVED_AT], EV_CLIP_MOVED)
         fv = a[0] * up[0] + a[1] * up[1] + a[2] * up[2]
         forward, left_force = _level_forces(mount_st, up, a, fv)
-        left, level = _roll_legs(mount_st, up)
         if keep_angles:
-            out_angles[k, 0] = measure_mod.roll_deg(left, level)
+            out_angles[k, 0] = _pelvis_roll(mount_st, up)
             out_angles[k, 1] = _pelvis_pitch(mount_st, up)
-        roll_rate, yaw_rate = _pelvis_rates(mount_st, up, g)
-        head = int(loop[_HEAD])
-        loop[_HEAD] = measure_mod.push(ring, head, t[k], left, level, roll_rate, yaw_rate, fv)
+        loop[_HEAD] = measure_mod.push(ring, int(loop[_HEAD]), t[k], up, g, fv)
         t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, left_force, not is_still)
         if kind == contacts.WALK and _walking_turned(mount_st, con_st):
             n_events = _event(out_events, n_events, t[k], EV_FORWARD_TURNED)
@@ -176,13 +173,20 @@ def _forget_step(loop, side_st):
 
 
 @njit(cache=True, inline="always")
-def _roll_legs(m, up):
-    """World-up in sensor axes along the pelvis left and up axes: the pelvis roll is
-    atan2(left, up) (``_measure.roll_deg``)."""
+def _pelvis_axes(m):
+    """The pelvis forward, left and up axes in sensor axes (3-tuples): left = up × forward."""
     fx, fy, fz = m[mount.FORWARD], m[mount.FORWARD + 1], m[mount.FORWARD + 2]
     ux, uy, uz = m[mount.UP], m[mount.UP + 1], m[mount.UP + 2]
-    lx, ly, lz = uy * fz - uz * fy, uz * fx - ux * fz, ux * fy - uy * fx  # left = up × fwd
-    return up[0] * lx + up[1] * ly + up[2] * lz, up[0] * ux + up[1] * uy + up[2] * uz
+    left = (uy * fz - uz * fy, uz * fx - ux * fz, ux * fy - uy * fx)
+    return (fx, fy, fz), left, (ux, uy, uz)
+
+
+@njit(cache=True, inline="always")
+def _pelvis_roll(m, up):
+    """Pelvis roll (deg), left hemipelvis up positive, from world up in sensor axes."""
+    _, (lx, ly, lz), (ux, uy, uz) = _pelvis_axes(m)
+    left = up[0] * lx + up[1] * ly + up[2] * lz
+    return measure_mod.roll_deg(left, up[0] * ux + up[1] * uy + up[2] * uz)
 
 
 @njit(cache=True, inline="always")
@@ -203,16 +207,6 @@ def _level_forces(m, up, acc, fv):
     lx, ly, lz = up[1] * fz - up[2] * fy, up[2] * fx - up[0] * fz, up[0] * fy - up[1] * fx
     across = acc[0] * lx + acc[1] * ly + acc[2] * lz
     return (along - tilt * fv) * scale, across * scale
-
-
-@njit(cache=True, inline="always")
-def _pelvis_rates(m, up, gyr):
-    """Roll rate about the pelvis forward axis and yaw rate about world up (deg/s)."""
-    roll_rate = (
-        gyr[0] * m[mount.FORWARD] + gyr[1] * m[mount.FORWARD + 1] + gyr[2] * m[mount.FORWARD + 2]
-    )
-    yaw_rate = gyr[0] * up[0] + gyr[1] * up[1] + gyr[2] * up[2]
-    return roll_rate, yaw_rate
 
 
 @njit(cache=True)
@@ -281,10 +275,10 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now
     stance_end = con_st[contacts.PREV_STANCE_END_T] if running_on else t_next
     if math.isnan(stance_end) or stance_end <= t_ic:
         stance_end = t_next
-    head = int(loop[_HEAD])
-    if not measure_mod.measure(ring, head, t_ic, stance_end, t_next, meas):
+    head, axes = int(loop[_HEAD]), _pelvis_axes(mount_st)  # one set of axes for the whole step
+    if not measure_mod.measure(ring, head, axes, t_ic, stance_end, t_next, meas):
         return False
-    p_left = _side(side_st, ring, head, t_ic, kind, t_next, next_kind, t_now, con_st, buffers)
+    p_left = _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_st, buffers)
     s = 1.0 if p_left >= 0.5 else -1.0
     peak = meas[measure_mod.ROLL_MAX] if s > 0 else -meas[measure_mod.ROLL_MIN]
     row[T_IC], row[SIDE], row[CONFIDENCE] = t_ic, s, max(p_left, 1 - p_left)
@@ -304,7 +298,7 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now
 
 
 @njit(cache=True)
-def _side(side_st, ring, head, t_ic, kind, t_next, next_kind, t_now, con_st, buffers):
+def _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_st, buffers):
     """Probability of a left stance for the step measured in ``buffers[0]``; a walking step also
     weighs the next walking step's evidence (measured into ``buffers[1]``: its window, the swing
     before its contact, is complete by now)."""
@@ -314,7 +308,7 @@ def _side(side_st, ring, head, t_ic, kind, t_next, next_kind, t_now, con_st, buf
         return side_mod.side_step(side_st, t_ic, 0.0, this[r], this[r + 1], 1.0, math.nan, 0.0, 0.0)
     r = measure_mod.WALK_RATES
     known = next_kind == contacts.WALK and measure_mod.measure(
-        ring, head, t_next, t_next, t_now, ahead
+        ring, head, axes, t_next, t_next, t_now, ahead
     )
     usual, next_t = con_st[contacts.STEP_S], t_next if known else math.nan
     return side_mod.side_step(

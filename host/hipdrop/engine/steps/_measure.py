@@ -1,11 +1,17 @@
-"""Per-step measurements from a ring buffer of recent pelvis signals (Numba kernel).
+"""Per-step measurements from a ring buffer of recent samples (Numba kernel).
 
-The buffer holds, per sample: time (s), the pelvis roll as the two legs of its angle (world up
-along the pelvis left and up axes: roll = atan2(left, up)), roll rate and yaw rate (deg/s,
-pelvis frame) and world-vertical specific force (m/s²). The roll's arctangent is taken only
-for the few samples a step's measures need — at its contact and its extremes, found by the
-ratio left / up, which orders the angles as the arctangent does while the pelvis is rolled by
-less than 90° — not for every sample.
+The buffer holds, per sample: time (s), world up in the sensor frame (the orientation filter's
+estimate), the angular rate (deg/s, sensor frame) and the world-vertical specific force (m/s²).
+The pelvis roll and rates are read from them with the pelvis axes at the time a step is
+measured, so all of a step's measures share one set of axes even when the axes change during
+the step (the learned heading replacing the board's nominal x, a re-anchored neutral, walking
+turning forward): measured with the axes of each sample's own time, a step that straddled such
+a change mixed two frames (a drop from contact 17° off in a real run worn turned by 90°).
+
+The roll's arctangent is taken only for the few samples a step's measures need — at its contact
+and its extremes, found by the ratio of its two legs (world up along the pelvis left and up
+axes), which orders the angles as the arctangent does while the pelvis is rolled by less than
+90° — not for every sample.
 """
 
 import math
@@ -13,8 +19,9 @@ import math
 from numba import njit
 
 WALK_BEFORE_S = 0.2
-T, ROLL_LEFT, ROLL_UP, ROLL_RATE, YAW_RATE, FV = 0, 1, 2, 3, 4, 5
-CHANNELS = 6
+T, UP, GYR, FV = 0, 1, 4, 7
+"""Ring columns: time; world up in sensor axes (3); angular rate, deg/s (3); vertical force."""
+CHANNELS = 8
 
 # measurement indices
 ROLL_IC, ROLL_MAX, ROLL_MIN, ROLL_RANGE, RUN_RATES, WALK_RATES, IMPACT_G = 0, 1, 2, 3, 4, 6, 8
@@ -22,10 +29,11 @@ N_MEASURES = 9
 
 
 @njit(cache=True, inline="always")
-def push(ring, head, t, roll_left, roll_up, roll_rate, yaw_rate, fv):
-    """Write one sample at ``head``; return the next head."""
-    ring[head, T], ring[head, ROLL_LEFT], ring[head, ROLL_UP] = t, roll_left, roll_up
-    ring[head, ROLL_RATE], ring[head, YAW_RATE], ring[head, FV] = roll_rate, yaw_rate, fv
+def push(ring, head, t, up, gyr, fv):
+    """Write one sample (``up`` and ``gyr`` 3-tuples) at ``head``; return the next head."""
+    ring[head, T], ring[head, FV] = t, fv
+    ring[head, UP], ring[head, UP + 1], ring[head, UP + 2] = up
+    ring[head, GYR], ring[head, GYR + 1], ring[head, GYR + 2] = gyr
     return head + 1 if head + 1 < ring.shape[0] else 0
 
 
@@ -36,8 +44,9 @@ def roll_deg(left, up):
 
 
 @njit(cache=True, error_model="numpy")
-def measure(ring, head, t_ic, t_stance_end, t_next, out):
-    """Fill ``out`` (N_MEASURES) for the step from ``t_ic`` to ``t_next``.
+def measure(ring, head, axes, t_ic, t_stance_end, t_next, out):
+    """Fill ``out`` (N_MEASURES) for the step from ``t_ic`` to ``t_next``, in the pelvis
+    ``axes`` (forward, left, up: 3-tuples in sensor axes).
 
     Roll extremes over the stance [t_ic, t_stance_end], roll range over the step, peak vertical
     force in the first 100 ms, side rates averaged over [t_ic, t_ic + 80 ms] (running) and
@@ -62,7 +71,8 @@ def measure(ring, head, t_ic, t_stance_end, t_next, out):
         if t >= t_ic:
             at_ic = i  # ends at the first sample at or after the contact
             # the tangent orders the rows as their rolls do (within ±90°)
-            key = ring[i, ROLL_LEFT] / ring[i, ROLL_UP]
+            left, level = _legs(ring, i, axes)
+            key = left / level
             if key > high_key:
                 high, high_key = i, key
             if key < low_key:
@@ -74,20 +84,23 @@ def measure(ring, head, t_ic, t_stance_end, t_next, out):
             if t <= t_ic + 0.1:
                 out[IMPACT_G] = max(out[IMPACT_G], ring[i, FV] / 9.80665)
             if t <= t_ic + 0.08:
-                out[RUN_RATES] += ring[i, ROLL_RATE]
-                out[RUN_RATES + 1] += ring[i, YAW_RATE]
+                roll_rate, yaw_rate = _rates(ring, i, axes)
+                out[RUN_RATES] += roll_rate
+                out[RUN_RATES + 1] += yaw_rate
                 n_run += 1
         if t <= t_ic:
-            out[WALK_RATES] += ring[i, ROLL_RATE]
-            out[WALK_RATES + 1] += ring[i, YAW_RATE]
+            roll_rate, yaw_rate = _rates(ring, i, axes)
+            out[WALK_RATES] += roll_rate
+            out[WALK_RATES + 1] += yaw_rate
             n_walk += 1
     else:
         return False
     if n_run == 0 or n_walk == 0:
         return False
-    out[ROLL_IC] = _roll(ring, at_ic, math.nan)
-    out[ROLL_MAX], out[ROLL_MIN] = _roll(ring, top, -math.inf), _roll(ring, bottom, math.inf)
-    out[ROLL_RANGE] = _roll(ring, high, math.nan) - _roll(ring, low, math.nan)
+    out[ROLL_IC] = _roll(ring, at_ic, axes, math.nan)
+    top_roll, bottom_roll = _roll(ring, top, axes, -math.inf), _roll(ring, bottom, axes, math.inf)
+    out[ROLL_MAX], out[ROLL_MIN] = top_roll, bottom_roll
+    out[ROLL_RANGE] = _roll(ring, high, axes, math.nan) - _roll(ring, low, axes, math.nan)
     for i in range(2):
         out[RUN_RATES + i] /= n_run
         out[WALK_RATES + i] /= n_walk
@@ -95,6 +108,27 @@ def measure(ring, head, t_ic, t_stance_end, t_next, out):
 
 
 @njit(cache=True, inline="always")
-def _roll(ring, i, missing):
+def _legs(ring, i, axes):
+    """World up of row ``i`` along the pelvis left and up axes."""
+    _, (lx, ly, lz), (ux, uy, uz) = axes
+    x, y, z = ring[i, UP], ring[i, UP + 1], ring[i, UP + 2]
+    return x * lx + y * ly + z * lz, x * ux + y * uy + z * uz
+
+
+@njit(cache=True, inline="always")
+def _rates(ring, i, axes):
+    """Roll rate about the pelvis forward axis and yaw rate about world up (deg/s) of row ``i``."""
+    fx, fy, fz = axes[0]
+    gx, gy, gz = ring[i, GYR], ring[i, GYR + 1], ring[i, GYR + 2]
+    return gx * fx + gy * fy + gz * fz, gx * ring[i, UP] + gy * ring[i, UP + 1] + gz * ring[
+        i, UP + 2
+    ]
+
+
+@njit(cache=True, inline="always")
+def _roll(ring, i, axes, missing):
     """Roll (deg) of row ``i``, or ``missing`` when there is no such row (−1)."""
-    return roll_deg(ring[i, ROLL_LEFT], ring[i, ROLL_UP]) if i >= 0 else missing
+    if i < 0:
+        return missing
+    left, level = _legs(ring, i, axes)
+    return roll_deg(left, level)
