@@ -631,31 +631,32 @@ class Contacts:
 
 
 class Side:
-    """Two-state alternation HMM over centred, scaled roll/yaw rate evidence; the move is
-    "same side" when the time since the last step rounds to an even number of usual steps.
-    With the next step's evidence given, the answer is the one-step smoothed posterior."""
+    """Two-state alternation HMM over centred, scaled evidence (roll rate, yaw rate, and the
+    level force toward the right or nan; each feature with its own statistics, a nan feature
+    ignored); the move is "same side" when the time since the last step rounds to an even number
+    of usual steps. With the next step's evidence given, the answer is the one-step smoothed
+    posterior."""
 
     SLIP_P, EVIDENCE_GAIN, FEATURE_TAU_STEPS = 0.03, 1.5, 30.0
 
     def __init__(self):
         self.p_left = 0.0
-        self.mean = [0.0, 0.0]
-        self.scale = [0.0, 0.0]
-        self.count = 0
+        self.mean = [0.0, 0.0, 0.0]
+        self.scale = [0.0, 0.0, 0.0]
+        self.count = [0, 0, 0]
         self.last_t = 0.0
 
     def reset(self):
         self.p_left = 0.5
 
-    def llr(self, rates, sign):
-        """Log likelihood ratio (left vs right) of a step's rates: centred on the earlier steps'
-        mean, scaled by the mean deviation including this step."""
-        if self.count == 0:
-            return 0.0
-        a = 1.0 / min(self.count + 1, self.FEATURE_TAU_STEPS)
+    def llr(self, features, sign):
+        """Log likelihood ratio (left vs right) of a step's features: each centred on the earlier
+        steps' mean, scaled by the mean deviation including this step."""
         score = 0.0
-        for value, mean, scale in zip(rates, self.mean, self.scale):
-            scale += a * (abs(value - mean) - scale)
+        for value, mean, scale, n in zip(features, self.mean, self.scale, self.count):
+            if math.isnan(value) or n == 0:
+                continue
+            scale += (abs(value - mean) - scale) / min(n + 1, self.FEATURE_TAU_STEPS)
             if scale > 1e-6:
                 score += (value - mean) / scale
         return max(min(self.EVIDENCE_GAIN * sign * score, 30.0), -30.0)
@@ -665,27 +666,29 @@ class Side:
         moves = round(interval / usual_s) if usual_s > 0 else 1
         return self.SLIP_P if moves % 2 == 1 else 1 - self.SLIP_P
 
-    def step(self, t_ic, usual_s, roll_rate, yaw_rate, sign, next_step=None):
-        """``next_step``: (contact time, roll rate, yaw rate) of the next step, if known."""
-        if self.count == 0:
+    def step(self, t_ic, usual_s, features, sign, next_step=None):
+        """``next_step``: (contact time, features) of the next step, if known."""
+        if self.count[0] == 0:
             self.p_left, same = 0.5, self.SLIP_P
         else:
             same = self.p_same(t_ic - self.last_t, usual_s)
         self.last_t = t_ic
-        llr = self.llr((roll_rate, yaw_rate), sign)
-        a = 1.0 / min(self.count + 1, self.FEATURE_TAU_STEPS)
-        for i, value in enumerate((roll_rate, yaw_rate)):
+        llr = self.llr(features, sign)
+        for i, value in enumerate(features):
+            if math.isnan(value):
+                continue
+            a = 1.0 / min(self.count[i] + 1, self.FEATURE_TAU_STEPS)
             centred = value - self.mean[i]
             self.mean[i] += a * centred
             self.scale[i] += a * (abs(centred) - self.scale[i])
-        self.count += 1
+            self.count[i] += 1
         prior_left = same * self.p_left + (1 - same) * (1 - self.p_left)
         self.p_left = self.posterior(prior_left, math.exp(llr))
         if next_step is None:
             return self.p_left
-        next_t, *next_rates = next_step
+        next_t, next_features = next_step
         same = self.p_same(next_t - t_ic, usual_s)
-        ratio = math.exp(self.llr(next_rates, sign))  # next step: left vs right
+        ratio = math.exp(self.llr(next_features, sign))  # next step: left vs right
         if_left, if_right = same * ratio + 1 - same, (1 - same) * ratio + same
         return self.posterior(self.p_left, if_left / if_right)
 
@@ -700,7 +703,7 @@ class Side:
 
 def measure(rows, axes, t_ic, t_stance_end, t_next):
     """Measurements of one step from chronological rows (t, world up in sensor axes, angular
-    rate, fv), read in the pelvis ``axes`` (forward, left, up) given.
+    rate, specific force, fv), read in the pelvis ``axes`` (forward, left, up) given.
 
     Returns a dict, or None when the rows do not reach back to ``t_ic − 0.2`` or a rate window
     is empty.
@@ -715,8 +718,9 @@ def measure(rows, axes, t_ic, t_stance_end, t_next):
             dot(gyr, forward),
             dot(gyr, up),
             fv,
+            dot(acc, cross(up, unit(add(forward, up, -dot(forward, up))))),  # level left force
         )
-        for t, up, gyr, fv in rows
+        for t, up, gyr, acc, fv in rows
         if t_ic - 0.2 <= t <= t_next
     ]
     step = [r for r in rows if r[0] >= t_ic]
@@ -732,9 +736,20 @@ def measure(rows, axes, t_ic, t_stance_end, t_next):
         "roll_min": min(stance, default=math.inf),
         "roll_range": max(rolls) - min(rolls),
         "run_rates": (_mean(r[2] for r in run), _mean(r[3] for r in run)),
-        "walk_rates": (_mean(r[2] for r in walk), _mean(r[3] for r in walk)),
+        "walk_rates": (
+            _mean(r[2] for r in walk),
+            _mean(r[3] for r in walk),
+            _mean(r[5] for r in walk),
+        ),
         "impact_g": max([0.0] + [r[4] / G_MS2 for r in step if r[0] <= t_ic + 0.1]),
     }
+
+
+def walk_features(m):
+    """Roll rate, yaw rate and the level force toward the right (all negative for a left
+    stance)."""
+    roll_rate, yaw_rate, left_force = m["walk_rates"]
+    return roll_rate, yaw_rate, -left_force
 
 
 def _mean(values):
@@ -758,7 +773,8 @@ class Pipeline:
         self.still, self.orientation = Still(), Orientation()
         self.mounting, self.contacts, self.side = Mounting(), Contacts(), Side()
         self.rows = deque(
-            [(-math.inf, (0.0, 0.0, 1.0), (0.0, 0.0, 0.0), 0.0)] * self.RING_SAMPLES,
+            [(-math.inf, (0.0, 0.0, 1.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0)]
+            * self.RING_SAMPLES,
             maxlen=self.RING_SAMPLES,
         )  # unwritten rows: time −inf
         self.prev_t, self.typical_dt = None, 0.005
@@ -800,7 +816,7 @@ class Pipeline:
         roll, pitch = self.pelvis_angles(up)
         self.angles.append((roll, pitch))
         fv = dot(acc, up)
-        self.rows.append((t, up, tuple(gyr), fv))
+        self.rows.append((t, up, tuple(gyr), tuple(acc), fv))
         forward, left = self.level_forces(acc, up)
         t_ic, kind = self.contacts.step(t, fv, forward, left, not still)
         walk = self.contacts.walk
@@ -864,12 +880,12 @@ class Pipeline:
         if m is None:
             return
         if kind == RUN:
-            p_left = self.side.step(t_ic, 0.0, *m["run_rates"], 1.0)
+            p_left = self.side.step(t_ic, 0.0, (*m["run_rates"], math.nan), 1.0)
         else:
             ahead = measure(rows, axes, t_next, t_next, t_now) if next_kind == WALK else None
-            next_step = None if ahead is None else (t_next, *ahead["walk_rates"])
+            next_step = None if ahead is None else (t_next, walk_features(ahead))
             usual = self.contacts.step_s or 0.0
-            p_left = self.side.step(t_ic, usual, *m["walk_rates"], -1.0, next_step)
+            p_left = self.side.step(t_ic, usual, walk_features(m), -1.0, next_step)
         side = 1.0 if p_left >= 0.5 else -1.0
         peak = m["roll_max"] if side > 0 else -m["roll_min"]
         self.steps.append(

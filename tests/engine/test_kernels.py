@@ -254,24 +254,31 @@ def test_a_rise_without_braking_is_no_walking_step(walk_rec):
     assert walk_contacts(walk_rec, no_braking_there) == [s for s in steps if s[0] != t_hidden]
 
 
-NO_NEXT = (math.nan, 0.0, 0.0)
+NO_FEATURES = (0.0, 0.0, math.nan)
+NO_NEXT = (math.nan, NO_FEATURES)
 
 
 def test_a_missed_walking_step_keeps_the_sides_right():
     """Two usual step times after the last labelled step, the same leg lands again."""
     state = np.zeros(side.STATE_SIZE)
     for n in range(20):  # walking: a left stance shows negative rates before contact
-        side.side_step(state, 0.5 * n, 0.5, -5.0 if n % 2 == 0 else 5.0, 0.0, -1.0, *NO_NEXT)
-    assert side.side_step(state, 0.5 * 19 + 1.0, 0.5, 0.0, 0.0, -1.0, *NO_NEXT) < 0.5  # as n=19
+        features = (-5.0 if n % 2 == 0 else 5.0, 0.0, math.nan)
+        side.side_step(state, 0.5 * n, 0.5, features, -1.0, *NO_NEXT)
+    assert side.side_step(state, 0.5 * 19 + 1.0, 0.5, NO_FEATURES, -1.0, *NO_NEXT) < 0.5
 
 
 def _side_sequence(look_ahead, seed=3, n_steps=80):
     """Kernel and reference over the same noisy alternating steps (a reset at 30 and 60; running
-    before step 50, walking after); returns the kernel's probabilities of the true side."""
+    before step 50, walking after, with the force feature only when walking); returns the
+    kernel's probabilities of the true side."""
     rng = np.random.default_rng(seed)
     signs = np.where(np.arange(n_steps + 1) < 50, 1.0, -1.0)
     rates = [
-        (sign * rng.normal(4.0 if n % 2 == 0 else -4.0, 3.0) + 1.5, rng.normal(0, 10) - 2.0)
+        (
+            sign * rng.normal(4.0 if n % 2 == 0 else -4.0, 3.0) + 1.5,
+            rng.normal(0, 10) - 2.0,
+            math.nan if sign > 0 else rng.normal(-0.3 if n % 2 == 0 else 0.3, 0.4) + 0.2,
+        )
         for n, sign in enumerate(signs)
     ]
     state, model = np.zeros(side.STATE_SIZE), ref.Side()
@@ -280,9 +287,9 @@ def _side_sequence(look_ahead, seed=3, n_steps=80):
         if n in (30, 60):
             side.reset(state)
             model.reset()
-        ahead = (0.5 * (n + 1), *rates[n + 1]) if look_ahead else None
-        got = side.side_step(state, 0.5 * n, 0.5, *rates[n], sign, *(ahead or NO_NEXT))
-        assert got == pytest.approx(model.step(0.5 * n, 0.5, *rates[n], sign, ahead), rel=1e-12)
+        ahead = (0.5 * (n + 1), rates[n + 1]) if look_ahead else None
+        got = side.side_step(state, 0.5 * n, 0.5, rates[n], sign, *(ahead or NO_NEXT))
+        assert got == pytest.approx(model.step(0.5 * n, 0.5, rates[n], sign, ahead), rel=1e-12)
         probabilities.append(got)
     p = np.array(probabilities)
     return np.where(np.arange(n_steps) % 2 == 0, p, 1 - p)
@@ -304,14 +311,15 @@ def test_side_look_ahead_names_an_ambiguous_step_from_the_next_one():
     clear next step; without the look-ahead it stays a coin toss."""
     state = np.zeros(side.STATE_SIZE)
     for n in range(20):  # walking: a left stance shows negative rates before contact
-        side.side_step(state, 0.5 * n, 0.5, -5.0 if n % 2 == 0 else 5.0, 0.0, -1.0, *NO_NEXT)
+        features = (-5.0 if n % 2 == 0 else 5.0, 0.0, math.nan)
+        side.side_step(state, 0.5 * n, 0.5, features, -1.0, *NO_NEXT)
     side.reset(state)
     blind = state.copy()
-    mean_roll = state[1]  # the rates the earlier steps averaged: no evidence either way
-    next_left = (30.5, -15.0, 0.0)  # three times the usual swing
-    p_left = side.side_step(state, 30.0, 0.5, mean_roll, 0.0, -1.0, *next_left)
+    no_evidence = (state[1], 0.0, math.nan)  # the rates the earlier steps averaged
+    next_left = (30.5, (-15.0, 0.0, math.nan))  # three times the usual swing
+    p_left = side.side_step(state, 30.0, 0.5, no_evidence, -1.0, *next_left)
     assert p_left < 0.1  # right, since the next one is clearly left
-    assert side.side_step(blind, 30.0, 0.5, mean_roll, 0.0, -1.0, *NO_NEXT) == pytest.approx(0.5)
+    assert side.side_step(blind, 30.0, 0.5, no_evidence, -1.0, *NO_NEXT) == pytest.approx(0.5)
 
 
 def test_measure_matches_reference(quick):
@@ -322,12 +330,12 @@ def test_measure_matches_reference(quick):
     c, s = np.cos(np.radians(25.0)), np.sin(np.radians(25.0))  # pelvis axes turned and tilted
     forward, left, up_axis = (c, s, 0.0), (-s * 0.96, c * 0.96, 0.28), (s * 0.28, -c * 0.28, 0.96)
     roll = np.radians(rec.pelvis_euler_deg[4000 : 4000 + n, 2])
-    # world up (not unit: only the ratio of its legs is the roll), with some pitch
+    # world up (a unit vector, as the filter's), rolled and with some pitch
     ups = [
         tuple(
-            0.9 * np.sin(r) * np.array(left)
-            + 0.9 * np.cos(r) * np.array(up_axis)
-            + 0.2 * np.array(forward)
+            np.sin(r) * np.cos(0.2) * np.array(left)
+            + np.cos(r) * np.cos(0.2) * np.array(up_axis)
+            + np.sin(0.2) * np.array(forward)
         )
         for r in roll
     ]
@@ -335,8 +343,10 @@ def test_measure_matches_reference(quick):
     gyr, acc = rec.gyr_dps[4000 : 4000 + n], rec.acc_ms2[4000 : 4000 + n]
     head = 0
     for k in range(n):
-        head = measure.push(ring, head, t[k], ups[k], tuple(gyr[k]), acc[k, 2])
-    rows = [(t[k], ups[k], tuple(gyr[k]), acc[k, 2]) for k in range(n - len(ring), n)]
+        head = measure.push(ring, head, t[k], ups[k], tuple(gyr[k]), tuple(acc[k]), acc[k, 2])
+    rows = [
+        (t[k], ups[k], tuple(gyr[k]), tuple(acc[k]), acc[k, 2]) for k in range(n - len(ring), n)
+    ]
     axes = (forward, left, up_axis)
     steps = [s for s in rec.truth.steps if t[0] < s.t_ic_s < t[-1]]
     cases = [(a.t_ic_s, a.t_stance_end_s, b.t_ic_s) for a, b in zip(steps, steps[1:])]
@@ -344,7 +354,7 @@ def test_measure_matches_reference(quick):
     out = np.zeros(measure.N_MEASURES)
     checked = 0
     for t_ic, t_end, t_next in cases:
-        ok = measure.measure(ring, head, axes, t_ic, t_end, t_next, out)
+        ok = measure.measure(ring, head, axes, t_ic, t_end, t_next, True, out)
         want = ref.measure(rows, axes, t_ic, t_end, t_next)
         assert ok == (want is not None), t_ic
         if want is None:
@@ -365,7 +375,8 @@ def test_measure_matches_reference(quick):
             atol=1e-12,
         )
     assert checked > 10
-    assert not measure.measure(ring, head, axes, t[0] - 1.0, t[0] - 0.8, t[0] + 0.3, out)  # too old
+    too_old = t[0] - 1.0, t[0] - 0.8, t[0] + 0.3
+    assert not measure.measure(ring, head, axes, *too_old, True, out)
 
 
 def test_mounting_step_matches_reference(driven):

@@ -118,7 +118,7 @@ def process(
         if keep_angles:
             out_angles[k, 0] = _pelvis_roll(mount_st, up)
             out_angles[k, 1] = _pelvis_pitch(mount_st, up)
-        loop[_HEAD] = measure_mod.push(ring, int(loop[_HEAD]), t[k], up, g, fv)
+        loop[_HEAD] = measure_mod.push(ring, int(loop[_HEAD]), t[k], up, g, a, fv)
         t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, left_force, not is_still)
         if kind == contacts.WALK and _walking_turned(mount_st, con_st):
             n_events = _event(out_events, n_events, t[k], EV_FORWARD_TURNED)
@@ -276,7 +276,8 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now
     if math.isnan(stance_end) or stance_end <= t_ic:
         stance_end = t_next
     head, axes = int(loop[_HEAD]), _pelvis_axes(mount_st)  # one set of axes for the whole step
-    if not measure_mod.measure(ring, head, axes, t_ic, stance_end, t_next, meas):
+    walking = kind == contacts.WALK
+    if not measure_mod.measure(ring, head, axes, t_ic, stance_end, t_next, walking, meas):
         return False
     p_left = _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_st, buffers)
     s = 1.0 if p_left >= 0.5 else -1.0
@@ -305,12 +306,20 @@ def _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_s
     this, ahead = buffers[0], buffers[1]
     if kind == contacts.RUN:
         r = measure_mod.RUN_RATES
-        return side_mod.side_step(side_st, t_ic, 0.0, this[r], this[r + 1], 1.0, math.nan, 0.0, 0.0)
-    r = measure_mod.WALK_RATES
+        features = (this[r], this[r + 1], math.nan)  # no force feature when running
+        return side_mod.side_step(side_st, t_ic, 0.0, features, 1.0, math.nan, features)
     known = next_kind == contacts.WALK and measure_mod.measure(
-        ring, head, axes, t_next, t_next, t_now, ahead
+        ring, head, axes, t_next, t_next, t_now, True, ahead
     )
     usual, next_t = con_st[contacts.STEP_S], t_next if known else math.nan
     return side_mod.side_step(
-        side_st, t_ic, usual, this[r], this[r + 1], -1.0, next_t, ahead[r], ahead[r + 1]
+        side_st, t_ic, usual, _walk_features(this), -1.0, next_t, _walk_features(ahead)
     )
+
+
+@njit(cache=True, inline="always")
+def _walk_features(meas):
+    """Roll and yaw rate, and the level force toward the right (the left force negated, so that
+    all three are negative for a left stance)."""
+    r = measure_mod.WALK_RATES
+    return meas[r], meas[r + 1], -meas[r + 2]

@@ -1,7 +1,8 @@
 """Per-step measurements from a ring buffer of recent samples (Numba kernel).
 
 The buffer holds, per sample: time (s), world up in the sensor frame (the orientation filter's
-estimate), the angular rate (deg/s, sensor frame) and the world-vertical specific force (m/s²).
+estimate), the angular rate (deg/s) and the specific force (m/s²) in the sensor frame, and the
+world-vertical specific force (m/s²).
 The pelvis roll and rates are read from them with the pelvis axes at the time a step is
 measured, so all of a step's measures share one set of axes even when the axes change during
 the step (the learned heading replacing the board's nominal x, a re-anchored neutral, walking
@@ -19,21 +20,25 @@ import math
 from numba import njit
 
 WALK_BEFORE_S = 0.2
-T, UP, GYR, FV = 0, 1, 4, 7
-"""Ring columns: time; world up in sensor axes (3); angular rate, deg/s (3); vertical force."""
-CHANNELS = 8
+T, UP, GYR, ACC, FV = 0, 1, 4, 7, 10
+"""Ring columns: time; world up in sensor axes (3); angular rate, deg/s (3); specific force,
+m/s² (3); vertical force."""
+CHANNELS = 11
 
 # measurement indices
-ROLL_IC, ROLL_MAX, ROLL_MIN, ROLL_RANGE, RUN_RATES, WALK_RATES, IMPACT_G = 0, 1, 2, 3, 4, 6, 8
-N_MEASURES = 9
+ROLL_IC, ROLL_MAX, ROLL_MIN, ROLL_RANGE, RUN_RATES, WALK_RATES, IMPACT_G = 0, 1, 2, 3, 4, 6, 9
+"""``RUN_RATES``: roll and yaw rate; ``WALK_RATES``: roll and yaw rate, and the level left force."""
+N_MEASURES = 10
 
 
 @njit(cache=True, inline="always")
-def push(ring, head, t, up, gyr, fv):
-    """Write one sample (``up`` and ``gyr`` 3-tuples) at ``head``; return the next head."""
+def push(ring, head, t, up, gyr, acc, fv):
+    """Write one sample (``up``, ``gyr`` and ``acc`` 3-tuples) at ``head``; return the next
+    head."""
     ring[head, T], ring[head, FV] = t, fv
     ring[head, UP], ring[head, UP + 1], ring[head, UP + 2] = up
     ring[head, GYR], ring[head, GYR + 1], ring[head, GYR + 2] = gyr
+    ring[head, ACC], ring[head, ACC + 1], ring[head, ACC + 2] = acc
     return head + 1 if head + 1 < ring.shape[0] else 0
 
 
@@ -44,13 +49,15 @@ def roll_deg(left, up):
 
 
 @njit(cache=True, error_model="numpy")
-def measure(ring, head, axes, t_ic, t_stance_end, t_next, out):
+def measure(ring, head, axes, t_ic, t_stance_end, t_next, walking, out):
     """Fill ``out`` (N_MEASURES) for the step from ``t_ic`` to ``t_next``, in the pelvis
-    ``axes`` (forward, left, up: 3-tuples in sensor axes).
+    ``axes`` (forward, left, up: 3-tuples in sensor axes); the level left force only for a
+    ``walking`` step (else 0).
 
     Roll extremes over the stance [t_ic, t_stance_end], roll range over the step, peak vertical
     force in the first 100 ms, side rates averaged over [t_ic, t_ic + 80 ms] (running) and
-    [t_ic − WALK_BEFORE_S, t_ic] (walking: the late swing of the leg that lands). Returns False
+    [t_ic − WALK_BEFORE_S, t_ic] (walking: the late swing of the leg that lands; with the level
+    left force, the trunk falling toward the side that lands). Returns False
     when the buffer (whose unwritten rows have time −inf) no longer reaches back to the step.
 
     Rows are read by index, never as views (a view costs a reference count per row), and a roll
@@ -92,6 +99,8 @@ def measure(ring, head, axes, t_ic, t_stance_end, t_next, out):
             roll_rate, yaw_rate = _rates(ring, i, axes)
             out[WALK_RATES] += roll_rate
             out[WALK_RATES + 1] += yaw_rate
+            if walking:  # the force only walking's side reads (a square root a row)
+                out[WALK_RATES + 2] += _level_left_force(ring, i, axes)
             n_walk += 1
     else:
         return False
@@ -103,6 +112,7 @@ def measure(ring, head, axes, t_ic, t_stance_end, t_next, out):
     out[ROLL_RANGE] = _roll(ring, high, axes, math.nan) - _roll(ring, low, axes, math.nan)
     for i in range(2):
         out[RUN_RATES + i] /= n_run
+    for i in range(3):
         out[WALK_RATES + i] /= n_walk
     return True
 
@@ -123,6 +133,17 @@ def _rates(ring, i, axes):
     return gx * fx + gy * fy + gz * fz, gx * ring[i, UP] + gy * ring[i, UP + 1] + gz * ring[
         i, UP + 2
     ]
+
+
+@njit(cache=True, inline="always")
+def _level_left_force(ring, i, axes):
+    """Specific force of row ``i`` along the level left axis, up × forward made level (m/s²)."""
+    fx, fy, fz = axes[0]
+    ux, uy, uz = ring[i, UP], ring[i, UP + 1], ring[i, UP + 2]
+    tilt = fx * ux + fy * uy + fz * uz
+    lx, ly, lz = uy * fz - uz * fy, uz * fx - ux * fz, ux * fy - uy * fx
+    across = ring[i, ACC] * lx + ring[i, ACC + 1] * ly + ring[i, ACC + 2] * lz
+    return across / math.sqrt(max(1.0 - tilt * tilt, 1e-6))
 
 
 @njit(cache=True, inline="always")

@@ -7,8 +7,14 @@ checked on the shared real recordings):
   toward the stance side: roll rate and yaw rate are positive for a left stance;
 * **walking** (a lower-back sensor): over the 200 ms before contact, the late swing of the leg
   that lands, the trunk rotates and rolls with it: yaw rate and roll rate are negative for a
-  left stance (in all three walkers of the shared lab recordings).
+  left stance (in all three walkers of the shared lab recordings). The trunk also falls toward
+  the side that lands, away from the foot it stands on (an inverted pendulum medial to its
+  foot): the level force toward the right is negative before a left contact. Alone it told the
+  sides apart for 87–92 % of the contacts of each of the three walkers, against 58–68 % for the
+  roll rate and 57–78 % for the yaw rate; with it, left/right stays 0.98–1.00 with the sensor
+  turned by up to 30° on the waistband (0.91–0.98 without).
 
+A feature the activity does not measure is nan (the force in running) and counts for nothing.
 Each feature is centred on its running mean over steps (steps alternate, so the mean is the
 gyro's residual bias) and scaled by its running mean magnitude. Steps alternate left and right,
 so a two-state forward filter (a hidden Markov model whose only move is "alternate", with
@@ -35,11 +41,12 @@ FEATURE_TAU_STEPS = 30.0
 # state slots
 P_LEFT = 0
 """Posterior probability that the last step was a left stance."""
-_MEAN = 1  # 2 features
-_SCALE = 3  # 2 features
-_COUNT = 5
-_LAST_T = 6  # contact time of the last labelled step
-STATE_SIZE = 7
+FEATURES = 3
+_MEAN = 1  # per feature
+_SCALE = _MEAN + FEATURES
+_COUNT = _SCALE + FEATURES  # per feature: the steps that measured it
+_LAST_T = _COUNT + FEATURES  # contact time of the last labelled step
+STATE_SIZE = _LAST_T + 1
 
 
 @njit(cache=True)
@@ -49,24 +56,25 @@ def reset(state):
 
 
 @njit(cache=True)
-def side_step(state, t_ic, usual_s, roll_rate, yaw_rate, sign, next_t, next_roll, next_yaw):
+def side_step(state, t_ic, usual_s, features, sign, next_t, next_features):
     """Update with one step (contact ``t_ic``, the usual step time ``usual_s`` or 0 if unknown),
-    its mean rates (deg/s) and the activity's sign (+1 run, −1 walk); ``next_*`` are the next
-    step's contact and rates when already known (``next_t`` nan otherwise).
+    its ``features`` (roll rate and yaw rate, deg/s, and the level force toward the right, m/s²,
+    or nan) and the activity's sign (+1 run, −1 walk); ``next_t`` and ``next_features`` are the
+    next step's when already known (``next_t`` nan otherwise).
 
     Returns the probability that this step is a left stance.
     """
-    n = state[_COUNT]
-    if n == 0:
+    first = state[_COUNT] == 0
+    if first:
         state[P_LEFT] = 0.5
-    moves = _moves(t_ic - state[_LAST_T], usual_s) if n > 0 else 1.0
+    moves = 1.0 if first else _moves(t_ic - state[_LAST_T], usual_s)
     state[_LAST_T] = t_ic
-    llr = EVIDENCE_GAIN * sign * _score(state, roll_rate, yaw_rate)
-    _learn(state, roll_rate, yaw_rate)
+    llr = EVIDENCE_GAIN * sign * _score(state, features)
+    _learn(state, features)
     state[P_LEFT] = _posterior(_prior_left(state[P_LEFT], moves), llr)
     if math.isnan(next_t):
         return state[P_LEFT]
-    next_llr = EVIDENCE_GAIN * sign * _score(state, next_roll, next_yaw)
+    next_llr = EVIDENCE_GAIN * sign * _score(state, next_features)
     return _smoothed(state[P_LEFT], _moves(next_t - t_ic, usual_s), next_llr)
 
 
@@ -77,28 +85,33 @@ def _moves(interval_s, usual_s):
 
 
 @njit(cache=True)
-def _score(state, roll_rate, yaw_rate):
-    """A step's evidence: its rates centred on the earlier steps' mean and scaled by the mean
-    deviation this step brings it to (0 for the first step)."""
-    n = state[_COUNT]
-    a = 1.0 / min(n + 1.0, FEATURE_TAU_STEPS)
+def _score(state, features):
+    """A step's evidence: each measured feature centred on the earlier steps' mean and scaled by
+    the mean deviation this step brings it to (0 for a feature's first step)."""
     score = 0.0
-    for i, value in ((0, roll_rate), (1, yaw_rate)):
-        centred = value - state[_MEAN + i]
-        scale = state[_SCALE + i] + a * (abs(centred) - state[_SCALE + i])
-        if n > 0 and scale > 1e-6:
+    for i in range(FEATURES):
+        n = state[_COUNT + i]
+        if math.isnan(features[i]) or n == 0:
+            continue
+        centred = features[i] - state[_MEAN + i]
+        scale = state[_SCALE + i] + (abs(centred) - state[_SCALE + i]) / min(
+            n + 1.0, FEATURE_TAU_STEPS
+        )
+        if scale > 1e-6:
             score += centred / scale
     return score
 
 
 @njit(cache=True)
-def _learn(state, roll_rate, yaw_rate):
-    a = 1.0 / min(state[_COUNT] + 1.0, FEATURE_TAU_STEPS)
-    for i, value in ((0, roll_rate), (1, yaw_rate)):
-        centred = value - state[_MEAN + i]
+def _learn(state, features):
+    for i in range(FEATURES):
+        if math.isnan(features[i]):
+            continue
+        a = 1.0 / min(state[_COUNT + i] + 1.0, FEATURE_TAU_STEPS)
+        centred = features[i] - state[_MEAN + i]
         state[_MEAN + i] += a * centred
         state[_SCALE + i] += a * (abs(centred) - state[_SCALE + i])
-    state[_COUNT] += 1.0
+        state[_COUNT + i] += 1.0
 
 
 @njit(cache=True)
