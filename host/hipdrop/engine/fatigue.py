@@ -49,10 +49,9 @@ def detect_fatigue(minutes: list[dict], drop_key: str) -> FatigueResult:
     """Find the onset from per-minute aggregates (see :func:`result.minute_table`)."""
     running = [m for m in minutes if m["activity"] == "run" and m["steps"] >= MIN_STEPS_PER_MINUTE]
     if len(running) < WARM_UP_MIN + BASELINE_MIN + 5:
+        have = f"{len(running)} running minute{'' if len(running) == 1 else 's'}"
         return FatigueResult(
-            None,
-            None,
-            f"not assessed: {len(running)} running minutes, need {WARM_UP_MIN + BASELINE_MIN + 5}",
+            None, None, f"not assessed: {have}, need {WARM_UP_MIN + BASELINE_MIN + 5}"
         )
     found = {}
     for side in ("L", "R"):
