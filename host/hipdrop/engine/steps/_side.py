@@ -12,7 +12,7 @@ checked on the shared real recordings):
   foot): the level force toward the right is negative before a left contact. Alone it told the
   sides apart for 87–92 % of the contacts of each of the three walkers, against 58–68 % for the
   roll rate and 57–78 % for the yaw rate; with it, left/right stays 0.98–1.00 with the sensor
-  turned by up to 30° on the waistband (0.91–0.98 without).
+  turned by up to 30° on the waistband (0.90–0.97 without).
 
 A feature the activity does not measure is nan (the force in running) and counts for nothing.
 Each feature is centred on its running mean over steps (steps alternate, so the mean is the
