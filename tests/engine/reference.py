@@ -505,12 +505,16 @@ class Walk:
             if contact - self.BRAKE_BEFORE_S <= row[0] <= contact + self.BRAKE_WINDOW_S
         ]
         brake = self._fall(window, contact)
-        forward_walk = self.brakes > 0 and self.brake_mean >= self.FORWARD_G * G_MS2
+        forward_walk = self.walks_forward()
         self.brakes += 1
         weight = 1.0 / min(self.brakes, self.BRAKE_TAU_STEPS)
         self.brake_mean += weight * (brake - self.brake_mean)
         self.brake_vec = ema(self.brake_vec, self._braking_vector(window, contact), weight)
         return math.nan if forward_walk and brake < self.BRAKE_G * G_MS2 else contact
+
+    def walks_forward(self):
+        """The mean braking of the earlier candidates is at least FORWARD_G."""
+        return self.brakes > 0 and self.brake_mean >= self.FORWARD_G * G_MS2
 
     def _fall(self, window, contact):
         """Fall of the forward force from its first highest point up to PEAK_AFTER to the lowest
@@ -745,11 +749,11 @@ def measure(rows, axes, t_ic, t_stance_end, t_next):
     }
 
 
-def walk_features(m):
+def walk_features(m, forward):
     """Roll rate, yaw rate and the level force toward the right (all negative for a left
-    stance)."""
+    stance); the force only while walking ``forward`` (else nan)."""
     roll_rate, yaw_rate, left_force = m["walk_rates"]
-    return roll_rate, yaw_rate, -left_force
+    return roll_rate, yaw_rate, -left_force if forward else math.nan
 
 
 def _mean(values):
@@ -883,9 +887,11 @@ class Pipeline:
             p_left = self.side.step(t_ic, 0.0, (*m["run_rates"], math.nan), 1.0)
         else:
             ahead = measure(rows, axes, t_next, t_next, t_now) if next_kind == WALK else None
-            next_step = None if ahead is None else (t_next, walk_features(ahead))
+            walk = self.contacts.walk  # None while running: no forward walk
+            forward = walk is not None and walk.walks_forward()
+            next_step = None if ahead is None else (t_next, walk_features(ahead, forward))
             usual = self.contacts.step_s or 0.0
-            p_left = self.side.step(t_ic, usual, walk_features(m), -1.0, next_step)
+            p_left = self.side.step(t_ic, usual, walk_features(m, forward), -1.0, next_step)
         side = 1.0 if p_left >= 0.5 else -1.0
         peak = m["roll_max"] if side > 0 else -m["roll_min"]
         self.steps.append(

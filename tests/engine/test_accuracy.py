@@ -148,7 +148,7 @@ def test_real_walks_cut_to_start_mid_walk(shared_data, tmp_path):
 @pytest.mark.parametrize("degrees", [10.0, 20.0, -30.0])
 def test_real_walks_worn_slightly_turned(shared_data, tmp_path, degrees):
     """The walks as if the clip sat turned on the waistband by a few tens of degrees, less than
-    walking's own correction needs (60°): the sides hold (0.986, 0.993 and 0.985 with the
+    walking's own correction needs (60°): the sides hold (0.986, 0.993 and 0.978 with the
     trunk's sideways fall as evidence; 0.937, 0.935 and 0.940 with the gyro's rates alone)."""
     c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
     to_sensor = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
@@ -166,9 +166,9 @@ def test_real_walks_worn_slightly_turned(shared_data, tmp_path, degrees):
 @pytest.mark.parametrize(
     ("axes", "f1_floor", "side_floor", "note"),
     [
-        ("x=-x,y=-y,z=z", 0.55, 0.91, "back to front"),  # measured 0.572 and 0.943
+        ("x=-x,y=-y,z=z", 0.55, 0.92, "back to front"),  # measured 0.572 and 0.951
         ("x=y,y=-x,z=z", 0.60, 0.94, "sideways"),  # 0.635 and 0.972 (0.53, 0.72 unturned)
-        ("x=-y,y=x,z=z", 0.56, 0.94, "sideways"),  # 0.592 and 0.977
+        ("x=-y,y=x,z=z", 0.56, 0.93, "sideways"),  # 0.592 and 0.962
     ],
 )
 def test_real_walking_worn_turned(shared_data, tmp_path, axes, f1_floor, side_floor, note):
@@ -228,6 +228,19 @@ def test_walking_on_unseen_simulator_seeds(seed):
     side_ok = np.mean([(steps[i, pipeline.SIDE] > 0) == (truth[j].side == "L") for i, j in pairs])
     assert side_ok > 0.9
     assert set(steps[:, pipeline.ACTIVITY]) == {2.0}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_lateral_step_ups_keep_their_sides(seed):
+    """Sideways steps move the trunk sideways for their own reasons: walking's sideways-force
+    evidence counts only while the steps brake forward, so the step-up's sides come from the
+    rates (with the force they named 9 of 10 and 4 of 5 right)."""
+    rec = scenario("lateral_step_up", seed=seed)
+    steps = GaitStream().feed(rec.time_s, rec.acc_ms2, rec.gyr_dps)
+    truth = rec.truth.steps
+    pairs = match_contacts(np.array([s.t_ic_s for s in truth]), steps[:, pipeline.T_IC])
+    assert len(pairs) >= 5
+    assert all((steps[i, pipeline.SIDE] > 0) == (truth[j].side == "L") for i, j in pairs)
 
 
 @pytest.mark.parametrize("seed", [32, 33])

@@ -312,14 +312,22 @@ def _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_s
         ring, head, axes, t_next, t_next, t_now, True, ahead
     )
     usual, next_t = con_st[contacts.STEP_S], t_next if known else math.nan
+    forward = walking.walks_forward(con_st[contacts.WALK_STATE :])
     return side_mod.side_step(
-        side_st, t_ic, usual, _walk_features(this), -1.0, next_t, _walk_features(ahead)
+        side_st,
+        t_ic,
+        usual,
+        _walk_features(this, forward),
+        -1.0,
+        next_t,
+        _walk_features(ahead, forward),
     )
 
 
 @njit(cache=True, inline="always")
-def _walk_features(meas):
+def _walk_features(meas, forward):
     """Roll and yaw rate, and the level force toward the right (the left force negated, so that
-    all three are negative for a left stance)."""
+    all three are negative for a left stance); the force only while walking forward (sideways
+    steps move the trunk sideways for their own reasons)."""
     r = measure_mod.WALK_RATES
-    return meas[r], meas[r + 1], -meas[r + 2]
+    return meas[r], meas[r + 1], -meas[r + 2] if forward else math.nan

@@ -173,7 +173,7 @@ def _check(state, t, now):
     brake = _fall(state, contact)
     if math.isnan(brake):  # the kept samples no longer reach back: no evidence, no veto
         return contact
-    forward_walk = state[JUDGED] > 0 and state[_BRAKE] >= FORWARD_G * G_MS2
+    forward_walk = walks_forward(state)
     state[JUDGED] += 1.0
     weight = 1.0 / min(state[JUDGED], BRAKE_TAU_STEPS)
     state[_BRAKE] += weight * (brake - state[_BRAKE])
@@ -181,6 +181,13 @@ def _check(state, t, now):
     state[BRAKE_VEC] += weight * (along - state[BRAKE_VEC])
     state[BRAKE_VEC + 1] += weight * (across - state[BRAKE_VEC + 1])
     return math.nan if forward_walk and brake < BRAKE_G * G_MS2 else contact
+
+
+@njit(cache=True, inline="always")
+def walks_forward(state):
+    """The recent candidates brake along forward: a walk, not sideways steps or step-ups (and
+    not while the detector rests, during a run)."""
+    return state[STARTED] > 0.5 and state[JUDGED] > 0 and state[_BRAKE] >= FORWARD_G * G_MS2
 
 
 @njit(cache=True)

@@ -11,8 +11,9 @@ checked on the shared real recordings):
   the side that lands, away from the foot it stands on (an inverted pendulum medial to its
   foot): the level force toward the right is negative before a left contact. Alone it told the
   sides apart for 87–92 % of the contacts of each of the three walkers, against 58–68 % for the
-  roll rate and 57–78 % for the yaw rate; with it, left/right stays 0.98–1.00 with the sensor
-  turned by up to 30° on the waistband (0.90–0.97 without).
+  roll rate and 57–78 % for the yaw rate; with it, left/right stays 0.98–0.99 with the sensor
+  turned by up to 30° on the waistband (0.90–0.97 without). It counts only while the walker
+  walks forward: sideways steps (a band walk, a step-up) move the trunk sideways anyway.
 
 A feature the activity does not measure is nan (the force in running) and counts for nothing.
 Each feature is centred on its running mean over steps (steps alternate, so the mean is the
