@@ -794,10 +794,12 @@ class Pipeline:
         if self.prev_t is None:
             self.prev_t = t
             return self.typical_dt
-        dt, self.prev_t = t - self.prev_t, t
+        t_before = self.prev_t
+        dt, self.prev_t = t - t_before, t
         if -self.GAP_S <= dt <= 0:  # timestamp jitter: the typical interval stands in
             return self.typical_dt
         if dt > self.GAP_S or dt < 0:  # a gap: the contacts and the pending step start over
+            self._close_pending(t_before, t)
             self.pending, self.due = (math.nan, 0), math.inf
             self.side.reset()
             self.contacts = Contacts()
@@ -843,13 +845,18 @@ class Pipeline:
             self.pending, self.due = (self.pending[0], 0), math.inf
 
     def finish(self):
-        """Close the pending step if its stance is in the data: a running step whose flight has
-        begun, a walking step one usual step time long."""
+        """Close the pending step if its stance is in the data (the recording ends)."""
+        self._close_pending(self.prev_t, self.prev_t)
+
+    def _close_pending(self, t_last, t_now):
+        """Close the pending step when the data end at ``t_last`` (noticed at ``t_now``), if its
+        stance is in the data: a running step whose flight has begun, a walking step one usual
+        step time long."""
         t_ic, kind = self.pending
         walk_end = t_ic + (self.contacts.step_s or 0.0)
         end = self.contacts.stance_end_t if kind == RUN else walk_end
-        if kind and t_ic < end <= self.prev_t:
-            self._finish(end, 0, self.prev_t)
+        if kind and t_ic < end <= t_last:
+            self._finish(end, 0, t_now)
         self.pending, self.due = (t_ic, 0), math.inf
 
     def level_forces(self, acc, up):

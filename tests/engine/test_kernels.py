@@ -730,6 +730,21 @@ def test_gap_is_reported_and_no_step_spans_it(quick, phase_s):
     assert model.events == stream.events
 
 
+def test_a_step_whose_stance_ends_before_a_gap_is_kept(quick):
+    """Data that stop in a running step's flight (a radio dropout) hold its whole stance: the
+    step is closed as at a recording's end (it used to be forgotten with the gap)."""
+    s = Signals.of(quick, 0, 6000)
+    step = next(x for x in quick.truth.steps if x.t_ic_s > 20.0)
+    start = T0_S + step.t_stance_end_s + 0.04  # in the flight after its stance
+    keep = (s.t < start) | (s.t >= start + 0.5)
+    steps = GaitStream().feed(s.t[keep], s.acc[keep], s.gyr[keep])
+    (i,) = np.flatnonzero(np.abs(steps[:, pipeline.T_IC] - (step.t_ic_s + T0_S)) < 0.03)
+    assert np.isnan(steps[i, pipeline.STEP_TIME])
+    contact_s = step.t_stance_end_s - step.t_ic_s
+    assert steps[i, pipeline.CONTACT_TIME] == pytest.approx(contact_s, abs=0.03)
+    assert steps[i, pipeline.SIDE] == (1 if step.side == "L" else -1)
+
+
 def test_empty_input_changes_nothing(real_run):
     stream = GaitStream(angles=True)
     empty = stream.feed(np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3)))

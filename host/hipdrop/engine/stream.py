@@ -42,7 +42,8 @@ class GaitStream:
     empty: 16 bytes a sample nobody reads, and a pitch per sample, cost a tenth of the feed).
     ``finish()`` ends the recording and returns its last step, (1, 12), when that step's stance
     is in the data (a running step whose flight has begun, a walking step one usual step time
-    long), else (0, 12): a contact in the last moments of a recording cannot be measured.
+    long), else (0, 12): a contact in the last moments of a recording cannot be measured. A gap
+    in the data (more than 0.25 s) closes the pending step the same way; ``feed`` returns it.
     """
 
     def __init__(self, angles=False):
