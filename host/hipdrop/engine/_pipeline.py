@@ -9,6 +9,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ._vec import level_forces
 from .calibration import _mounting as mount
 from .calibration import _still as still_mod
 from .contacts import _detector as contacts
@@ -119,7 +120,8 @@ def process(
         fv = a[0] * up[0] + a[1] * up[1] + a[2] * up[2]
         forward, left_force = _level_forces(mount_st, up, a, fv)
         if keep_angles:
-            out_angles[k, 0] = _pelvis_roll(mount_st, up)
+            left, level = measure_mod.legs(up, _pelvis_axes(mount_st))
+            out_angles[k, 0] = measure_mod.roll_deg(left, level)
             out_angles[k, 1] = _pelvis_pitch(mount_st, up)
         loop[_HEAD] = measure_mod.push(ring, int(loop[_HEAD]), t[k], up, g, a, fv)
         t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, left_force, not is_still)
@@ -185,14 +187,6 @@ def _pelvis_axes(m):
 
 
 @njit(cache=True, inline="always")
-def _pelvis_roll(m, up):
-    """Pelvis roll (deg), left hemipelvis up positive, from world up in sensor axes."""
-    _, (lx, ly, lz), (ux, uy, uz) = _pelvis_axes(m)
-    left = up[0] * lx + up[1] * ly + up[2] * lz
-    return measure_mod.roll_deg(left, up[0] * ux + up[1] * uy + up[2] * uz)
-
-
-@njit(cache=True, inline="always")
 def _pelvis_pitch(m, up):
     """Pelvis pitch (deg), anterior tilt positive."""
     r0 = up[0] * m[mount.FORWARD] + up[1] * m[mount.FORWARD + 1] + up[2] * m[mount.FORWARD + 2]
@@ -203,13 +197,7 @@ def _pelvis_pitch(m, up):
 def _level_forces(m, up, acc, fv):
     """Specific force along the pelvis forward axis made level, and along the level left axis
     (up × that forward), m/s²; ``fv`` = acc · up."""
-    fx, fy, fz = m[mount.FORWARD], m[mount.FORWARD + 1], m[mount.FORWARD + 2]
-    tilt = fx * up[0] + fy * up[1] + fz * up[2]
-    scale = 1.0 / math.sqrt(max(1.0 - tilt * tilt, 1e-6))
-    along = acc[0] * fx + acc[1] * fy + acc[2] * fz
-    lx, ly, lz = up[1] * fz - up[2] * fy, up[2] * fx - up[0] * fz, up[0] * fy - up[1] * fx
-    across = acc[0] * lx + acc[1] * ly + acc[2] * lz
-    return (along - tilt * fv) * scale, across * scale
+    return level_forces(up, (m[mount.FORWARD], m[mount.FORWARD + 1], m[mount.FORWARD + 2]), acc, fv)
 
 
 @njit(cache=True)

@@ -67,6 +67,15 @@ def unit(v):
 
 
 @njit(cache=True, inline="always")
+def level_forces(up, forward, acc, fv):
+    """Specific force ``acc`` along ``forward`` made level, and along the level left axis (up ×
+    that forward); ``up`` and ``forward`` unit, ``fv`` = acc · up."""
+    tilt = dot(forward, up)
+    scale = 1.0 / math.sqrt(max(1.0 - tilt * tilt, 1e-6))
+    return (dot(acc, forward) - tilt * fv) * scale, dot(acc, cross(up, forward)) * scale
+
+
+@njit(cache=True, inline="always")
 def toward(mean, value, a):
     """One step of a moving average of 3-vectors: ``mean + a (value − mean)``."""
     return (

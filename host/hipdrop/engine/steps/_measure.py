@@ -19,6 +19,8 @@ import math
 
 from numba import njit
 
+from .._vec import level_forces
+
 WALK_BEFORE_S = 0.2
 T, UP, GYR, ACC, FV = 0, 1, 4, 7, 10
 """Ring columns: time; world up in sensor axes (3); angular rate, deg/s (3); specific force,
@@ -78,7 +80,7 @@ def measure(ring, head, axes, t_ic, t_stance_end, t_next, walking, out):
         if t >= t_ic:
             at_ic = i  # ends at the first sample at or after the contact
             # the tangent orders the rows as their rolls do (within ±90°)
-            left, level = _legs(ring, i, axes)
+            left, level = legs(_up(ring, i), axes)
             key = left / level
             if key > high_key:
                 high, high_key = i, key
@@ -118,32 +120,31 @@ def measure(ring, head, axes, t_ic, t_stance_end, t_next, walking, out):
 
 
 @njit(cache=True, inline="always")
-def _legs(ring, i, axes):
-    """World up of row ``i`` along the pelvis left and up axes."""
+def legs(up, axes):
+    """World ``up`` (sensor axes) along the pelvis left and up ``axes``: the roll's two legs."""
     _, (lx, ly, lz), (ux, uy, uz) = axes
-    x, y, z = ring[i, UP], ring[i, UP + 1], ring[i, UP + 2]
-    return x * lx + y * ly + z * lz, x * ux + y * uy + z * uz
+    return up[0] * lx + up[1] * ly + up[2] * lz, up[0] * ux + up[1] * uy + up[2] * uz
+
+
+@njit(cache=True, inline="always")
+def _up(ring, i):
+    return ring[i, UP], ring[i, UP + 1], ring[i, UP + 2]
 
 
 @njit(cache=True, inline="always")
 def _rates(ring, i, axes):
     """Roll rate about the pelvis forward axis and yaw rate about world up (deg/s) of row ``i``."""
     fx, fy, fz = axes[0]
+    ux, uy, uz = _up(ring, i)
     gx, gy, gz = ring[i, GYR], ring[i, GYR + 1], ring[i, GYR + 2]
-    return gx * fx + gy * fy + gz * fz, gx * ring[i, UP] + gy * ring[i, UP + 1] + gz * ring[
-        i, UP + 2
-    ]
+    return gx * fx + gy * fy + gz * fz, gx * ux + gy * uy + gz * uz
 
 
 @njit(cache=True, inline="always")
 def _level_left_force(ring, i, axes):
     """Specific force of row ``i`` along the level left axis, up × forward made level (m/s²)."""
-    fx, fy, fz = axes[0]
-    ux, uy, uz = ring[i, UP], ring[i, UP + 1], ring[i, UP + 2]
-    tilt = fx * ux + fy * uy + fz * uz
-    lx, ly, lz = uy * fz - uz * fy, uz * fx - ux * fz, ux * fy - uy * fx
-    across = ring[i, ACC] * lx + ring[i, ACC + 1] * ly + ring[i, ACC + 2] * lz
-    return across / math.sqrt(max(1.0 - tilt * tilt, 1e-6))
+    acc = (ring[i, ACC], ring[i, ACC + 1], ring[i, ACC + 2])
+    return level_forces(_up(ring, i), axes[0], acc, ring[i, FV])[1]
 
 
 @njit(cache=True, inline="always")
@@ -151,5 +152,5 @@ def _roll(ring, i, axes, missing):
     """Roll (deg) of row ``i``, or ``missing`` when there is no such row (−1)."""
     if i < 0:
         return missing
-    left, level = _legs(ring, i, axes)
+    left, level = legs(_up(ring, i), axes)
     return roll_deg(left, level)
