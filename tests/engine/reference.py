@@ -841,17 +841,16 @@ class Pipeline:
                 t_ic + min(self.OVERDUE_STEPS * usual, self.MAX_STEP_S) if overdue else math.inf
             )
         elif t > self.due:  # no next contact in time: close the step over one usual step time
-            self._finish(self.pending[0] + self.contacts.step_s, 0, t)
-            self.pending, self.due = (self.pending[0], 0), math.inf
+            self._close_pending(t, t)
 
     def finish(self):
         """Close the pending step if its stance is in the data (the recording ends)."""
         self._close_pending(self.prev_t, self.prev_t)
 
     def _close_pending(self, t_last, t_now):
-        """Close the pending step when the data end at ``t_last`` (noticed at ``t_now``), if its
-        stance is in the data: a running step whose flight has begun, a walking step one usual
-        step time long."""
+        """Close the pending step without its next contact (overdue, or the data end at
+        ``t_last``, noticed at ``t_now``) if its stance is in the data: a running step whose
+        flight has begun, a walking step one usual step time long."""
         t_ic, kind = self.pending
         walk_end = t_ic + (self.contacts.step_s or 0.0)
         end = self.contacts.stance_end_t if kind == RUN else walk_end

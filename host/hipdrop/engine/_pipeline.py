@@ -100,7 +100,9 @@ def process(
         dt = _dt(loop, t[k])
         if dt < 0:  # a gap (or a device clock restarted): contacts start over
             row = out_steps[n_steps]  # the pending step, if its stance is in the data
-            n_steps += _close_pending(mount_st, con_st, side_st, loop, ring, t_before, t[k], row)
+            n_steps += _close_pending(
+                mount_st, con_st, side_st, loop, ring, t_before, t[k], meas, row
+            )
             _forget_step(loop, side_st)
             con_st[:] = 0.0
             n_events = _event(out_events, n_events, t[k], EV_GAP)
@@ -133,10 +135,9 @@ def process(
             ):
                 n_steps += 1
             _pend(loop, con_st, t_ic, kind)
-        elif t[k] > loop[_DUE_T] and _close_overdue(
-            loop, con_st, mount_st, side_st, ring, t[k], meas, out_steps[n_steps]
-        ):
-            n_steps += 1
+        elif t[k] > loop[_DUE_T]:  # overdue: no next contact in time
+            row = out_steps[n_steps]
+            n_steps += _close_pending(mount_st, con_st, side_st, loop, ring, t[k], t[k], meas, row)
     orientation.store(ori_st, filt)
     return n_steps, n_events
 
@@ -225,34 +226,26 @@ def _pend(loop, con_st, t_ic, kind):
 
 
 @njit(cache=True)
-def _close_overdue(loop, con_st, mount_st, side_st, ring, t_now, buffers, row):
-    """Close the pending walking step without its next contact, over one usual step time."""
-    t_end = loop[_PENDING_T] + con_st[contacts.STEP_S]
-    closed = _finish_step(loop, con_st, mount_st, side_st, ring, t_end, 0, t_now, buffers, row)
-    loop[_PENDING_KIND], loop[_DUE_T] = 0.0, math.inf  # its contact still dates the next step
-    return closed
-
-
-@njit(cache=True)
 def finish(mount_st, con_st, side_st, loop, ring, out_steps):
     """Close the step pending when the recording ends (see ``_close_pending``). Returns the
     steps written to ``out_steps`` (0 or 1); either way no step is pending afterwards."""
-    t_last = loop[_PREV_T]
-    return _close_pending(mount_st, con_st, side_st, loop, ring, t_last, t_last, out_steps[0])
+    t_last, meas = loop[_PREV_T], np.zeros((2, measure_mod.N_MEASURES))
+    row = out_steps[0]
+    return _close_pending(mount_st, con_st, side_st, loop, ring, t_last, t_last, meas, row)
 
 
 @njit(cache=True)
-def _close_pending(mount_st, con_st, side_st, loop, ring, t_last, t_now, row):
-    """Close the pending step when the data end at ``t_last`` (the recording's end, or a gap
-    noticed at ``t_now``), if its stance is in the data: a running step once its flight has
-    begun (it is measured to its stance end), a walking step once one usual step time has
-    passed (measured over it, as an overdue step). Returns 1 if it wrote ``row``, else 0."""
+def _close_pending(mount_st, con_st, side_st, loop, ring, t_last, t_now, buffers, row):
+    """Close the pending step without its next contact — overdue, or the data end at ``t_last``
+    (the recording's end, or a gap noticed at ``t_now``) — if its stance is in the data: a
+    running step once its flight has begun (it is measured to its stance end), a walking step
+    once one usual step time has passed (measured over it). Its contact still dates the next
+    step. Returns 1 if it wrote ``row``, else 0."""
     t_ic, kind = loop[_PENDING_T], int(loop[_PENDING_KIND])
     end = con_st[contacts.STANCE_END_T] if kind == contacts.RUN else t_ic + con_st[contacts.STEP_S]
     closed = False
     if kind != 0 and not math.isnan(end) and t_ic < end <= t_last:
-        meas = np.zeros((2, measure_mod.N_MEASURES))
-        closed = _finish_step(loop, con_st, mount_st, side_st, ring, end, 0, t_now, meas, row)
+        closed = _finish_step(loop, con_st, mount_st, side_st, ring, end, 0, t_now, buffers, row)
     loop[_PENDING_KIND], loop[_DUE_T] = 0.0, math.inf
     return int(closed)
 
