@@ -187,10 +187,11 @@ class Orientation:
 
 class Mounting:
     """Pelvis up (neutral from still periods), forward (principal horizontal force axis) and
-    clip moves (fast and slow averages of up parting by 4° for 8 s while moving).
+    clip moves (fast and slow averages of up parting by 4° for 8 s while running).
 
-    Both averages start as plain means of the moving samples (weight dt / elapsed until their τ
-    has passed), and no move is flagged before 10 s of moving (the filter settles first). A clip
+    Both averages start as plain means of the running samples (weight dt / elapsed until their τ
+    has passed), and no move is flagged before 10 s of running (the filter settles first); a
+    neutral starts them again, and the heading's twist watch waits 60 s of running. A clip
     move turns the axes but keeps the learned heading. The long-run average of up and the clip
     watch look at every AVERAGE_EVERY-th sample only (counting all samples), as if it stood for
     all the moving time since the last one they saw."""
@@ -215,7 +216,8 @@ class Mounting:
         self.cov, self.mean, self.evid = (0.0, 0.0, 0.0), (0.0, 0.0), (0.0, 0.0)
         self.run_s, self.prev_fv, self.unsampled_s = 0.0, 0.0, 0.0
         self.apart_s, self.apart_since, self.clip_moved_at = 0.0, 0.0, math.nan
-        self.moving_s = 0.0  # time spent moving, for the start of the clip watch
+        self.watched_s = 0.0  # running time the clip watch has seen since the start or a neutral
+        self.twist_watch_from_s = self.HEADING_SETTLED_S  # run_s from which the heading watches
         self.since_turn_s = 0.0  # the clip watch pauses in turns and TURN_SETTLE_S after
         self.count, self.heading = 0, (1.0, 0.0)
         self.unseen_s = 0.0  # moving time the averages have not seen yet
@@ -239,12 +241,13 @@ class Mounting:
                 self.avg_up = ema(self.avg_up, up, min(span / self.AVERAGE_TAU_S, 1.0))
                 if not self.has_neutral:
                     self.up = unit(self.avg_up)
-                self._watch_clip(up, t, span)
+                if running:  # only running holds one posture
+                    self._watch_clip(up, t, span)
         if running:
             self._learn_heading(up, acc, dt)
         self._set_forward()
         just_updated = self.count % self.HEADING_EVERY == 1
-        if running and just_updated and self.run_s >= self.HEADING_SETTLED_S:
+        if running and just_updated and self.run_s >= self.twist_watch_from_s:
             self._watch_heading(t)
 
     def _still(self, up, dt):
@@ -260,22 +263,24 @@ class Mounting:
                 return
         self.neutral_n += 1
         self.neutral_set = self.neutral_n == 1
-        if self.neutral_set:  # a new neutral: no re-anchoring, snapshots start again
+        if self.neutral_set:  # a new neutral: no re-anchoring, both watches start again
             self.reanchor, self.snap_t = False, math.nan
+            self.watched_s, self.apart_s = 0.0, 0.0
+            self.twist_watch_from_s = self.run_s + self.HEADING_SETTLED_S
         self.up = unit(ema(self.up, tuple(up), 1.0 / self.neutral_n))
         self.has_neutral = True
 
     def _watch_clip(self, up, t, dt):
-        self.moving_s += dt
+        self.watched_s += dt
 
         def weight(tau):  # a plain mean until tau has passed, then an EMA
-            return min(dt / min(tau, self.moving_s), 1.0)
+            return min(dt / min(tau, self.watched_s), 1.0)
 
         self.fast_up = unit(ema(self.fast_up, up, weight(self.FAST_TAU_S)))
         if self.apart_s == 0.0:  # the slow average holds still while a move is confirmed
             self.slow_up = unit(ema(self.slow_up, up, weight(self.SLOW_TAU_S)))
         together = dot(self.fast_up, self.slow_up) > math.cos(math.radians(self.CLIP_MOVE_DEG))
-        settled = self.moving_s >= self.WATCH_AFTER_S and self.since_turn_s >= self.TURN_SETTLE_S
+        settled = self.watched_s >= self.WATCH_AFTER_S and self.since_turn_s >= self.TURN_SETTLE_S
         if together or not settled:
             self.apart_s = 0.0
             return

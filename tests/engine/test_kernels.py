@@ -440,34 +440,62 @@ def test_clip_move_keeps_the_learned_forward_axis():
 
 
 def _reseated_run(
-    twist_deg, tilt_deg, dt=0.01, move_at_s=100.0, end_s=200.0, lean_deg=8.0, braking=1.0
+    twist_deg,
+    tilt_deg,
+    dt=0.01,
+    move_at_s=100.0,
+    end_s=200.0,
+    lean_deg=8.0,
+    braking=1.0,
+    stand=(0.0, 3.0),
+    walk=(0.0, 0.0, 0.0),
 ):
-    """Synthetic mounting inputs: 3 s standing, then running leant forward by ``lean_deg``
-    (bouncing vertical force, braking-then-propulsion along the way), the sensor clipped on
-    turned by 60° and pitched by 10°. At ``move_at_s`` the clip is re-seated: turned by
-    ``twist_deg`` about its own z axis and tilted by ``tilt_deg`` about its own x axis, and
-    the forward force takes the sign ``braking`` (−1: propulsion-then-braking, as if running
-    backwards). Yields (t, still, up, acc, the neutral up now) in the sensor frame."""
+    """Synthetic mounting inputs: standing still over ``stand`` (from, to; s), else running
+    leant forward by ``lean_deg`` (bouncing vertical force, braking-then-propulsion along the
+    way), the sensor clipped on turned by 60° and pitched by 10°. Over ``walk`` (from, to,
+    lean) the wearer moves without running, leant by that lean instead. At ``move_at_s`` the
+    clip is re-seated: turned by ``twist_deg`` about its own z axis and tilted by ``tilt_deg``
+    about its own x axis, and the forward force takes the sign ``braking`` (−1:
+    propulsion-then-braking, as if running backwards). Yields (t, still, running, up, acc, the
+    neutral up now) in the sensor frame."""
     mounted = rotation.from_euler_zyx_deg(60.0, 10.0, 0.0)  # sensor in pelvis
     reseat = rotation.from_euler_zyx_deg(twist_deg, 0.0, tilt_deg)
     reseated = rotation.multiply(mounted, reseat)  # turned about the sensor's own axes
-    lean = math.radians(lean_deg)
-    posture_up, travel = (
-        np.array([-math.sin(lean), 0, math.cos(lean)]),
-        np.array([math.cos(lean), 0, math.sin(lean)]),
-    )
     w = 2 * np.pi * 2.8
     for k in range(int(end_s / dt)):
         t = k * dt
         q = rotation.conjugate(reseated if t >= move_at_s else mounted)  # pelvis → sensor
         neutral = rotation.rotate(q, np.array([0.0, 0.0, 1.0]))
-        if t < 3.0:
-            yield t, True, neutral, neutral * ref.G_MS2, neutral
+        if stand[0] <= t < stand[1] or t < 3.0:
+            yield t, True, False, neutral, neutral * ref.G_MS2, neutral
             continue
-        up, forward = rotation.rotate(q, posture_up), rotation.rotate(q, travel)
+        walking = walk[0] <= t < walk[1]
+        lean = math.radians(walk[2] if walking else lean_deg)
+        up = rotation.rotate(q, np.array([-math.sin(lean), 0, math.cos(lean)]))
+        forward = rotation.rotate(q, np.array([math.cos(lean), 0, math.sin(lean)]))
         sign = braking if t >= move_at_s else 1.0
         acc = up * (ref.G_MS2 + 6.0 * np.sin(w * t)) - sign * forward * 3.0 * np.cos(w * t)
-        yield t, False, up, acc, neutral
+        yield t, False, not walking, up, acc, neutral
+
+
+def _watch_mounting(samples, dt=0.01):
+    """Feed ``_reseated_run`` samples to the mounting kernel and the reference alike, checking
+    that their axes agree; returns the clip moves flagged, the neutral's error at the end (deg)
+    and the forward axes."""
+    state, model = np.zeros(mount.STATE_SIZE), ref.Mounting()
+    moved, forwards = [], []
+    for t, still_now, running, up, acc, neutral in samples:
+        mount.mounting_step(state, up, acc, t, dt, still_now, running)
+        model.step(up.tolist(), acc.tolist(), t, dt, still_now, running)
+        got_up, forward = state[mount.UP : mount.UP + 3], state[mount.FORWARD : mount.FORWARD + 3]
+        np.testing.assert_allclose(got_up, model.up, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(forward, model.forward, rtol=0, atol=1e-9)
+        assert np.isnan(state[mount.CLIP_MOVED_AT]) == np.isnan(model.clip_moved_at)
+        if not np.isnan(state[mount.CLIP_MOVED_AT]):
+            moved.append(state[mount.CLIP_MOVED_AT])
+        forwards.append(forward.copy())
+        error_deg = np.degrees(np.arccos(min(got_up @ neutral, 1.0)))
+    return moved, error_deg, forwards
 
 
 @pytest.mark.parametrize(("twist_deg", "tilt_deg"), [(30.0, 0.0), (-25.0, 3.0), (0.0, 8.0)])
@@ -476,18 +504,7 @@ def test_a_reseated_clip_re_anchors_the_neutral(twist_deg, tilt_deg):
     (the −25° twist and 3° tilt move it by 3.9°), by the turn of the learned forward; 60 s later the
     neutral is carried over by (posture, forward) before and after — kernel and reference
     alike, and to within 0.3° of the truth (carried by the tilt alone it was 0.4–3.8° off)."""
-    dt = 0.01
-    state, model = np.zeros(mount.STATE_SIZE), ref.Mounting()
-    moved = []
-    for t, still_now, up, acc, neutral in _reseated_run(twist_deg, tilt_deg, dt):
-        mount.mounting_step(state, up, acc, t, dt, still_now, not still_now)
-        model.step(up.tolist(), acc.tolist(), t, dt, still_now, not still_now)
-        got_up = state[mount.UP : mount.UP + 3]
-        np.testing.assert_allclose(got_up, model.up, rtol=0, atol=1e-9)
-        assert np.isnan(state[mount.CLIP_MOVED_AT]) == np.isnan(model.clip_moved_at)
-        if not np.isnan(state[mount.CLIP_MOVED_AT]):
-            moved.append(state[mount.CLIP_MOVED_AT])
-        error_deg = np.degrees(np.arccos(min(got_up @ neutral, 1.0)))
+    moved, error_deg, _ = _watch_mounting(_reseated_run(twist_deg, tilt_deg))
     assert len(moved) == 1 and 100.0 <= moved[0] < 115.0
     assert error_deg < 0.3
 
@@ -496,18 +513,32 @@ def test_a_heading_that_flips_round_is_no_clip_move():
     """The braking evidence turned round (the forward force's phase reversed) flips the learned
     forward by 180° in one update: the heading's ambiguity, not a twisted clip. No move is
     flagged and the neutral stays where it was (a re-anchoring would turn it half round)."""
-    dt = 0.01
-    state, model = np.zeros(mount.STATE_SIZE), ref.Mounting()
-    headings = []
-    for t, still_now, up, acc, neutral in _reseated_run(0.0, 0.0, dt, braking=-1.0):
-        mount.mounting_step(state, up, acc, t, dt, still_now, not still_now)
-        model.step(up.tolist(), acc.tolist(), t, dt, still_now, not still_now)
-        forward = state[mount.FORWARD : mount.FORWARD + 3].copy()
-        np.testing.assert_allclose(forward, model.forward, rtol=0, atol=1e-9)
-        assert np.isnan(state[mount.CLIP_MOVED_AT]) and np.isnan(model.clip_moved_at)
-        headings.append(forward)
-        error_deg = np.degrees(np.arccos(min(state[mount.UP : mount.UP + 3] @ neutral, 1.0)))
-    assert headings[int(99.0 / dt)] @ headings[-1] < -0.99  # the heading did flip round
+    moved, error_deg, headings = _watch_mounting(_reseated_run(0.0, 0.0, braking=-1.0))
+    assert moved == []
+    assert headings[int(99.0 / 0.01)] @ headings[-1] < -0.99  # the heading did flip round
+    assert error_deg < 0.3
+
+
+@pytest.mark.parametrize(("twist_deg", "tilt_deg"), [(30.0, 0.0), (0.0, 8.0)])
+def test_a_clip_reseated_while_standing_is_no_clip_move(twist_deg, tilt_deg):
+    """Running, then a stop: moving about upright while the clip is re-seated, standing still
+    for 10 s, then running on. The neutral taken while standing holds the new mounting, so
+    neither watch flags a move (both start again at a neutral) and the neutral ends within
+    0.3° of the truth — kernel and reference alike. Before, the re-seat was carried a second
+    time."""
+    stop = {"stand": (103.0, 113.0), "walk": (98.0, 103.0, 0.0)}
+    samples = _reseated_run(twist_deg, tilt_deg, move_at_s=101.0, end_s=250.0, **stop)
+    moved, error_deg, _ = _watch_mounting(samples)
+    assert moved == []
+    assert error_deg < 0.3
+
+
+def test_a_change_of_posture_off_running_is_no_clip_move():
+    """Running leant 8° forward, then 30 s of moving without running (a walk break) upright,
+    then running again: only running is watched, so the walk's posture is no clip move."""
+    samples = _reseated_run(0.0, 0.0, move_at_s=1e9, end_s=140.0, walk=(60.0, 90.0, 0.0))
+    moved, error_deg, _ = _watch_mounting(samples)
+    assert moved == []
     assert error_deg < 0.3
 
 

@@ -6,15 +6,26 @@
   ``NEUTRAL_MAX_DEG`` from both the last neutral and the recent moving posture: that stillness
   is no standing (a plank, lying down). Before any still period the
   long-run average up direction stands in, and no neutral is known.
-* **Clip moves.** While moving, the up direction in the sensor frame is averaged fast
+* **Clip moves.** While running, the up direction in the sensor frame is averaged fast
   (``FAST_TAU_S``) and slow (``SLOW_TAU_S``). When they part by more than ``CLIP_MOVE_DEG`` (the
-  slow one then holds still) and stay apart for ``CLIP_CONFIRM_S``, the clip has moved: the
-  pelvis axes are turned by the same rotation, so the runner's average posture — and the
-  neutral — carry over to the new mounting. A turn's lean is not a move: the watch pauses in
-  turns and for ``TURN_SETTLE_S`` after (so a slip that soon after a turn goes unnoticed).
+  slow one then holds still) and stay apart for ``CLIP_CONFIRM_S`` of running, the clip has
+  moved: the pelvis axes are turned by the same rotation, so the runner's average posture — and
+  the neutral — carry over to the new mounting. Only running is watched, because only running
+  holds one posture: walking, standing about and sitting tilt the pelvis by 5–15° from it and
+  from each other (a walk break in a run, a walker stopping to stand), and compared with each
+  other every change of activity read as a clip move. A turn's lean is not a move either: the
+  watch pauses in turns and for ``TURN_SETTLE_S`` after (so a slip that soon after a turn goes
+  unnoticed).
+* **A neutral starts the watches again.** A neutral taken while standing describes the mounting
+  as it is now, so the postures and headings from before the stop no longer count: the tilt
+  watch's averages start afresh, and the twist watch (below) waits until the heading has
+  settled again, ``HEADING_SETTLED_S`` of running. A clip re-seated during the stop is then
+  already in the neutral; compared with the running before the stop it was carried a second
+  time (a left-against-right bias of 2.6–6.9° for the rest of the run).
 * **Clip twists and re-anchoring.** A clip turned on the waistband barely tilts the sensor's
   view of up, but it turns the running heading in the sensor frame, which otherwise holds
-  within a degree. Once the heading has settled (``HEADING_SETTLED_S`` of running), snapshots
+  within a degree. Once the heading has settled (``HEADING_SETTLED_S`` of running, since the
+  start or the last neutral), snapshots
   of forward and posture (the slow average of up) are taken every ``SNAPSHOT_S``; a forward more
   than ``TWIST_DEG`` from the older snapshot's is a clip move (one that jumped by more than
   ``TWIST_JUMP_DEG`` is not: see there). The carry above turns the neutral
@@ -92,7 +103,8 @@ TURN_SETTLE_S = 8.0
 """A turn's lean, and the filter's recovery from it, are not a clip move: the watch pauses
 during a turn and for this long after it."""
 WATCH_AFTER_S = 10.0
-"""Seconds of movement before the clip watch may flag (the averages start as plain means)."""
+"""Seconds of running before the clip watch may flag (the averages start as plain means), from
+the start and from each neutral."""
 
 # state slots
 UP = 0  # 3: pelvis up axis in the sensor frame
@@ -139,7 +151,10 @@ _REANCHOR = 65
 _UP_BEFORE = 66  # 3: UP before the move
 _P_AFTER = 69  # 3: the fast average of up summed over the running time since the move
 _AFTER_S = 72
-STATE_SIZE = 73
+_TWIST_WATCH_FROM_S = 73
+"""Running time (``_RUN_S``) from which the heading watches the clip: ``HEADING_SETTLED_S``
+after the start or the last neutral."""
+STATE_SIZE = 74
 
 
 @njit(cache=True, error_model="numpy")
@@ -158,6 +173,7 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
             put(state, at, up)
         state[_SNAP_T] = math.nan
         state[_NOMINAL] = 1.0
+        state[_TWIST_WATCH_FROM_S] = HEADING_SETTLED_S
         state[STARTED] = 1.0
     state[NEUTRAL_SET] = 0.0
     state[CLIP_MOVED_AT] = math.nan
@@ -166,12 +182,12 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
     else:
         state[STILL_S] = 0.0
         state[_NEUTRAL_N] = 0.0
-        _moving(state, up, t, dt)
+        _moving(state, up, t, dt, running)
     e1, e2 = _level_basis(state)
     if running:
         _learn_heading(state, up, acc, dt, e1, e2)
     _set_forward(state, e1, e2)
-    if running and state[_COUNT] == 1.0 and state[_RUN_S] >= HEADING_SETTLED_S:
+    if running and state[_COUNT] == 1.0 and state[_RUN_S] >= state[_TWIST_WATCH_FROM_S]:
         _watch_heading(state, t)  # just after each update of the heading
 
 
@@ -188,10 +204,19 @@ def _track_neutral(state, up, dt):
             state[_NEUTRAL_N] = -1.0
             return
         state[NEUTRAL_SET] = 1.0
-        state[_REANCHOR], state[_SNAP_T] = 0.0, math.nan  # standing re-anchors by itself
+        _restart_watches(state)
     state[_NEUTRAL_N] = n
     put(state, UP, unit(toward(get3(state, UP), up, 1.0 / n)))
     state[HAS_NEUTRAL] = 1.0
+
+
+@njit(cache=True, inline="always")
+def _restart_watches(state):
+    """A new neutral re-anchors by itself: no re-anchoring waits, the tilt watch's averages
+    start afresh, and the twist watch waits for the heading to settle again."""
+    state[_REANCHOR], state[_SNAP_T] = 0.0, math.nan
+    state[_AGE_S], state[_APART_S] = 0.0, 0.0
+    state[_TWIST_WATCH_FROM_S] = state[_RUN_S] + HEADING_SETTLED_S
 
 
 @njit(cache=True, inline="always")
@@ -205,13 +230,14 @@ def _standing(state, up):
 
 
 @njit(cache=True, inline="always")
-def _moving(state, up, t, dt):
-    """Every ``AVERAGE_EVERY`` samples, the averages of up and the clip watch take the time
-    moved since their last update."""
+def _moving(state, up, t, dt, running):
+    """Every ``AVERAGE_EVERY`` samples, the average of up and, while running, the clip watch
+    take the time moved since their last update."""
     span = state[_UNAVERAGED_S] + dt
     if state[_COUNT] % AVERAGE_EVERY == 0.0:
         _average_up(state, up, span)
-        _watch_clip(state, up, t, span)
+        if running:
+            _watch_clip(state, up, t, span)
         span = 0.0
     state[_UNAVERAGED_S] = span
 
