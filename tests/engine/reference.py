@@ -776,7 +776,7 @@ class Pipeline:
     (1 neutral set, 2 gap, 3 clip moved, 4 forward turned by walking).
     """
 
-    GAP_S, MAX_STEP_S, RING_SAMPLES, OVERDUE_STEPS = 0.25, 2.0, 1024, 2.0
+    GAP_S, MAX_STEP_S, RING_SAMPLES, OVERDUE_STEPS = 0.25, 2.0, 4096, 2.0
 
     def __init__(self):
         self.still, self.orientation = Still(), Orientation()

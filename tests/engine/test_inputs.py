@@ -72,7 +72,7 @@ def test_columns_in_any_order_and_extra_columns_ignored(rec, tmp_path):
 
 def test_extra_column_with_text_is_not_parsed(tmp_path):
     lines = ["gyr_x,gyr_y,gyr_z,comment,time_s,acc_x,acc_y,acc_z"]
-    lines += [f"0,0,0,still,{i / 10},0,0,9.81" for i in range(40)]
+    lines += [f"0,0,0,still,{i / 100},0,0,9.81" for i in range(300)]
     (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
     data = check_plausible(read_csv(tmp_path / "s.csv"))
     assert data.acc_ms2[:, 2] == pytest.approx(9.81)
@@ -256,6 +256,24 @@ def test_gyr_in_rad_s_is_detected(rec, tmp_path):
 def test_acc_that_is_neither_is_not_a_sacral_imu(rec, tmp_path):
     path = _write(tmp_path / "r.csv", _columns(rec, acc=rec.acc_ms2 * 3))
     _raises("not accelerometer data in m/s²", path)
+
+
+@pytest.mark.parametrize(
+    ("time_scale", "match"),
+    [
+        (1e3, "time_s looks like milliseconds: give it in seconds"),
+        (1e6, "time_s looks like microseconds: give it in seconds"),
+        (10.0, r"\(10 Hz\); the analysis needs 20–1000 Hz: resample"),
+        (0.05, r"\(2.01e\+03 Hz\); the analysis needs 20–1000 Hz: resample"),
+    ],
+)
+def test_time_in_other_units_or_a_rate_out_of_range_is_named(rec, tmp_path, time_scale, match):
+    """Time in ms used to pass as a 0.1-Hz recording and failed on gravity instead (its
+    "stillest second" spanned minutes of running); a rate the engine cannot time steps at, or
+    hold a step of in its buffer, is refused rather than analysed into nonsense."""
+    columns = _columns(rec)
+    columns["time_s"] = rec.time_s * time_scale
+    _raises(match, _write(tmp_path / "r.csv", columns))
 
 
 def test_still_recording_is_not_called_rad_s(tmp_path):

@@ -324,7 +324,7 @@ def test_side_look_ahead_names_an_ambiguous_step_from_the_next_one():
 
 def test_measure_matches_reference(quick):
     rec = quick
-    n = 1500  # wraps the 1024-sample ring
+    n = pipeline.RING_SAMPLES + 500  # wraps the ring
     ring = np.zeros((pipeline.RING_SAMPLES, measure.CHANNELS))
     ring[:, measure.T] = -np.inf
     c, s = np.cos(np.radians(25.0)), np.sin(np.radians(25.0))  # pelvis axes turned and tilted

@@ -1,9 +1,12 @@
 """The engine as a stream: any chunking gives the whole-file steps; verdicts come out early."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from hipdrop.engine import _pipeline as pipeline
+from hipdrop.engine.evaluate import match_contacts
 from hipdrop.engine.stream import STEP_COLUMNS, GaitStream
 from hipdrop.sim import REALISTIC, WALK, Bout, Session, scenario, simulate
 
@@ -156,3 +159,52 @@ def test_a_run_whose_first_contact_came_before_any_flight_starts_with_an_other_s
     assert list(np.unique(activities)) == [0.0, 1.0]
     (first_other,) = np.flatnonzero(activities == 0)
     assert first_other == 0 and steps[0, pipeline.T_IC] < rec.truth.steps[1].t_ic_s
+
+
+@pytest.mark.parametrize("rate_hz", [25.0, 30.0])
+def test_low_sample_rates_keep_every_step(rate_hz):
+    """At 25 or 30 Hz a minute of walking holds more steps than one per 20 samples, the size
+    of the feed's first output buffer (so would running at 180 steps/min at 50 Hz): the kernel
+    stops before overfilling it and the stream carries on with another. (It used to write past
+    the buffer's end: 91 of 108 walking steps at 25 Hz, and a corrupted heap.) The angles of
+    every sample are kept on the way."""
+    spec = dataclasses.replace(REALISTIC, rate_hz=rate_hz)
+    rec = simulate(Session((Bout("walk", 60, WALK),)), spec, seed=700)
+    stream = GaitStream(angles=True)
+    steps = stream.feed(rec.time_s, rec.acc_ms2, rec.gyr_dps)
+    truth = np.array([s.t_ic_s for s in rec.truth.steps])
+    assert len(truth) > len(rec.time_s) // 20 + 4
+    assert len(match_contacts(truth, steps[:, pipeline.T_IC])) >= len(truth) - 2
+    assert stream.angles.shape == (len(rec.time_s), 2) and np.isfinite(stream.angles).all()
+    np.testing.assert_allclose(_chunked(rec, [7] * len(rec)), _whole(rec), equal_nan=True)
+
+
+def test_the_kernel_stops_before_its_outputs_are_full():
+    """``process`` given room for only a few steps takes the samples up to the point where one
+    more could overfill it, and says how many it took; fed the rest, it gives the steps of one
+    call with room to spare."""
+    rec = scenario("treadmill_quick", seed=5)
+    t, acc, gyr = rec.time_s, rec.acc_ms2, rec.gyr_dps
+    state, start, parts = pipeline.new_state(), 0, []
+    while start < len(t):
+        steps, events = np.zeros((5, pipeline.STEP_FIELDS)), np.zeros((8, 2))
+        part = (t[start:], acc[start:], gyr[start:])
+        n_steps, _, taken = pipeline.process(*state, *part, np.zeros((0, 2)), steps, events)
+        assert n_steps <= 5 - pipeline.STEPS_PER_SAMPLE + 1 and taken > 0
+        parts.append(steps[:n_steps])
+        start += taken
+    assert len(parts) > 50
+    np.testing.assert_array_equal(np.concatenate(parts), GaitStream().feed(t, acc, gyr))
+
+
+def test_slow_walking_at_1000_hz_fits_the_step_buffer():
+    """At 1000 Hz a step buffer of 1024 samples held 1 s, less than a step at 80 steps/min
+    with the 200 ms before its contact: no step at all was reported. It holds 4 s now."""
+    spec = dataclasses.replace(REALISTIC, rate_hz=1000.0)
+    slow = dataclasses.replace(WALK, cadence_spm=80.0, contact_time_s=0.9)
+    rec = simulate(Session((Bout("stand", 3), Bout("walk", 30, slow))), spec, seed=1)
+    steps = GaitStream().feed(rec.time_s, rec.acc_ms2, rec.gyr_dps)
+    truth = rec.truth.steps
+    pairs = match_contacts(np.array([s.t_ic_s for s in truth]), steps[:, pipeline.T_IC])
+    assert len(pairs) >= len(truth) - 2
+    assert all((steps[i, pipeline.SIDE] > 0) == (truth[j].side == "L") for i, j in pairs)

@@ -24,7 +24,11 @@ OVERDUE_STEPS = 2.0
 """A walking step whose next contact has not come within this many usual step times (and
 ``MAX_STEP_S``) is closed without it: the last step before a stop, or before a contact the
 detector missed. Its measures then span one usual step time and its step time is nan."""
-RING_SAMPLES = 1024
+RING_SAMPLES = 4096
+"""Samples the step buffer holds: 4 s at 1000 Hz (``inputs.MAX_RATE_HZ``), enough for the
+longest step (``MAX_STEP_S``), the 200 ms before its contact and the verdict's latency; at
+1024, walking at 80 steps/min gave no step at all at 1000 Hz. A step reads back only over its
+own samples, so the size costs no time."""
 
 # step record columns
 (
@@ -46,6 +50,11 @@ STEP_FIELDS = 12
 # event record columns and codes
 EVENT_T, EVENT_CODE = 0, 1
 EV_NEUTRAL, EV_GAP, EV_CLIP_MOVED, EV_FORWARD_TURNED = 1, 2, 3, 4
+
+STEPS_PER_SAMPLE = 2
+"""At most this many steps end at one sample (the step a gap closes, and one at a contact)."""
+EVENTS_PER_SAMPLE = 4
+"""At most one event of each code at one sample."""
 
 # loop state slots
 _HEAD, _PENDING_T, _PENDING_KIND, _PREV_T, _STARTED, _DT, _DUE_T = 0, 1, 2, 3, 4, 5, 6
@@ -89,13 +98,19 @@ def process(
 
     Writes per-sample pelvis (roll, pitch) in degrees to ``out_angles`` unless it has no rows
     (the pitch is then not computed), and appends finished steps and events to ``out_steps`` /
-    ``out_events``; returns (n_steps, n_events).
+    ``out_events``. Stops early, before a sample that could overfill either, and returns
+    (n_steps, n_events, samples taken): the caller feeds the rest with fresh outputs.
     """
     meas = np.zeros((2, measure_mod.N_MEASURES))  # the step closing, and the next one's
     keep_angles = out_angles.shape[0] > 0
     filt = orientation.load(ori_st)
-    n_steps, n_events = 0, 0
+    n_steps, n_events, taken = 0, 0, len(t)
     for k in range(len(t)):
+        if n_steps + STEPS_PER_SAMPLE > len(out_steps) or n_events + EVENTS_PER_SAMPLE > len(
+            out_events
+        ):
+            taken = k
+            break
         t_before = loop[_PREV_T]
         dt = _dt(loop, t[k])
         if dt < 0:  # a gap (or a device clock restarted): contacts start over
@@ -139,7 +154,7 @@ def process(
             row = out_steps[n_steps]
             n_steps += _close_pending(mount_st, con_st, side_st, loop, ring, t[k], t[k], meas, row)
     orientation.store(ori_st, filt)
-    return n_steps, n_events
+    return n_steps, n_events, taken
 
 
 @njit(cache=True, inline="always")
@@ -166,10 +181,8 @@ def _dt(loop, t):
 
 @njit(cache=True, inline="always")
 def _event(out, n, t, code):
-    if n < out.shape[0]:
-        out[n, EVENT_T], out[n, EVENT_CODE] = t, code
-        return n + 1
-    return n
+    out[n, EVENT_T], out[n, EVENT_CODE] = t, code
+    return n + 1
 
 
 @njit(cache=True)

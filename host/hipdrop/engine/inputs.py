@@ -24,6 +24,10 @@ SPEED = "speed_mps"
 ACC_UNITS = {"m/s2": 1.0, "g": G_MS2}
 GYR_UNITS = {"deg/s": 1.0, "rad/s": 180.0 / np.pi}
 MIN_DURATION_S = 2.0
+MIN_RATE_HZ, MAX_RATE_HZ = 20.0, 1000.0
+"""Sample rates the engine handles: on simulated walks and runs contacts stay within 50 ms
+and left/right right down to 20 Hz (at 15 Hz F1 fell to 0.75–0.88), and its step buffer holds
+4 s, a 2-s step with margin, up to 1000 Hz."""
 HEADER_HINT = f"{TIME},{','.join(IMU_COLUMNS)} (+ optional {SPEED})"
 _AXIS = {"x": 0, "y": 1, "z": 2}
 _ASSIGNMENT = re.compile(r"^\s*([xyz])\s*=\s*([+-]?)\s*([xyz])\s*$")
@@ -272,10 +276,12 @@ def _stillest_window(data, window):
 def check_plausible(data: ImuData) -> ImuData:
     """Check that the units look like m/s² and deg/s on a sacral IMU; return data with a note.
 
+    The sample rate must lie in ``MIN_RATE_HZ``–``MAX_RATE_HZ`` (time in ms or µs is named).
     The stillest ~1 s (lowest summed acc and gyro variance) must read |acc| = 9.81 m/s² ± 15 %.
     A moving recording (std of |acc| > 1 m/s²) whose 99th percentile of |gyr| is below 3 is
     taken to be in rad/s. A still recording is never called rad/s.
     """
+    _check_rate(data)
     window = int(np.clip(round(data.sample_rate_hz), 4, len(data.time_s))) // 4 * 4
     start = _stillest_window(data, window)
     still_ms2 = float(np.linalg.norm(data.acc_ms2[start : start + window].mean(axis=0)))
@@ -284,6 +290,20 @@ def check_plausible(data: ImuData) -> ImuData:
     _check_gyro_unit(data)
     note = f"stillest 1 s (from {at_s:.2f} s) reads |acc| {still_ms2:.2f} m/s²"
     return replace(data, notes=data.notes + (note,))
+
+
+def _check_rate(data):
+    rate = data.sample_rate_hz
+    if MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
+        return
+    where = f"{data.source}: the samples are {1 / rate:.3g} s apart ({rate:.3g} Hz)"
+    for scale, unit in ((1e3, "milliseconds"), (1e6, "microseconds")):
+        if MIN_RATE_HZ <= rate * scale <= MAX_RATE_HZ:
+            raise HipdropError(f"{where}; time_s looks like {unit}: give it in seconds")
+    raise HipdropError(
+        f"{where}; the analysis needs {MIN_RATE_HZ:.0f}–{MAX_RATE_HZ:.0f} Hz: resample the "
+        "recording into that range"
+    )
 
 
 def _check_gravity(data, still_ms2, at_s):

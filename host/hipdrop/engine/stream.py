@@ -57,11 +57,18 @@ class GaitStream:
         acc = np.ascontiguousarray(acc_ms2, dtype=np.float64)
         gyr = np.ascontiguousarray(gyr_dps, dtype=np.float64)
         self.angles = np.zeros((len(t) if self._keep_angles else 0, 2))
-        steps = np.zeros((len(t) // 20 + 4, pipeline.STEP_FIELDS))
-        events = np.zeros((len(t) // 20 + 4, 2))
-        n_steps, n_events = pipeline.process(*self._state, t, acc, gyr, self.angles, steps, events)
-        self.events.extend((float(a), int(b)) for a, b in events[:n_events])
-        return steps[:n_steps]
+        found, start = [], 0
+        while start < len(t) or not found:
+            rest = len(t) - start
+            steps = np.zeros((rest // 20 + 4, pipeline.STEP_FIELDS))  # a step per 0.1 s at 200 Hz
+            events = np.zeros((rest // 20 + 4, 2))
+            angles = self.angles[start:] if self._keep_angles else self.angles
+            part = (t[start:], acc[start:], gyr[start:])
+            n_steps, n_events, taken = pipeline.process(*self._state, *part, angles, steps, events)
+            self.events.extend((float(a), int(b)) for a, b in events[:n_events])
+            found.append(steps[:n_steps])
+            start += taken
+        return np.concatenate(found) if len(found) > 1 else found[0]
 
     def finish(self):
         steps = np.zeros((1, pipeline.STEP_FIELDS))

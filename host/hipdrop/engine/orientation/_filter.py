@@ -17,7 +17,8 @@ the average up to the previous sample) are added as one sensor-frame rotation ve
 complementary filters do, and the force average then takes the sample with the new estimate.
 
 Data requirements: sensor-frame specific force in m/s², angular rate in deg/s, any rate
-50–400 Hz. Heading is free (arbitrary, drifting): only tilt is estimated.
+20–1000 Hz (``inputs.MIN_RATE_HZ``, ``MAX_RATE_HZ``). Heading is free (arbitrary, drifting):
+only tilt is estimated.
 """
 
 import math
