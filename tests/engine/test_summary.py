@@ -23,7 +23,8 @@ def test_events_are_listed_by_kind_with_their_first_times():
     text = summary_text(_doc(events))
     line = [line for line in text.splitlines() if line.startswith("events: ")]
     assert line == [
-        "events: neutral taken at 0:03; gap at 10:00, 20:00, 30:00 and 2 more; clip moved at 75:09"
+        "events: neutral taken at 0:03; gap at 10:00, 20:00, 30:00 and 2 more; "
+        "clip moved at 1:15:09"
     ]
 
 

@@ -41,21 +41,26 @@ SHOWN_PER_KIND = 3
 
 
 def _events_text(events):
-    """Each kind of event with its first few times (m:ss), in the order they first came."""
+    """Each kind of event with its first few times (m:ss, h:mm:ss), in the order they first
+    came."""
     times = {}
     for event in events:
         times.setdefault(event["type"], []).append(event["t_s"])
     parts = []
     for kind, at in times.items():
-        shown = ", ".join(_clock(t) for t in at[:SHOWN_PER_KIND])
+        shown = ", ".join(clock_text(t) for t in at[:SHOWN_PER_KIND])
         more = f" and {len(at) - SHOWN_PER_KIND} more" if len(at) > SHOWN_PER_KIND else ""
         parts.append(f"{_EVENT_WORDS.get(kind, kind)} at {shown}{more}")
     return "; ".join(parts)
 
 
-def _clock(t_s):
-    minutes, seconds = divmod(int(round(t_s)), 60)
-    return f"{minutes}:{seconds:02d}"
+def clock_text(seconds) -> str:
+    """``m:ss`` (or ``h:mm:ss``) for a time or duration in seconds, ``–`` for None."""
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _activity_line(activity, steps, key):

@@ -4,6 +4,8 @@ import dataclasses
 import json
 from datetime import datetime
 
+from ..engine.summary import clock_text
+
 EMPTY = (
     "no sessions yet: record one with `hipdrop record --sim treadmill_quick` "
     "(the simulated sensor; --device ID for a real one)"
@@ -53,15 +55,6 @@ def _cells(info):
         "–" if info.completeness is None else f"{100 * info.completeness:.1f}%",
         info.state_text,
     ]
-
-
-def clock_text(seconds) -> str:
-    """``m:ss`` (or ``h:mm:ss``) for a duration, ``–`` for None."""
-    if seconds is None:
-        return "–"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _drop_text(info):
