@@ -130,10 +130,11 @@ class Still:
 class Orientation:
     """Gyro-driven tilt, corrected toward the world-frame average specific force.
 
-    One rotation per sample: the gyro's rotation plus the correction computed from the average
-    up to the previous sample, composed on the sensor side. No correction while turning (mean
-    rate about the vertical above 30 °/s, as of the previous sample) and moving. The rate about
-    the vertical is the gyro along up as it stood before the sample's rotation.
+    One rotation per sample: the gyro's rotation plus the correction computed at the previous
+    sample (from the estimate before its rotation and the average up to the sample before it),
+    composed on the sensor side. No correction while turning (mean rate about the vertical above
+    30 °/s, as of the previous sample) and moving. The rate about the vertical is the gyro along
+    up as it stood before the sample's rotation.
     """
 
     FORCE_TAU_S, TILT_GAIN, STILL_TILT_GAIN, START_S = 1.5, 0.3, 2.0, 3.0
@@ -145,6 +146,7 @@ class Orientation:
         self.force = (0.0, 0.0, G_MS2)  # world frame, m/s²
         self.age_s = 0.0
         self.yaw_rate_dps = 0.0
+        self.correction = (0.0, 0.0, 0.0)  # for the next sample
 
     def step(self, acc, gyr_dps, dt, still):
         if self.q is None:
@@ -153,8 +155,8 @@ class Orientation:
         gyr = tuple(math.radians(g) for g in gyr_dps)
         if still:
             self.bias = ema(self.bias, gyr, min(dt / self.STILL_BIAS_TAU_S, 1.0))
-        turned = tuple(r * dt for r in add(gyr, self.bias, -1.0))
-        turned = add(turned, self._correction(dt, still))
+        turned = add(tuple(r * dt for r in add(gyr, self.bias, -1.0)), self.correction)
+        self.correction = self._correction(dt, still)
         yaw_rate = dot(gyr_dps, self.up)
         self.q = unit(q_mul(self.q, q_from_rotvec(turned)))
         self.force = ema(self.force, q_rotate(self.q, acc), min(dt / self.FORCE_TAU_S, 1.0))

@@ -12,9 +12,10 @@ directly and the tilt is corrected quickly. While the runner turns (mean rate ab
 above ``TURN_DPS``) the average force holds the centripetal force too, so neither tilt nor bias
 is corrected until the turn is over.
 
-Each sample turns the estimate once: the gyro's rotation and the tilt correction (computed from
-the average up to the previous sample) are added as one sensor-frame rotation vector, as
-complementary filters do, and the force average then takes the sample with the new estimate.
+Each sample turns the estimate once: the gyro's rotation and the tilt correction (computed at
+the previous sample, from the estimate and the average as they stood then) are added as one
+sensor-frame rotation vector, as complementary filters do, and the force average then takes the
+sample with the new estimate.
 
 Data requirements: sensor-frame specific force in m/s², angular rate in deg/s, any rate
 20–1000 Hz (``inputs.MIN_RATE_HZ``, ``MAX_RATE_HZ``). Heading is free (arbitrary, drifting):
@@ -63,7 +64,8 @@ STARTED = 10
 AGE_S = 11
 YAW_RATE_DPS = 12
 """Mean rate about the world vertical over ``TURN_TAU_S``."""
-STATE_SIZE = 13
+CORRECTION = 13  # 3 slots: the tilt correction for the next sample (sensor-frame rad)
+STATE_SIZE = 16
 
 
 @njit(cache=True, error_model="numpy")
@@ -75,9 +77,10 @@ def orientation_step(state, acc, gyr_dps, dt, still):
 
 @njit(cache=True, inline="always")
 def load(state):
-    """The filter's state as a tuple (q, bias, force, age_s, yaw_rate_dps, started, up): a loop
-    can carry it in registers, with no array loads and stores per sample. ``up`` (world up in the
-    sensor frame) follows from ``q``; the tuple keeps it for the next sample's turn rate."""
+    """The filter's state as a tuple (q, bias, force, age_s, yaw_rate_dps, started, up,
+    correction): a loop can carry it in registers, with no array loads and stores per sample.
+    ``up`` (world up in the sensor frame) follows from ``q``; the tuple keeps it for the next
+    sample's turn rate."""
     q = _quaternion(state)
     return (
         q,
@@ -87,14 +90,16 @@ def load(state):
         state[YAW_RATE_DPS],
         state[STARTED],
         _up_in_sensor(q),
+        get3(state, CORRECTION),
     )
 
 
 @njit(cache=True, inline="always")
 def store(state, filt):
     """Write a tuple from ``load`` / ``advance`` back to the state array."""
-    q, bias, force, age_s, yaw_rate_dps, started, _ = filt
+    q, bias, force, age_s, yaw_rate_dps, started, _, correction = filt
     put(state, Q, q)
+    put(state, CORRECTION, correction)
     put(state, BIAS, bias)
     put(state, FORCE, force)
     state[AGE_S], state[YAW_RATE_DPS], state[STARTED] = age_s, yaw_rate_dps, started
@@ -104,31 +109,35 @@ def store(state, filt):
 def advance(filt, acc, gyr_dps, dt, still):
     """The state tuple after one more sample.
 
-    The rate about the vertical is taken about the vertical as it stood before this sample's
-    turn: that keeps it off the chain of dependent operations from one estimate to the next
-    (a sample's turn is well under a degree), which made the loop 6 % faster."""
-    q, bias, force, age_s, yaw_rate_dps, started, up_before = filt
+    Two things are taken a sample early, to keep them off the chain of dependent operations
+    from one estimate to the next (a sample's turn is well under a degree, and the correction
+    acts over seconds): the rate about the vertical is taken about the vertical as it stood
+    before this sample's turn (the loop 6 % faster), and the tilt correction this sample
+    computes is applied with the next sample's turn (the filter 40 → 35 ns a sample; the
+    orientation benchmark's figures unchanged to their second decimal)."""
+    q, bias, force, age_s, yaw_rate_dps, started, up_before, corr = filt
     if started < 0.5:
         q, force, started = level_from_gravity(acc), (0.0, 0.0, G_MS2), 1.0
-        up_before = _up_in_sensor(q)
+        up_before, corr = _up_in_sensor(q), (0.0, 0.0, 0.0)
     age_s += dt
     if still:
         bias = toward(bias, _radians(gyr_dps), weight(dt, STILL_BIAS_TAU_S))
-    rx = (gyr_dps[0] * RAD_PER_DEG - bias[0]) * dt
-    ry = (gyr_dps[1] * RAD_PER_DEG - bias[1]) * dt
-    rz = (gyr_dps[2] * RAD_PER_DEG - bias[2]) * dt
+    rx = (gyr_dps[0] * RAD_PER_DEG - bias[0]) * dt + corr[0]
+    ry = (gyr_dps[1] * RAD_PER_DEG - bias[1]) * dt + corr[1]
+    rz = (gyr_dps[2] * RAD_PER_DEG - bias[2]) * dt + corr[2]
     step = _tilt_step(yaw_rate_dps, age_s, force, dt, still)
+    corr = (0.0, 0.0, 0.0)
     if step > 0.0:
         error, force = _tilt_error(force, step)
         sx, sy, sz = rotate_back(q, error)  # the same error in the sensor frame
-        rx, ry, rz = rx + sx * step, ry + sy * step, rz + sz * step
+        corr = (sx * step, sy * step, sz * step)
         if not still:  # seen in the sensor frame the tilt error is what a gyro bias would cause
             k = BIAS_GAIN / TILT_GAIN * step
             bias = (bias[0] - k * sx, bias[1] - k * sy, bias[2] - k * sz)
     yaw_rate_dps += weight(dt, TURN_TAU_S) * (dot(gyr_dps, up_before) - yaw_rate_dps)
     q = renormalise(multiply(q, from_rotvec(rx, ry, rz)))
     force = toward(force, rotate(q, acc), weight(dt, FORCE_TAU_S))
-    return q, bias, force, age_s, yaw_rate_dps, started, _up_in_sensor(q)
+    return q, bias, force, age_s, yaw_rate_dps, started, _up_in_sensor(q), corr
 
 
 @njit(cache=True, inline="always")
