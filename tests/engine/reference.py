@@ -189,7 +189,8 @@ class Orientation:
 
 class Mounting:
     """Pelvis up (neutral from still periods), forward (principal horizontal force axis) and
-    clip moves (fast and slow averages of up parting by 4° for 8 s while running).
+    clip moves (fast and slow averages of up parting by 3° about the pelvis's forward axis, or
+    10° in all, for 8 s while running).
 
     Both averages start as plain means of the running samples (weight dt / elapsed until their τ
     has passed), and no move is flagged before 10 s of running (the filter settles first); a
@@ -202,7 +203,8 @@ class Mounting:
     NEUTRAL_MAX_DEG = 30.0
     HEADING_EVERY, AVERAGE_EVERY, HEADING_SAMPLE_S = 32, 8, 0.02
     SIGN_EVIDENCE_MIN = 0.2
-    FAST_TAU_S, SLOW_TAU_S, CLIP_MOVE_DEG, CLIP_CONFIRM_S = 1.0, 30.0, 4.0, 8.0
+    FAST_TAU_S, SLOW_TAU_S, CLIP_CONFIRM_S = 1.0, 30.0, 8.0
+    CLIP_ROLL_DEG, CLIP_TILT_DEG = 3.0, 10.0
     TURN_SETTLE_S = 8.0
     WATCH_AFTER_S = 10.0
     WALK_TURN_STEPS, WALK_TURN_DEG, WALK_BRAKE_MS2 = 12, 60.0, 0.5
@@ -281,7 +283,11 @@ class Mounting:
         self.fast_up = unit(ema(self.fast_up, up, weight(self.FAST_TAU_S)))
         if self.apart_s == 0.0:  # the slow average holds still while a move is confirmed
             self.slow_up = unit(ema(self.slow_up, up, weight(self.SLOW_TAU_S)))
-        together = dot(self.fast_up, self.slow_up) > math.cos(math.radians(self.CLIP_MOVE_DEG))
+        left = cross(self.up, self.forward)
+        rolled = abs(dot(self.fast_up, left) - dot(self.slow_up, left))
+        together = rolled <= math.sin(math.radians(self.CLIP_ROLL_DEG)) and dot(
+            self.fast_up, self.slow_up
+        ) >= math.cos(math.radians(self.CLIP_TILT_DEG))
         settled = self.watched_s >= self.WATCH_AFTER_S and self.since_turn_s >= self.TURN_SETTLE_S
         if together or not settled:
             self.apart_s = 0.0

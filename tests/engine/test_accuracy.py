@@ -328,6 +328,23 @@ def test_walk_breaks_in_a_run_are_no_clip_moves(seed):
     assert abs(half_difference) < 0.5
 
 
+def test_a_long_climb_is_no_clip_move():
+    """90 s uphill, the pelvis tilted 8° further forward (and a faster cadence, a slower
+    pace): a pitch, not a clip move. While any 4° counted, the climb read as a clip move at its
+    start and another at its end."""
+    from hipdrop.sim import REALISTIC, RUN, Bout, Session, simulate
+
+    run = dataclasses.replace(RUN, cadence_spm=170.0)
+    climb = dataclasses.replace(run, anterior_tilt_deg=13.0, cadence_spm=174.0, speed_mps=2.4)
+    bouts = (Bout("stand", 15), Bout("run", 200, run), Bout("run", 90, climb))
+    bouts += (Bout("run", 200, run),)
+    moves, half_difference = _clip_moves_and_left_right_bias(
+        simulate(Session(bouts), REALISTIC, seed=71), after_s=0.0
+    )
+    assert moves == []
+    assert abs(half_difference) < 0.5
+
+
 def test_real_walks_have_no_clip_move(shared_data):
     """The real walks and daily activities (sensor on a belt, never re-seated): walking,
     standing about and turning hold the pelvis at other tilts than each other, and MS_001's

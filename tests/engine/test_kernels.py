@@ -399,9 +399,9 @@ def test_mounting_step_matches_reference(driven):
 def _clip_moved_run(dt=0.01, move_at_s=20.0, end_s=40.0, tilt_deg=10.0):
     """Synthetic running mounting inputs, worn turned by 90° (forward = sensor +y): vertical
     force bouncing at 2.8 Hz with braking-then-propulsion along forward. At ``move_at_s`` the
-    clip tilts by ``tilt_deg`` about sensor x, turning up, forward and the force with it.
-    Yields (t, up, acc, true forward) in the sensor frame."""
-    tilt = rotation.from_rotvec([np.radians(tilt_deg), 0.0, 0.0])
+    clip rolls by ``tilt_deg`` about sensor y (the forward axis), turning up and the force with
+    it. Yields (t, up, acc, true forward) in the sensor frame."""
+    tilt = rotation.from_rotvec([0.0, np.radians(tilt_deg), 0.0])
     w = 2 * np.pi * 2.8
     for k in range(int(end_s / dt)):
         t = k * dt
@@ -449,11 +449,13 @@ def _reseated_run(
     braking=1.0,
     stand=(0.0, 3.0),
     walk=(0.0, 0.0, 0.0),
+    climb=(0.0, 0.0, 0.0),
 ):
     """Synthetic mounting inputs: standing still over ``stand`` (from, to; s), else running
     leant forward by ``lean_deg`` (bouncing vertical force, braking-then-propulsion along the
     way), the sensor clipped on turned by 60° and pitched by 10°. Over ``walk`` (from, to,
-    lean) the wearer moves without running, leant by that lean instead. At ``move_at_s`` the
+    lean) the wearer moves without running, leant by that lean instead; over ``climb`` (from,
+    to, lean) runs leant by that lean. At ``move_at_s`` the
     clip is re-seated: turned by ``twist_deg`` about its own z axis and tilted by ``tilt_deg``
     about its own x axis, and the forward force takes the sign ``braking`` (−1:
     propulsion-then-braking, as if running backwards). Yields (t, still, running, up, acc, the
@@ -469,8 +471,8 @@ def _reseated_run(
         if stand[0] <= t < stand[1] or t < 3.0:
             yield t, True, False, neutral, neutral * ref.G_MS2, neutral
             continue
-        walking = walk[0] <= t < walk[1]
-        lean = math.radians(walk[2] if walking else lean_deg)
+        walking, climbing = walk[0] <= t < walk[1], climb[0] <= t < climb[1]
+        lean = math.radians(walk[2] if walking else climb[2] if climbing else lean_deg)
         up = rotation.rotate(q, np.array([-math.sin(lean), 0, math.cos(lean)]))
         forward = rotation.rotate(q, np.array([math.cos(lean), 0, math.sin(lean)]))
         sign = braking if t >= move_at_s else 1.0
@@ -528,6 +530,16 @@ def test_a_clip_reseated_while_standing_is_no_clip_move(twist_deg, tilt_deg):
     time."""
     stop = {"stand": (103.0, 113.0), "walk": (98.0, 103.0, 0.0)}
     samples = _reseated_run(twist_deg, tilt_deg, move_at_s=101.0, end_s=250.0, **stop)
+    moved, error_deg, _ = _watch_mounting(samples)
+    assert moved == []
+    assert error_deg < 0.3
+
+
+def test_a_climb_is_no_clip_move():
+    """Running leant 8° forward, then 60 s leant 15° (a climb), then 8° again: the sensor's
+    view of up turns by 7° about the pelvis's left axis, a pitch that leaves the roll alone, so
+    no move is flagged (two were, one at each end of the climb, while any 4° counted)."""
+    samples = _reseated_run(0.0, 0.0, move_at_s=1e9, end_s=170.0, climb=(60.0, 120.0, 15.0))
     moved, error_deg, _ = _watch_mounting(samples)
     assert moved == []
     assert error_deg < 0.3

@@ -7,15 +7,18 @@
   is no standing (a plank, lying down). Before any still period the
   long-run average up direction stands in, and no neutral is known.
 * **Clip moves.** While running, the up direction in the sensor frame is averaged fast
-  (``FAST_TAU_S``) and slow (``SLOW_TAU_S``). When they part by more than ``CLIP_MOVE_DEG`` (the
-  slow one then holds still) and stay apart for ``CLIP_CONFIRM_S`` of running, the clip has
-  moved: the pelvis axes are turned by the same rotation, so the runner's average posture — and
-  the neutral — carry over to the new mounting. Only running is watched, because only running
-  holds one posture: walking, standing about and sitting tilt the pelvis by 5–15° from it and
-  from each other (a walk break in a run, a walker stopping to stand), and compared with each
-  other every change of activity read as a clip move. A turn's lean is not a move either: the
-  watch pauses in turns and for ``TURN_SETTLE_S`` after (so a slip that soon after a turn goes
-  unnoticed).
+  (``FAST_TAU_S``) and slow (``SLOW_TAU_S``). When they part (the slow one then holds still) by
+  more than ``CLIP_ROLL_DEG`` about the pelvis's forward axis, or by more than ``CLIP_TILT_DEG``
+  in all, and stay apart for ``CLIP_CONFIRM_S`` of running, the clip has moved: the pelvis axes
+  are turned by the same rotation, so the runner's average posture — and the neutral — carry
+  over to the new mounting. A lasting change of running posture is no move: a climb or a faster
+  pace tilts the pelvis forward or back (about its left axis) by less than ``CLIP_TILT_DEG``,
+  and such a pitch leaves the roll, and the drops, as they were. Only running is watched,
+  because only running holds one posture: walking, standing about and sitting tilt the pelvis
+  by 5–15° from it and from each other (a walk break in a run, a walker stopping to stand), and
+  compared with each other every change of activity read as a clip move. A turn's lean is not
+  a move either: the watch pauses in turns and for ``TURN_SETTLE_S`` after (so a slip that soon
+  after a turn goes unnoticed).
 * **A neutral starts the watches again.** A neutral taken while standing describes the mounting
   as it is now, so the postures and headings from before the stop no longer count: the tilt
   watch's averages start afresh, and the twist watch (below) waits until the heading has
@@ -96,8 +99,14 @@ within 32° of the board's x after twelve contacts: one contact's vector scatter
 _WALK_TURN_RAD = math.radians(WALK_TURN_DEG)
 FAST_TAU_S = 1.0
 SLOW_TAU_S = 30.0
-CLIP_MOVE_DEG = 4.0
-_COS_CLIP_MOVE = math.cos(math.radians(CLIP_MOVE_DEG))
+CLIP_ROLL_DEG = 3.0
+"""A lasting change of the sensor's view of up about the pelvis's forward axis this large is a
+clip move: it would bias left against right by as much."""
+_SIN_CLIP_ROLL = math.sin(math.radians(CLIP_ROLL_DEG))
+CLIP_TILT_DEG = 10.0
+"""A lasting change this large in all is a clip move whatever its axis: a change of running
+posture (a climb: 3–8° of pelvic tilt) stays below it."""
+_COS_CLIP_TILT = math.cos(math.radians(CLIP_TILT_DEG))
 CLIP_CONFIRM_S = 8.0
 TURN_SETTLE_S = 8.0
 """A turn's lean, and the filter's recovery from it, are not a clip move: the watch pauses
@@ -251,10 +260,19 @@ def _watch_clip(state, up, t, dt):
     if state[_APART_S] == 0.0:  # hold the posture from before a suspected move while confirming
         slow = _mean_up(state, _SLOW_UP, up, dt, SLOW_TAU_S)
     settled = state[_AGE_S] >= WATCH_AFTER_S and state[_SINCE_TURN_S] >= TURN_SETTLE_S
-    if dot(fast, slow) > _COS_CLIP_MOVE or not settled:
-        state[_APART_S] = 0.0
-    else:
+    if settled and _parted(state, fast, slow):
         _confirm_move(state, t, dt)
+    else:
+        state[_APART_S] = 0.0
+
+
+@njit(cache=True, inline="always")
+def _parted(state, fast, slow):
+    """The fast and slow averages of up lie ``CLIP_ROLL_DEG`` apart about the pelvis's forward
+    axis (the difference of their components along its left axis) or ``CLIP_TILT_DEG`` in all."""
+    left = cross(get3(state, UP), get3(state, FORWARD))
+    rolled = abs(dot(fast, left) - dot(slow, left)) > _SIN_CLIP_ROLL
+    return rolled or dot(fast, slow) < _COS_CLIP_TILT
 
 
 @njit(cache=True, inline="always")
