@@ -451,7 +451,7 @@ class Walk:
     SMOOTH_S, SWING_TAU_S, HYSTERESIS, RISE_MIN, SWING_FLOOR_G = 0.0091, 2.0, 0.8, 2.5, 0.01
     DELAY_S, CLIMBING_AT_START_S = 0.03, 0.1
     BRAKE_BEFORE_S, BRAKE_PEAK_AFTER_S, BRAKE_WINDOW_S = 0.05, 0.03, 0.12
-    BRAKE_G, FORWARD_G, BRAKE_TAU_STEPS, RING = 0.07, 0.05, 20, 256
+    BRAKE_G, FORWARD_G, BRAKE_TAU_STEPS, RING = 0.07, 0.05, 20, 1024
 
     def __init__(self):
         self.fast = self.slow = None  # the two smoothing stages; None until the first sample

@@ -27,7 +27,9 @@ MIN_DURATION_S = 2.0
 MIN_RATE_HZ, MAX_RATE_HZ = 20.0, 1000.0
 """Sample rates the engine handles: on simulated walks and runs contacts stay within 50 ms
 and left/right right down to 20 Hz (at 15 Hz F1 fell to 0.75–0.88), and its step buffer holds
-4 s, a 2-s step with margin, up to 1000 Hz."""
+4 s, a 2-s step with margin, up to 1000 Hz. A clock up to ``RATE_SLACK`` off either end
+passes (a nominal 1000 Hz sensor may run at 1003 Hz)."""
+RATE_SLACK = 0.05
 HEADER_HINT = f"{TIME},{','.join(IMU_COLUMNS)} (+ optional {SPEED})"
 _AXIS = {"x": 0, "y": 1, "z": 2}
 _ASSIGNMENT = re.compile(r"^\s*([xyz])\s*=\s*([+-]?)\s*([xyz])\s*$")
@@ -294,16 +296,20 @@ def check_plausible(data: ImuData) -> ImuData:
 
 def _check_rate(data):
     rate = data.sample_rate_hz
-    if MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
+    if _rate_in_range(rate):
         return
     where = f"{data.source}: the samples are {1 / rate:.3g} s apart ({rate:.3g} Hz)"
     for scale, unit in ((1e3, "milliseconds"), (1e6, "microseconds")):
-        if MIN_RATE_HZ <= rate * scale <= MAX_RATE_HZ:
+        if _rate_in_range(rate * scale):
             raise HipdropError(f"{where}; time_s looks like {unit}: give it in seconds")
     raise HipdropError(
         f"{where}; the analysis needs {MIN_RATE_HZ:.0f}–{MAX_RATE_HZ:.0f} Hz: resample the "
         "recording into that range"
     )
+
+
+def _rate_in_range(rate_hz):
+    return MIN_RATE_HZ * (1 - RATE_SLACK) <= rate_hz <= MAX_RATE_HZ * (1 + RATE_SLACK)
 
 
 def _check_gravity(data, still_ms2, at_s):
