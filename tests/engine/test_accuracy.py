@@ -325,6 +325,24 @@ def test_a_clip_reseated_during_a_stop_is_carried_once(seed):
     assert abs(half_difference) < 0.5
 
 
+def test_a_clip_reseated_during_a_walk_break_is_found_once():
+    """The runner walks for 30 s, re-seats the clip meanwhile without standing still, and runs
+    on: only running is watched, so the move is found once, when the running resumes (the walk
+    itself is none), and left against right stays level."""
+    from hipdrop.sim import REALISTIC, WALK, Bout, ClipEvent, Session, simulate
+
+    rng = np.random.default_rng(61)
+    mount = (rng.uniform(-180, 180), rng.uniform(10, 20), rng.uniform(-4, 4))
+    reseat = ClipEvent(235.0, (mount[0] + rng.uniform(20, 40), mount[1] - 6.0, mount[2] + 3.0))
+    bouts = (Bout("stand", 20), Bout("run", 200), Bout("walk", 30, WALK), Bout("run", 300))
+    spec = dataclasses.replace(REALISTIC, mount_deg=mount, clip_events=(reseat,))
+    moves, half_difference = _clip_moves_and_left_right_bias(
+        simulate(Session(bouts), spec, seed=61), after_s=400.0
+    )
+    assert len(moves) == 1 and 250.0 <= moves[0] < 265.0
+    assert abs(half_difference) < 0.5
+
+
 @pytest.mark.parametrize("seed", [51, 52])
 def test_walk_breaks_in_a_run_are_no_clip_moves(seed):
     """Run–walk intervals: the pelvis tilts 8° forward running and 2° walking, a change of
