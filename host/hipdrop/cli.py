@@ -65,7 +65,8 @@ def _add_analyze(commands):
         "analyze",
         help="per-step pelvic drop, contacts, sides and fatigue of a recording",
         description="Analyse INPUT, a CSV in the interchange format (time_s,acc_x,acc_y,acc_z,"
-        "gyr_x,gyr_y,gyr_z: sensor axes as worn, m/s² and deg/s; an optional speed_mps column), "
+        "gyr_x,gyr_y,gyr_z: sensor axes as worn, time in s, m/s² and deg/s, 20–1000 Hz; an "
+        "optional speed_mps column), "
         "or a stored session (its id, or 'latest'), whose results are then stored with it. "
         "Prints a summary, or writes the JSON document (docs/analysis.md) with --json.",
     )
