@@ -77,7 +77,13 @@ def _add_analyze(commands):
         help="remap another sensor's axes, e.g. 'x=-z,y=y,z=x' "
         "(proper rotations only: a mirror would swap left and right)",
     )
-    p.add_argument("--acc-unit", default="m/s2", choices=["m/s2", "g"])
+    p.add_argument(
+        "--acc-unit",
+        default="m/s2",
+        choices=["m/s2", "g", "-m/s2", "-g"],
+        help="accelerometer unit (default m/s2); '-g' or '-m/s2' (write --acc-unit=-g) for "
+        "acceleration that reads -1 g upward at rest, as Apple's Core Motion reports it",
+    )
     p.add_argument("--gyr-unit", default="deg/s", choices=["deg/s", "rad/s"])
     p.add_argument(
         "--speed",

@@ -97,6 +97,29 @@ def test_real_run_worn_turned(shared_data, tmp_path, axes, side_floor, drop_ceil
     assert score["drop_rmse_deg"] <= drop_ceiling
 
 
+def test_real_run_from_an_accelerometer_that_reads_minus_g(shared_data, tmp_path):
+    """The treadmill run as Apple's Core Motion would record it: acceleration, reading −1 g
+    upward at rest. Read as specific force it is the mirror image of a runner, every side
+    swapped (left/right 0.104), which the data cannot reveal; the notes say how to read it, and
+    ``--acc-unit=-m/s2`` gives the run back."""
+
+    def negate(samples, rec):
+        samples[:, 1:4] *= -1.0
+        return samples
+
+    data = _rewritten(shared_data, tmp_path, negate, "fukuchi_run")
+    score = _score(shared_data, "fukuchi_run", tmp_path, "--acc-unit=-m/s2", data=data)
+    assert score["f1"] >= 0.97 and score["side_acc"] >= 0.97 and score["drop_rmse_deg"] <= 1.1
+    csv = next((data / "fukuchi_run").glob("*.csv"))
+    summary = subprocess.run(
+        [sys.executable, "-m", "hipdrop.cli", "analyze", str(csv)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "analyse again with --acc-unit=-g or -m/s2" in summary
+
+
 def test_real_walking(shared_data, tmp_path):
     score = _score(shared_data, "mobgap_lab", tmp_path)
     # measured 0.632 and 0.993 (docs/analysis.md); contacts stay below the target (F1 0.85):
@@ -117,10 +140,11 @@ def test_a_run_that_starts_at_a_contact(seed):
     assert abs(steps[0, pipeline.T_IC] - contacts[41]) < 0.02
 
 
-def _walks_rewritten(shared_data, tmp_path, rewrite):
-    """Copies of the real walks in a folder beside their references, each recording's samples
-    (time, acc, gyr columns) passed through ``rewrite(samples, recording)``; returns the root."""
-    source, copies = shared_data / "mobgap_lab", tmp_path / "rewritten" / "mobgap_lab"
+def _rewritten(shared_data, tmp_path, rewrite, folder="mobgap_lab"):
+    """Copies of a folder's real recordings (the walks by default) beside their references, each
+    recording's samples (time, acc, gyr columns) passed through ``rewrite(samples, recording)``;
+    returns the root."""
+    source, copies = shared_data / folder, tmp_path / "rewritten" / folder
     copies.mkdir(parents=True)
     refs_text = (source / "references.json").read_text()
     (copies / "references.json").write_text(refs_text)
@@ -141,7 +165,7 @@ def test_real_walks_cut_to_start_mid_walk(shared_data, tmp_path):
         start_s = contacts[0]["t_ic"] - 0.3 if contacts else 0.0
         return samples[samples[:, 0] >= start_s]
 
-    data = _walks_rewritten(shared_data, tmp_path, cut)
+    data = _rewritten(shared_data, tmp_path, cut)
     score = _score(shared_data, "mobgap_lab", tmp_path, data=data)
     assert score["f1"] >= 0.61
 
@@ -155,7 +179,7 @@ def test_real_walks_at_1000_hz(shared_data, tmp_path):
         t = np.arange(samples[0, 0], samples[-1, 0], 0.001)
         return np.column_stack([t] + [np.interp(t, samples[:, 0], c) for c in samples[:, 1:].T])
 
-    data = _walks_rewritten(shared_data, tmp_path, resample)
+    data = _rewritten(shared_data, tmp_path, resample)
     score = _score(shared_data, "mobgap_lab", tmp_path, data=data)
     assert score["f1"] >= 0.625 and score["side_acc"] >= 0.99
 
@@ -173,7 +197,7 @@ def test_real_walks_worn_slightly_turned(shared_data, tmp_path, degrees):
         samples[:, 4:7] = samples[:, 4:7] @ to_sensor.T
         return samples
 
-    data = _walks_rewritten(shared_data, tmp_path, turn)
+    data = _rewritten(shared_data, tmp_path, turn)
     score = _score(shared_data, "mobgap_lab", tmp_path, data=data)
     assert score["side_acc"] >= 0.97
 

@@ -243,6 +243,14 @@ def test_g_and_rad_s_are_converted(rec, tmp_path):
     assert any("from rad/s" in note for note in data.notes)
 
 
+@pytest.mark.parametrize(("unit", "scale"), [("-g", -G_MS2), ("-m/s2", -1.0)])
+def test_acceleration_reading_minus_g_is_negated_into_specific_force(rec, tmp_path, unit, scale):
+    path = _write(tmp_path / "r.csv", _columns(rec, acc=rec.acc_ms2 / scale))
+    data = check_plausible(read_csv(path, acc_unit=unit))
+    np.testing.assert_allclose(data.acc_ms2, rec.acc_ms2, atol=1e-5)
+    assert any(f"from {unit}" in note for note in data.notes)
+
+
 def test_acc_in_g_is_detected(rec, tmp_path):
     path = _write(tmp_path / "r.csv", _columns(rec, acc=rec.acc_ms2 / G_MS2))
     _raises("looks like it is in g: use --acc-unit g", path)

@@ -21,7 +21,11 @@ G_MS2 = 9.80665
 TIME = "time_s"
 IMU_COLUMNS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
 SPEED = "speed_mps"
-ACC_UNITS = {"m/s2": 1.0, "g": G_MS2}
+ACC_UNITS = {"m/s2": 1.0, "g": G_MS2, "-m/s2": -1.0, "-g": -G_MS2}
+"""The negative units are acceleration with gravity reading −1 g upward (Apple's Core Motion
+convention), negated here into specific force. Read as specific force such data looks like a
+sensor worn upside down and back to front, with left and right swapped: the mirror image of a
+runner, which nothing in the data can tell from a real one."""
 GYR_UNITS = {"deg/s": 1.0, "rad/s": 180.0 / np.pi}
 MIN_DURATION_S = 2.0
 MIN_RATE_HZ, MAX_RATE_HZ = 20.0, 1000.0

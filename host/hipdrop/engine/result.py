@@ -137,7 +137,11 @@ def _mounting_notes(mounting):
             "drops are reported from contact (drop_from_contact_deg)"
         )
     if mounting.upside_down:
-        notes.append("sensor worn upside down (its z axis points down): handled")
+        notes.append(
+            "sensor worn upside down (its z axis points down): handled; if it was worn upright, "
+            "its accelerometer reads -1 g upward at rest (as Apple's Core Motion does), and "
+            "left and right are swapped: analyse again with --acc-unit=-g or -m/s2"
+        )
     if mounting.back_to_front:
         notes.append("sensor worn back to front (forward is its -x axis): handled")
     elif mounting.sideways:
