@@ -261,6 +261,13 @@ def test_gyr_in_rad_s_is_detected(rec, tmp_path):
     _raises("looks like it is in rad/s: use --gyr-unit rad/s", path)
 
 
+def test_acc_without_gravity_is_named(rec, tmp_path):
+    """A phone's 'linear acceleration' export reads ≈ 0 at rest: said so, not 'not in m/s²'."""
+    standing = rec.time_s < 9.0  # treadmill_quick stands for its first 10 s
+    linear = rec.acc_ms2 - rec.acc_ms2[standing].mean(axis=0)
+    _raises("gravity has been taken out", _write(tmp_path / "r.csv", _columns(rec, acc=linear)))
+
+
 def test_acc_that_is_neither_is_not_a_sacral_imu(rec, tmp_path):
     path = _write(tmp_path / "r.csv", _columns(rec, acc=rec.acc_ms2 * 3))
     _raises("not accelerometer data in m/s²", path)

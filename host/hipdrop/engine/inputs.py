@@ -322,6 +322,11 @@ def _check_gravity(data, still_ms2, at_s):
     where = f"{data.source}: the stillest second (from {at_s:.2f} s) reads |acc| {still_ms2:.3g}"
     if abs(still_ms2 - 1.0) <= 0.15:
         raise HipdropError(f"{where}; the accelerometer looks like it is in g: use --acc-unit g")
+    if still_ms2 < 0.15:  # ≈ 0 in m/s² and in g alike
+        raise HipdropError(
+            f"{where} m/s²: gravity has been taken out (a phone's 'linear' or 'user' "
+            "acceleration); the analysis needs the accelerometer as measured, gravity included"
+        )
     raise HipdropError(
         f"{where} m/s², but a sacral IMU at rest reads 9.81 m/s²: this is not accelerometer "
         "data in m/s² (check the columns and --acc-unit)"
