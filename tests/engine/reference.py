@@ -202,7 +202,7 @@ class Mounting:
     NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S, HEADING_MIN_S = 2.0, 30.0, 20.0, 4.0
     NEUTRAL_MAX_DEG = 30.0
     HEADING_EVERY, AVERAGE_EVERY, HEADING_SAMPLE_S = 32, 8, 0.02
-    SIGN_EVIDENCE_MIN = 0.2
+    SIGN_EVIDENCE_MIN, EARLY_SIGN_S = 0.2, 0.5
     FAST_TAU_S, SLOW_TAU_S, CLIP_CONFIRM_S = 1.0, 30.0, 8.0
     CLIP_ROLL_DEG, CLIP_TILT_DEG = 3.0, 10.0
     TURN_SETTLE_S = 8.0
@@ -400,16 +400,21 @@ class Mounting:
         return angle
 
     def _heading(self):
+        """The principal axis signed by the braking evidence; before HEADING_MIN_S the nominal
+        axis, turned round after EARLY_SIGN_S of running by evidence over 0.7 against it."""
         c1, c2 = self.nominal
         if self.run_s >= self.HEADING_MIN_S:
             (m1, m2), (s11, s12, s22) = self.mean, self.cov
             angle = 0.5 * math.atan2(2 * (s12 - m1 * m2), (s11 - m1 * m1) - (s22 - m2 * m2))
             c1, c2 = math.cos(angle), math.sin(angle)
-            evidence = -(c1 * self.evid[0] + c2 * self.evid[1])
-            ratio = evidence / (math.hypot(*self.evid) + 1e-12)
-            if ratio < -self.SIGN_EVIDENCE_MIN:  # clear evidence against: the other way round
+            if self._braking_along(c1, c2) < -self.SIGN_EVIDENCE_MIN:  # the other way round
                 c1, c2 = -c1, -c2
+        elif self.run_s >= self.EARLY_SIGN_S and self._braking_along(c1, c2) < -0.7:
+            c1, c2 = -c1, -c2
         return c1, c2
+
+    def _braking_along(self, c1, c2):
+        return -(c1 * self.evid[0] + c2 * self.evid[1]) / (math.hypot(*self.evid) + 1e-12)
 
 
 def triad_carry(v, before, after):

@@ -41,7 +41,8 @@
   than sideways, so the principal axis of the horizontal specific force is the forward axis;
   its sign comes from braking-then-propulsion (forward force falls while vertical force rises
   early in stance, so their product averages negative). Until ``HEADING_MIN_S`` of running have
-  been seen, the board's nominal x axis (projected level) is taken as forward — turned to the
+  been seen, the board's nominal x axis (projected level) is taken as forward (turned round
+  after ``EARLY_SIGN_S`` when the braking evidence is decisively against it) — turned to the
   way the walker walks when walking shows it is far off (``walking_direction``: each heel
   strike brakes the trunk along the way of walking; worn back to front or turned on the
   waistband, the mean braking points elsewhere than forward).
@@ -89,6 +90,13 @@ HEADING_SAMPLE_S = 0.02
 time since the last, with the vertical force's slope over that time."""
 SIGN_EVIDENCE_MIN = 0.2
 """Normalised braking evidence needed to trust the sign over the nominal axis."""
+EARLY_SIGN_S = 0.5
+EARLY_SIGN_MIN = 0.7
+"""Before the heading is learnt, from ``EARLY_SIGN_S`` of running on, braking evidence this
+decisively against the nominal axis (pointing within ≈ 45° of its opposite) turns it round: a
+sensor worn back to front. The axis itself needs the ``HEADING_MIN_S``; its sign does not (the
+real run worn back to front: the first 4 s had 7 of its 77 sides wrong, and their drops were
+read about the reversed axis)."""
 WALK_TURN_STEPS = 12
 WALK_TURN_DEG = 60.0
 WALK_BRAKE_MS2 = 0.5
@@ -480,7 +488,8 @@ def walking_direction(state, along, across, contacts):
 
 @njit(cache=True, inline="always")
 def _update_heading(state):
-    """The principal horizontal axis, signed by the braking evidence (else the nominal axis)."""
+    """The principal horizontal axis, signed by the braking evidence (else the nominal axis,
+    turned round early by decisive evidence)."""
     c1, c2 = state[_NOMINAL], state[_NOMINAL + 1]
     if state[_RUN_S] >= HEADING_MIN_S:
         c11 = state[_COV] - state[_MEAN] ** 2
@@ -488,8 +497,16 @@ def _update_heading(state):
         c22 = state[_COV + 2] - state[_MEAN + 1] ** 2
         angle = 0.5 * math.atan2(2.0 * c12, c11 - c22)
         c1, c2 = math.cos(angle), math.sin(angle)
-        evidence = -(c1 * state[_EVID] + c2 * state[_EVID + 1])
-        ratio = evidence / (math.sqrt(state[_EVID] ** 2 + state[_EVID + 1] ** 2) + 1e-12)
-        if ratio < -SIGN_EVIDENCE_MIN:  # else the axis nearer the nominal x (c1 ≥ 0) stands
+        if _braking_along(state, c1, c2) < -SIGN_EVIDENCE_MIN:  # else the axis nearer x stands
             c1, c2 = -c1, -c2
+    elif state[_RUN_S] >= EARLY_SIGN_S and _braking_along(state, c1, c2) < -EARLY_SIGN_MIN:
+        c1, c2 = -c1, -c2
     state[_HEADING_C], state[_HEADING_C + 1] = c1, c2
+
+
+@njit(cache=True, inline="always")
+def _braking_along(state, c1, c2):
+    """The braking evidence along the axis (c1, c2) over its whole length: +1 when braking then
+    propulsion point exactly along it, −1 exactly against it."""
+    evidence = -(c1 * state[_EVID] + c2 * state[_EVID + 1])
+    return evidence / (math.sqrt(state[_EVID] ** 2 + state[_EVID + 1] ** 2) + 1e-12)
