@@ -57,18 +57,24 @@ class GaitStream:
         acc = np.ascontiguousarray(acc_ms2, dtype=np.float64)
         gyr = np.ascontiguousarray(gyr_dps, dtype=np.float64)
         self.angles = np.zeros((len(t) if self._keep_angles else 0, 2))
-        found, start = [], 0
-        while start < len(t) or not found:
-            rest = len(t) - start
-            steps = np.zeros((rest // 20 + 4, pipeline.STEP_FIELDS))  # a step per 0.1 s at 200 Hz
-            events = np.zeros((rest // 20 + 4, 2))
-            angles = self.angles[start:] if self._keep_angles else self.angles
-            part = (t[start:], acc[start:], gyr[start:])
-            n_steps, n_events, taken = pipeline.process(*self._state, *part, angles, steps, events)
-            self.events.extend((float(a), int(b)) for a, b in events[:n_events])
-            found.append(steps[:n_steps])
-            start += taken
-        return np.concatenate(found) if len(found) > 1 else found[0]
+        steps, taken = self._process(t, acc, gyr, self.angles)
+        found = [steps]
+        while taken < len(t):  # more steps or events than the buffers held: carry on
+            rest = slice(taken, None)
+            angles = self.angles[rest] if self._keep_angles else self.angles
+            steps, more = self._process(t[rest], acc[rest], gyr[rest], angles)
+            found.append(steps)
+            taken += more
+        return found[0] if len(found) == 1 else np.concatenate(found)
+
+    def _process(self, t, acc, gyr, angles):
+        """Run the kernel on these samples; (the steps it found, how many samples it took)."""
+        steps = np.zeros((len(t) // 20 + 4, pipeline.STEP_FIELDS))  # a step per 0.1 s at 200 Hz
+        events = np.zeros((len(t) // 20 + 4, 2))
+        counts = pipeline.process(*self._state, t, acc, gyr, angles, steps, events)
+        n_steps, n_events, taken = counts
+        self.events.extend((float(e_t), int(code)) for e_t, code in events[:n_events])
+        return steps[:n_steps], taken
 
     def finish(self):
         steps = np.zeros((1, pipeline.STEP_FIELDS))
