@@ -151,6 +151,17 @@ def test_time_must_strictly_increase(csv):
     _raises(r"line 43: time_s goes from .* time must strictly increase", csv)
 
 
+def test_times_rounded_too_coarsely_are_named(tmp_path):
+    """200 Hz written with two decimals: every other time repeats. Said so, with the remedy."""
+    fast = scenario("treadmill_quick", seed=2, rate_hz=200.0)
+    columns = _columns(fast)
+    columns["time_s"] = np.round(fast.time_s, 2)
+    _raises(
+        "rounded too coarsely for the sample rate: write more decimals",
+        _write(tmp_path / "r.csv", columns),
+    )
+
+
 def test_too_short_a_recording(rec, tmp_path):
     path = _write(tmp_path / "r.csv", _columns(rec), rows=150)  # 1.5 s at 100 Hz
     _raises(r"only 1\.4\d s of data \(150 samples\)", path)

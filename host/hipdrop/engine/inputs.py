@@ -239,9 +239,12 @@ def _check_time(path, time_s):
     steps = np.diff(time_s)
     if (steps <= 0).any():
         row = int(np.argmax(steps <= 0)) + 1
+        why = "merged or re-ordered recording?"
+        if steps[row - 1] == 0 and (steps == 0).mean() > 0.01:  # many repeats: a coarse clock
+            why = "the times look rounded too coarsely for the sample rate: write more decimals"
         raise HipdropError(
             f"{path}, line {_line_of_row(path, row)}: time_s goes from {time_s[row - 1]} s to "
-            f"{time_s[row]} s; time must strictly increase (merged or re-ordered recording?)"
+            f"{time_s[row]} s; time must strictly increase ({why})"
         )
     duration_s = float(time_s[-1] - time_s[0])
     if duration_s < MIN_DURATION_S or len(time_s) < 10:
