@@ -9,7 +9,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._vec import level_forces
+from ._vec import cross, get3, level_forces
 from .calibration import _mounting as mount
 from .calibration import _still as still_mod
 from .contacts import _detector as contacts
@@ -194,10 +194,8 @@ def _forget_step(loop, side_st):
 @njit(cache=True, inline="always")
 def _pelvis_axes(m):
     """The pelvis forward, left and up axes in sensor axes (3-tuples): left = up × forward."""
-    fx, fy, fz = m[mount.FORWARD], m[mount.FORWARD + 1], m[mount.FORWARD + 2]
-    ux, uy, uz = m[mount.UP], m[mount.UP + 1], m[mount.UP + 2]
-    left = (uy * fz - uz * fy, uz * fx - ux * fz, ux * fy - uy * fx)
-    return (fx, fy, fz), left, (ux, uy, uz)
+    forward, up = get3(m, mount.FORWARD), get3(m, mount.UP)
+    return forward, cross(up, forward), up
 
 
 @njit(cache=True, inline="always")

@@ -19,7 +19,7 @@ import math
 
 from numba import njit
 
-from .._vec import level_forces
+from .._vec import dot, level_forces
 
 WALK_BEFORE_S = 0.2
 T, UP, GYR, ACC, FV = 0, 1, 4, 7, 10
@@ -122,8 +122,7 @@ def measure(ring, head, axes, t_ic, t_stance_end, t_next, walking, out):
 @njit(cache=True, inline="always")
 def legs(up, axes):
     """World ``up`` (sensor axes) along the pelvis left and up ``axes``: the roll's two legs."""
-    _, (lx, ly, lz), (ux, uy, uz) = axes
-    return up[0] * lx + up[1] * ly + up[2] * lz, up[0] * ux + up[1] * uy + up[2] * uz
+    return dot(up, axes[1]), dot(up, axes[2])
 
 
 @njit(cache=True, inline="always")
@@ -134,10 +133,8 @@ def _up(ring, i):
 @njit(cache=True, inline="always")
 def _rates(ring, i, axes):
     """Roll rate about the pelvis forward axis and yaw rate about world up (deg/s) of row ``i``."""
-    fx, fy, fz = axes[0]
-    ux, uy, uz = _up(ring, i)
-    gx, gy, gz = ring[i, GYR], ring[i, GYR + 1], ring[i, GYR + 2]
-    return gx * fx + gy * fy + gz * fz, gx * ux + gy * uy + gz * uz
+    gyr = (ring[i, GYR], ring[i, GYR + 1], ring[i, GYR + 2])
+    return dot(gyr, axes[0]), dot(gyr, _up(ring, i))
 
 
 @njit(cache=True, inline="always")
