@@ -172,14 +172,13 @@ def _check(state, t, now):
     if math.isnan(contact) or (t < contact + BRAKE_WINDOW_S and not now):
         return math.nan
     state[_CANDIDATE] = math.nan
-    brake = _fall(state, contact)
+    brake, along, across = _braking(state, contact)
     if math.isnan(brake):  # the kept samples no longer reach back: no evidence, no veto
         return contact
     forward_walk = walks_forward(state)
     state[JUDGED] += 1.0
     weight = 1.0 / min(state[JUDGED], BRAKE_TAU_STEPS)
     state[_BRAKE] += weight * (brake - state[_BRAKE])
-    along, across = _braking_vector(state, contact)
     state[BRAKE_VEC] += weight * (along - state[BRAKE_VEC])
     state[BRAKE_VEC + 1] += weight * (across - state[BRAKE_VEC + 1])
     return math.nan if forward_walk and brake < BRAKE_G * G_MS2 else contact
@@ -203,39 +202,30 @@ def _kept_since(state, start):
 
 
 @njit(cache=True)
-def _fall(state, contact):
-    """Fall of the forward force from its peak near ``contact`` to its lowest point after it,
-    within the braking window (m/s²; nan when the kept samples do not reach back to it)."""
+def _braking(state, contact):
+    """The trunk's braking at ``contact``, in one pass over the kept samples of its window: the
+    fall of the forward force from its peak near the contact to its lowest point after it (m/s²;
+    nan when the kept samples do not reach back to the window), and the braking vector, the mean
+    level force (forward, left) around the contact less its mean after it, up to the end of the
+    window (m/s²; zeros when either part has no kept sample)."""
     head = int(state[_HEAD])
     if state[_RING_T + head] > contact - BRAKE_BEFORE_S:  # the oldest sample kept
-        return math.nan
+        return math.nan, 0.0, 0.0
     peak, low = -math.inf, math.inf
+    f0 = l0 = n0 = f1 = l1 = n1 = 0.0  # around the contact (0), then after it (1)
     for back in range(_kept_since(state, contact - BRAKE_BEFORE_S), 0, -1):  # oldest first
         i = (head - back) % RING
         t, f = state[_RING_T + i], state[_RING_F + i]
         if t > contact + BRAKE_WINDOW_S:
             continue
-        if t <= contact + BRAKE_PEAK_AFTER_S and f > peak:
-            peak, low = f, f
-        low = min(low, f)
-    return peak - low if peak > -math.inf else 0.0
-
-
-@njit(cache=True)
-def _braking_vector(state, contact):
-    """Mean level force (forward, left) around ``contact`` less its mean after it, up to the end
-    of the braking window (m/s²; zeros when either part has no kept sample)."""
-    f0 = l0 = n0 = f1 = l1 = n1 = 0.0  # around the contact (0), then after it (1)
-    head = int(state[_HEAD])
-    for back in range(_kept_since(state, contact - BRAKE_BEFORE_S), 0, -1):  # oldest first
-        i = (head - back) % RING
-        t = state[_RING_T + i]
-        if t > contact + BRAKE_WINDOW_S:
-            continue
         if t <= contact + BRAKE_PEAK_AFTER_S:
-            f0, l0, n0 = f0 + state[_RING_F + i], l0 + state[_RING_L + i], n0 + 1.0
+            if f > peak:
+                peak, low = f, f
+            f0, l0, n0 = f0 + f, l0 + state[_RING_L + i], n0 + 1.0
         else:
-            f1, l1, n1 = f1 + state[_RING_F + i], l1 + state[_RING_L + i], n1 + 1.0
+            f1, l1, n1 = f1 + f, l1 + state[_RING_L + i], n1 + 1.0
+        low = min(low, f)
+    fall = peak - low if peak > -math.inf else 0.0
     if n0 == 0.0 or n1 == 0.0:
-        return 0.0, 0.0
-    return f0 / n0 - f1 / n1, l0 / n0 - l1 / n1
+        return fall, 0.0, 0.0
+    return fall, f0 / n0 - f1 / n1, l0 / n0 - l1 / n1
