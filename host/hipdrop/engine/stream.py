@@ -71,8 +71,9 @@ class GaitStream:
         """Run the kernel on these samples; (the steps it found, how many samples it took)."""
         steps = np.zeros((len(t) // 20 + 4, pipeline.STEP_FIELDS))  # a step per 0.1 s at 200 Hz
         events = np.zeros((len(t) // 20 + 4, 2))
-        counts = pipeline.process(*self._state, t, acc, gyr, angles, steps, events)
-        n_steps, n_events, taken = counts
+        n_steps, n_events, taken = pipeline.process(
+            *self._state, t, acc, gyr, angles, steps, events
+        )
         self.events.extend((float(e_t), int(code)) for e_t, code in events[:n_events])
         return steps[:n_steps], taken
 
