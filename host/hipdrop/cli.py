@@ -98,12 +98,14 @@ def _add_analyze(commands):
 def _run_analyze(args):
     from .engine.analyze import analyze
     from .engine.inputs import check_plausible, read_csv
+    from .engine.warmup import warm_up
 
     if _is_session_ref(args.input):
         return _run_analyze_session(args)
     data = check_plausible(
         read_csv(args.input, args.axes, args.acc_unit, args.gyr_unit, args.speed)
     )
+    warm_up()  # after the checks: a wrong path or unit is said at once
     _show_analysis(analyze(data), args.json)
     return 0
 
@@ -116,6 +118,7 @@ def _is_session_ref(text):
 
 
 def _run_analyze_session(args):
+    from .engine.warmup import warm_up
     from .paths import session_db_path
     from .store import Store
 
@@ -126,6 +129,7 @@ def _run_analyze_session(args):
         )
     with Store.open(session_db_path(args.db), create=False) as store:
         sid = store.resolve(args.input)
+        warm_up()
         doc = store.analyse(sid, speed_mps=args.speed)
     _show_analysis(doc, args.json)
     if args.json != "-":
@@ -185,8 +189,10 @@ def _add_demo(commands):
 
 
 def _run_demo(args):
+    from .engine.warmup import warm_up
     from .live.demo import run_demo
 
+    warm_up()  # else the live view would stand still while it compiles
     return run_demo(args.scenario, args.seed, args.realtime, args.faults, args.every, args.db)
 
 
@@ -339,6 +345,7 @@ def _add_export(commands):
 
 
 def _run_export(args):
+    from .engine.warmup import warm_up
     from .paths import session_db_path
     from .store import Store
     from .store.export import export
@@ -350,6 +357,7 @@ def _run_export(args):
         samples = store.samples(sid)
         results = store.results(sid)
     if results is None:
+        warm_up()
         with Store.open(path, create=False) as store:
             store.analyse(sid, samples)
             results = store.results(sid)

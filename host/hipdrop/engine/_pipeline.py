@@ -256,7 +256,10 @@ def _close_pending(mount_st, con_st, side_st, loop, ring, t_last, t_now, buffers
     end = con_st[contacts.STANCE_END_T] if kind == contacts.RUN else t_ic + con_st[contacts.STEP_S]
     closed = False
     if kind != 0 and not math.isnan(end) and t_ic < end <= t_last:
-        closed = _finish_step(loop, con_st, mount_st, side_st, ring, end, 0, t_now, buffers, row)
+        no_next = np.int64(0)  # typed as the loop's kinds: a literal 0 compiled a second copy
+        closed = _finish_step(
+            loop, con_st, mount_st, side_st, ring, end, no_next, t_now, buffers, row
+        )
     loop[_PENDING_KIND], loop[_DUE_T] = 0.0, math.inf
     return int(closed)
 
@@ -310,8 +313,9 @@ def _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_s
         r = measure_mod.RUN_RATES
         features = (this[r], this[r + 1], math.nan)  # no force feature when running
         return side_mod.side_step(side_st, t_ic, 0.0, features, 1.0, math.nan, features)
-    known = next_kind == contacts.WALK and measure_mod.measure(
-        ring, head, axes, t_next, t_next, t_now, True, ahead
+    walking_next = next_kind == contacts.WALK  # a variable: a literal True compiled a second copy
+    known = walking_next and measure_mod.measure(
+        ring, head, axes, t_next, t_next, t_now, walking_next, ahead
     )
     usual, next_t = con_st[contacts.STEP_S], t_next if known else math.nan
     forward = walking.walks_forward(con_st[contacts.WALK_STATE :])

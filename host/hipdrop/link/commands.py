@@ -112,10 +112,12 @@ def _run_record(args) -> int:
 
 def _finish(store, session_id: int, no_analysis: bool) -> None:
     from ..engine.summary import summary_text
+    from ..engine.warmup import warm_up
     from ..errors import HipdropError
 
     if no_analysis:
         return
+    warm_up()
     print("analysing the session …", file=sys.stderr)
     try:
         print(summary_text(store.analyse(session_id)))
