@@ -115,6 +115,22 @@ def test_missing_columns_are_named(rec, tmp_path):
     assert "acc_z, gyr_y" in message and "any order" in message
 
 
+def test_a_spreadsheet_export_with_semicolons_is_named(csv):
+    comma_decimal = [";".join(f.replace(".", ",") for f in line.split(",")) for line in _lines(csv)]
+    csv.write_text("\n".join(comma_decimal) + "\n")
+    assert "separated by semicolons (a spreadsheet" in _raises("no column", csv)
+
+
+def test_tab_separated_is_named(csv):
+    csv.write_text("\n".join(line.replace(",", "\t") for line in _lines(csv)) + "\n")
+    assert "separated by tabs" in _raises("no column", csv)
+
+
+def test_a_missing_header_is_named(csv):
+    csv.write_text("\n".join(_lines(csv)[1:]) + "\n")
+    assert "first line is numbers, not a header" in _raises("no column", csv)
+
+
 def _lines(csv):
     return csv.read_text().splitlines()
 

@@ -34,7 +34,8 @@ and left/right right down to 20 Hz (at 15 Hz F1 fell to 0.75–0.88), and its st
 4 s, a 2-s step with margin, up to 1000 Hz. A clock up to ``RATE_SLACK`` off either end
 passes (a nominal 1000 Hz sensor may run at 1003 Hz)."""
 RATE_SLACK = 0.05
-HEADER_HINT = f"{TIME},{','.join(IMU_COLUMNS)} (+ optional {SPEED})"
+COLUMNS_LINE = f"{TIME},{','.join(IMU_COLUMNS)}"
+HEADER_HINT = f"{COLUMNS_LINE} (+ optional {SPEED})"
 _AXIS = {"x": 0, "y": 1, "z": 2}
 _ASSIGNMENT = re.compile(r"^\s*([xyz])\s*=\s*([+-]?)\s*([xyz])\s*$")
 
@@ -143,9 +144,33 @@ def _read_header(path):
     if missing:
         raise HipdropError(
             f"{path}: the header has no column {', '.join(missing)}; "
-            f"expected {HEADER_HINT} (any order)"
+            f"expected {HEADER_HINT} (any order){_header_hint(header, names)}"
         )
     return names
+
+
+def _header_hint(header, names):
+    """Why a header lacks the columns, where a common export explains it (else '')."""
+    for separator, what, why in (
+        (";", "semicolons", " (a spreadsheet set to a comma-decimal language writes them)"),
+        ("\t", "tabs", ""),
+    ):
+        if len(header.split(separator)) > len(names):
+            return (
+                f". Its fields are separated by {what}{why}: save it as comma-separated, "
+                "with '.' for decimals"
+            )
+    if all(_is_number(name) for name in names):
+        return f". Its first line is numbers, not a header: add the line {COLUMNS_LINE} first"
+    return ""
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_table(path, names, wanted):
