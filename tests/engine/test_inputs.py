@@ -126,6 +126,20 @@ def test_tab_separated_is_named(csv):
     assert "separated by tabs" in _raises("no column", csv)
 
 
+def test_a_repeated_header_is_named_as_joined_recordings(csv):
+    lines = _lines(csv)
+    csv.write_text("\n".join(lines[:200] + lines[:1] + lines[200:]) + "\n")
+    assert "joined into one file" in _raises("line 201 repeats the header", csv)
+
+
+def test_quoted_numbers_read_as_numbers(csv):
+    quoted = [",".join(f'"{f}"' for f in line.split(",")) for line in _lines(csv)[1:]]
+    quoted_csv = csv.with_name("quoted.csv")
+    quoted_csv.write_text("\n".join(_lines(csv)[:1] + quoted) + "\n")
+    plain, data = read_csv(csv), read_csv(quoted_csv)
+    assert np.array_equal(plain.time_s, data.time_s) and np.array_equal(plain.acc_ms2, data.acc_ms2)
+
+
 def test_a_missing_header_is_named(csv):
     csv.write_text("\n".join(_lines(csv)[1:]) + "\n")
     assert "first line is numbers, not a header" in _raises("no column", csv)

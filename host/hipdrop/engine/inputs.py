@@ -190,8 +190,9 @@ def _read_table(path, names, wanted):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
             table = np.loadtxt(
-                path, delimiter=",", skiprows=1, usecols=usecols, ndmin=2, max_rows=max_rows
-            )
+                path, delimiter=",", quotechar='"', skiprows=1, usecols=usecols, ndmin=2,
+                max_rows=max_rows,
+            )  # fmt: skip
     except ValueError as error:
         raise _locate_bad_value(path, names, wanted, error) from None
     if len(table) == 0:
@@ -227,6 +228,11 @@ def _locate_bad_value(path, names, wanted, error):
     """Find the first unreadable value (slow, only after a parse failure) for the message."""
     for line_no, line in _data_lines(path):
         fields = line.split(",")
+        if [field.strip().strip("\"'").lower() for field in fields] == names:
+            return HipdropError(
+                f"{path}, line {line_no} repeats the header: recordings joined into one file? "
+                "Split them there, or delete that line if the recording simply goes on"
+            )
         if len(fields) != len(names):
             return HipdropError(
                 f"{path}, line {line_no}: {len(fields)} values but the header names "
