@@ -30,3 +30,20 @@ def test_events_are_listed_by_kind_with_their_first_times():
 
 def test_no_events_no_line():
     assert "events" not in summary_text(_doc([]))
+
+
+def _step(side, drop):
+    return {
+        "side": side,
+        "activity": "walk",
+        "pelvic_drop_deg": drop,
+        "cadence_spm": 100.0,
+        "contact_time_s": None,
+    }
+
+
+def test_a_drop_range_below_zero_reads_unambiguously():
+    doc = _doc([])
+    doc["steps"] = [_step("R", drop) for drop in (-3.0, -1.7, 0.8, 3.6, 5.0)]
+    text = summary_text(doc)
+    assert "right-stance drop 0.8° (IQR -1.7 to 3.6)" in text

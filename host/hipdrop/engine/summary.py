@@ -73,7 +73,7 @@ def _activity_line(activity, steps, key):
         if drops:
             parts.append(
                 f"{name}-stance drop {np.median(drops):.1f}° "
-                f"(IQR {np.percentile(drops, 25):.1f}–{np.percentile(drops, 75):.1f})"
+                f"(IQR {np.percentile(drops, 25):.1f} to {np.percentile(drops, 75):.1f})"
             )
     contact = [s["contact_time_s"] for s in steps if s["contact_time_s"] is not None]
     if contact:
