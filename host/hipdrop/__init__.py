@@ -3,8 +3,7 @@
 import os as _os
 import sys as _sys
 
-from .paths import engine_key as _engine_key
-from .paths import user_cache_dir as _user_cache_dir
+from .paths import numba_cache_dir as _numba_cache_dir
 
 __version__ = "0.1.0"
 
@@ -12,7 +11,8 @@ __version__ = "0.1.0"
 # read-only install; point it at the user's cache before anything imports numba. Numba checks
 # only the calling kernel's own file for changes, not the kernels it calls from other files,
 # so the folder is keyed on the engine's sources: any change to any kernel starts afresh.
-_os.environ.setdefault("NUMBA_CACHE_DIR", str(_user_cache_dir() / "numba" / _engine_key()))
+if "NUMBA_CACHE_DIR" not in _os.environ:
+    _os.environ["NUMBA_CACHE_DIR"] = str(_numba_cache_dir())
 if "numba" in _sys.modules and not _sys.modules["numba"].config.CACHE_DIR:
     # numba came first and read an environment without it (a script, the benchmarks): the
     # engine's kernels, decorated only when their modules load, still take the keyed folder

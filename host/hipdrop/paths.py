@@ -3,6 +3,7 @@
 import hashlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -49,3 +50,23 @@ def engine_key() -> str:
         stat = source.stat()
         digest.update(f"{source.relative_to(engine)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
     return digest.hexdigest()[:12]
+
+
+def numba_cache_dir() -> Path:
+    """Where the engine's compiled kernels are kept: the user's cache folder, keyed on the
+    engine's sources (see ``hipdrop/__init__.py``). Where that cannot be written (a read-only
+    home), a keyed folder in the temporary directory: Numba would otherwise fall back, silently,
+    to a cache beside the sources, which is not keyed."""
+    keyed = user_cache_dir() / "numba" / engine_key()
+    if _can_write(keyed):
+        return keyed
+    user = getattr(os, "getuid", lambda: "user")()
+    return Path(tempfile.gettempdir()) / f"hipdrop-{user}" / "numba" / engine_key()
+
+
+def _can_write(path: Path) -> bool:
+    """Whether ``path`` is a writable folder, or could be made in its nearest existing one."""
+    for folder in (path, *path.parents):
+        if folder.exists():
+            return folder.is_dir() and os.access(folder, os.W_OK)
+    return False

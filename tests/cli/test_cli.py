@@ -1,13 +1,16 @@
 """The command line: help, light start-up and the simulator end to end (the demo: tests/link)."""
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hipdrop.cli import main
+from hipdrop.paths import engine_key
 
 LIGHT = (
     "import sys, contextlib, io\n"
@@ -56,6 +59,18 @@ def test_numba_cache_goes_to_a_user_folder():
         env={"HOME": "/nonexistent-home", "XDG_CACHE_HOME": "/tmp/xdg-cache"},
     )
     assert out.stdout.strip().startswith("/tmp/xdg-cache/hipdrop/numba/")
+
+
+def test_numba_cache_goes_to_a_keyed_temporary_folder_when_home_cannot_be_written(tmp_path):
+    """Else Numba would fall back, silently, to an unkeyed cache beside the sources."""
+    not_a_folder = tmp_path / "cache-is-a-file"
+    not_a_folder.write_text("")
+    code = "import hipdrop, os; print(os.environ['NUMBA_CACHE_DIR'])"
+    env = {"HOME": "/nonexistent", "XDG_CACHE_HOME": str(not_a_folder), "TMPDIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    expected = tmp_path / f"hipdrop-{os.getuid()}" / "numba" / engine_key()
+    assert Path(out.stdout.strip()) == expected
 
 
 def test_numba_cache_is_keyed_even_when_numba_was_imported_first():
