@@ -1,6 +1,9 @@
 """The engine's input layer, on simulated CSVs written by the simulator and on real recordings."""
 
+import gzip
+import io
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +141,34 @@ def test_quoted_numbers_read_as_numbers(csv):
     quoted_csv.write_text("\n".join(_lines(csv)[:1] + quoted) + "\n")
     plain, data = read_csv(csv), read_csv(quoted_csv)
     assert np.array_equal(plain.time_s, data.time_s) and np.array_equal(plain.acc_ms2, data.acc_ms2)
+
+
+def test_compressed_utf16_and_binary_files_are_named(csv, tmp_path):
+    text = csv.read_bytes()
+    cases = {
+        "run.csv.gz": (gzip.compress(text), "gzip-compressed: decompress it first"),
+        "run.zip": (_zipped(text), "zip archive: extract the CSV"),
+        "utf16.csv": (text.decode().encode("utf-16"), "UTF-16 text: save it as UTF-8"),
+        "blob.csv": (bytes(range(256)) * 4, "not text"),
+    }
+    for name, (content, said) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        _raises(said, tmp_path / name)
+
+
+def _zipped(content):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("run.csv", content)
+    return buffer.getvalue()
+
+
+def test_absurd_values_are_named_as_corrupt(rec, tmp_path):
+    columns = _columns(rec)
+    columns["gyr_x"] = columns["gyr_x"].copy()
+    columns["gyr_x"][500:510] = 1e300
+    message = _raises("beyond any IMU's range", _write(tmp_path / "r.csv", columns))
+    assert "gyr reads [1e+300" in message and "10 samples" in message
 
 
 def test_a_missing_header_is_named(csv):

@@ -135,6 +135,7 @@ def _read_header(path):
     """Column names of the CSV, lower-case, without quotes or whitespace."""
     if not path.is_file():
         raise HipdropError(f"{path}: no such file; check the path")
+    _refuse_non_text(path)
     with path.open(encoding="utf-8-sig", errors="replace") as handle:
         header = handle.readline()
     if not header.strip():
@@ -147,6 +148,25 @@ def _read_header(path):
             f"expected {HEADER_HINT} (any order){_header_hint(header, names)}"
         )
     return names
+
+
+_NOT_TEXT = (
+    (b"\x1f\x8b", "is gzip-compressed: decompress it first (gunzip)"),
+    (b"PK\x03\x04", "is a zip archive: extract the CSV from it first"),
+    (b"\xff\xfe", "is UTF-16 text: save it as UTF-8"),
+    (b"\xfe\xff", "is UTF-16 text: save it as UTF-8"),
+)
+
+
+def _refuse_non_text(path):
+    """A compressed, UTF-16 or binary file gets a message that says so."""
+    with path.open("rb") as handle:
+        start = handle.read(4096)
+    for magic, what in _NOT_TEXT:
+        if start.startswith(magic):
+            raise HipdropError(f"{path} {what}")
+    if b"\0" in start:
+        raise HipdropError(f"{path} is not text (a binary file); expected a CSV")
 
 
 def _header_hint(header, names):
@@ -322,6 +342,7 @@ def check_plausible(data: ImuData) -> ImuData:
     taken to be in rad/s. A still recording is never called rad/s.
     """
     _check_rate(data)
+    _check_magnitudes(data)
     window = int(np.clip(round(data.sample_rate_hz), 4, len(data.time_s))) // 4 * 4
     start = _stillest_window(data, window)
     still_ms2 = float(np.linalg.norm(data.acc_ms2[start : start + window].mean(axis=0)))
@@ -330,6 +351,22 @@ def check_plausible(data: ImuData) -> ImuData:
     _check_gyro_unit(data)
     note = f"stillest 1 s (from {at_s:.2f} s) reads |acc| {still_ms2:.2f} m/s²"
     return replace(data, notes=data.notes + (note,))
+
+
+ABSURD = 1e6
+"""No IMU reads this much in m/s² or deg/s, nor in any unit a file might use by mistake
+(milli-g, mm/s²): such a value is corruption, and it would overflow the checks' arithmetic."""
+
+
+def _check_magnitudes(data):
+    for name, values in (("acc", data.acc_ms2), ("gyr", data.gyr_dps)):
+        wild = np.flatnonzero((np.abs(values) > ABSURD).any(axis=1))
+        if len(wild):
+            raise HipdropError(
+                f"{data.source}: at {data.time_s[wild[0]]:.3f} s {name} reads "
+                f"{values[wild[0]].tolist()}, beyond any IMU's range ({len(wild)} samples "
+                "like it): corrupt values; remove or repair those samples"
+            )
 
 
 def _check_rate(data):
