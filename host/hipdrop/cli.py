@@ -100,6 +100,7 @@ def _run_analyze(args):
     from .engine.inputs import check_plausible, read_csv
     from .engine.warmup import warm_up
 
+    _check_json_target(args.json)
     if _is_session_ref(args.input):
         return _run_analyze_session(args)
     data = check_plausible(
@@ -108,6 +109,19 @@ def _run_analyze(args):
     warm_up()  # after the checks: a wrong path or unit is said at once
     _show_analysis(analyze(data), args.json)
     return 0
+
+
+def _check_json_target(json_out):
+    """Say before the analysis, not after it, that the JSON cannot be written there."""
+    from pathlib import Path
+
+    if not json_out or json_out == "-":
+        return
+    path = Path(json_out)
+    if path.is_dir():
+        raise HipdropError(f"--json {json_out} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise HipdropError(f"--json {json_out}: there is no folder {path.parent}")
 
 
 def _is_session_ref(text):
@@ -145,8 +159,11 @@ def _show_analysis(doc, json_out):
     if json_out == "-":
         print(json.dumps(doc))
     elif json_out:
-        with open(json_out, "w") as out:
-            out.write(json.dumps(doc))  # one C-encoded string: json.dump(indent=…) is 10× slower
+        try:  # one C-encoded string: json.dump(indent=…) is 10× slower
+            with open(json_out, "w") as out:
+                out.write(json.dumps(doc))
+        except OSError as error:
+            raise HipdropError(f"cannot write {json_out}: {error.strerror}") from None
         print(f"wrote {json_out}: {len(doc['steps'])} steps")
     else:
         print(summary_text(doc))

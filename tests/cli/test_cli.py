@@ -132,6 +132,17 @@ def test_analyze_prints_a_summary_and_writes_the_documented_json(tmp_path, capsy
     assert doc["events"][0]["type"] == "calibration"
 
 
+def test_an_unwritable_json_target_is_said_before_the_analysis(tmp_path, capsys):
+    csv = tmp_path / "run.csv"
+    csv.write_text("not even read\n")  # the target is checked first
+    for target, said in (
+        (tmp_path / "no" / "such" / "folder.json", "there is no folder"),
+        (tmp_path, "is a folder; give a file name"),
+    ):
+        assert main(["analyze", str(csv), "--json", str(target)]) == 2
+        assert said in capsys.readouterr().err
+
+
 def test_analyze_refuses_a_mirror_axis_map(tmp_path, capsys):
     csv = tmp_path / "run.csv"
     main(["simulate", "single_leg_balance", "--out", str(csv)])

@@ -93,6 +93,15 @@ def test_speed_column_and_constant_speed(rec, tmp_path):
         read_csv(path, speed_mps=-1)
 
 
+def test_a_speed_in_km_per_h_is_named(rec, tmp_path):
+    with pytest.raises(HipdropError, match="if it is in km/h, that is 3.47 m/s"):
+        read_csv(_write(tmp_path / "n.csv", _columns(rec)), speed_mps=12.5)
+    in_kmh = np.full(len(rec), 12.6)
+    path = _write(tmp_path / "k.csv", {**_columns(rec), "speed_mps": in_kmh})
+    with pytest.raises(HipdropError, match="the speed_mps column reaches 12.6 m/s"):
+        read_csv(path)
+
+
 def test_data_is_frozen(csv):
     data = read_csv(csv)
     assert isinstance(data, ImuData)

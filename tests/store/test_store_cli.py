@@ -63,6 +63,13 @@ def test_analyze_session_refuses_csv_options_and_unknown_ids(recorded, capsys):
     assert code == 2 and "no session 42" in err
 
 
+def test_analyze_session_refuses_a_speed_in_km_per_h(recorded, capsys):
+    code, _, err = _run(capsys, "analyze", "latest", "--speed", "11.5")
+    assert code == 0
+    code, _, err = _run(capsys, "analyze", "latest", "--speed", "14")
+    assert code == 2 and "if it is in km/h, that is 3.89 m/s" in err
+
+
 def test_a_session_command_without_a_database_creates_none(db, capsys):
     for argv in (
         ["analyze", "latest"],

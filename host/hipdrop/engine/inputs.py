@@ -105,8 +105,8 @@ def read_csv(path, axes=None, acc_unit="m/s2", gyr_unit="deg/s", speed_mps=None)
     acc_scale, acc_notes = _unit_scale("acc", acc_unit, ACC_UNITS)
     gyr_scale, gyr_notes = _unit_scale("gyr", gyr_unit, GYR_UNITS)
     matrix = None if axes is None else parse_axes(axes)
-    if speed_mps is not None and not 0 <= float(speed_mps) < np.inf:
-        raise HipdropError(f"treadmill speed {speed_mps} m/s is not a speed; give 0 or more")
+    if speed_mps is not None:
+        check_speed(np.array([float(speed_mps)]), "treadmill speed")
     path = Path(path)
     names = _read_header(path)
     wanted = [TIME, *IMU_COLUMNS] + ([SPEED] if SPEED in names else [])
@@ -309,10 +309,30 @@ def _speed(table, wanted, speed_mps):
     """Treadmill speed per sample in m/s: the constant argument, else the column, else None."""
     column = SPEED in wanted  # always the last wanted column
     if speed_mps is None:
-        return (np.ascontiguousarray(table[:, -1]) if column else None), []
+        if not column:
+            return None, []
+        return check_speed(np.ascontiguousarray(table[:, -1]), f"the {SPEED} column"), []
     note = f"constant treadmill speed {float(speed_mps)} m/s"
     note += f" overrides the {SPEED} column" if column else ""
     return np.full(len(table), float(speed_mps)), [note]
+
+
+MAX_SPEED_MPS = 12.0
+"""Faster than any runner (a sprinter's top speed, ≈ 12 m/s): a larger speed is in km/h."""
+
+
+def check_speed(speed, what):
+    """``speed`` (m/s), if every value is one a runner can go; else a message for ``what``."""
+    if not np.all((speed >= 0) & np.isfinite(speed)):
+        raise HipdropError(f"{what} {speed.min():g} m/s is not a speed; give 0 or more")
+    fastest = float(speed.max())
+    if fastest > MAX_SPEED_MPS:
+        kmh = fastest / 3.6
+        hint = f"if it is in km/h, that is {kmh:.2f} m/s: " if kmh <= MAX_SPEED_MPS else ""
+        raise HipdropError(
+            f"{what} reaches {fastest:g} m/s, faster than any runner; {hint}give speeds in m/s"
+        )
+    return speed
 
 
 def _stillest_window(data, window):

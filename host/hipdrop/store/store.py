@@ -273,12 +273,14 @@ class Store:
 def engine_input(samples: SessionSamples, source: str, speed_mps: float | None = None):
     """Samples as the engine's input (``engine.inputs.ImuData``), ``speed_mps`` a known
     constant treadmill speed."""
-    from ..engine.inputs import ImuData  # the engine (Numba) loads only when asked
+    from ..engine.inputs import ImuData, check_speed  # the engine (Numba) loads only when asked
 
     if len(samples) < 10:
         raise StoreError(f"{source} has {len(samples)} samples: nothing to analyse yet")
     rate_hz = float(1.0 / np.median(np.diff(samples.time_s)))
-    speed = None if speed_mps is None else np.full(len(samples), float(speed_mps))
+    speed = None
+    if speed_mps is not None:
+        speed = check_speed(np.full(len(samples), float(speed_mps)), "treadmill speed")
     missing = sum(end - start for _, start, end in samples.gaps)
     gaps = (f"{missing} samples missing in {len(samples.gaps)} gap(s)",) if missing else ()
     return ImuData(
