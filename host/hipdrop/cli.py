@@ -6,6 +6,7 @@ commands start fast and never load Numba or Qt.
 
 import argparse
 import sys
+from contextlib import contextmanager
 
 from . import __version__
 from .errors import HipdropError
@@ -100,7 +101,7 @@ def _run_analyze(args):
     from .engine.inputs import check_plausible, read_csv
     from .engine.warmup import warm_up
 
-    _check_json_target(args.json)
+    _check_target(args.json, "--json")
     if _is_session_ref(args.input):
         return _run_analyze_session(args)
     data = check_plausible(
@@ -111,17 +112,26 @@ def _run_analyze(args):
     return 0
 
 
-def _check_json_target(json_out):
-    """Say before the analysis, not after it, that the JSON cannot be written there."""
+def _check_target(path, option):
+    """Say before the work, not after it, that its output cannot be written at ``path``."""
     from pathlib import Path
 
-    if not json_out or json_out == "-":
+    if not path or path == "-":
         return
-    path = Path(json_out)
+    path = Path(path)
     if path.is_dir():
-        raise HipdropError(f"--json {json_out} is a folder; give a file name")
+        raise HipdropError(f"{option} {path} is a folder; give a file name")
     if not path.parent.is_dir():
-        raise HipdropError(f"--json {json_out}: there is no folder {path.parent}")
+        raise HipdropError(f"{option} {path}: there is no folder {path.parent}")
+
+
+@contextmanager
+def _writing(path):
+    """An OSError while writing ``path`` (a full disk, no permission) becomes a message."""
+    try:
+        yield
+    except OSError as error:
+        raise HipdropError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _is_session_ref(text):
@@ -159,11 +169,8 @@ def _show_analysis(doc, json_out):
     if json_out == "-":
         print(json.dumps(doc))
     elif json_out:
-        try:  # one C-encoded string: json.dump(indent=…) is 10× slower
-            with open(json_out, "w") as out:
-                out.write(json.dumps(doc))
-        except OSError as error:
-            raise HipdropError(f"cannot write {json_out}: {error.strerror}") from None
+        with _writing(json_out), open(json_out, "w") as out:
+            out.write(json.dumps(doc))  # one C string: json.dump(indent=…) is 10× slower
         print(f"wrote {json_out}: {len(doc['steps'])} steps")
     else:
         print(summary_text(doc))
@@ -241,9 +248,11 @@ def _run_simulate(args):
         for name, build in SCENARIOS.items():
             print(f"{name:20s} {(build.__doc__ or '').strip().splitlines()[0]}")
         return 0
-    recording = scenario(args.scenario, args.seed, args.rate)
     out = args.out or f"{args.scenario}-{args.seed}.csv"
-    csv_path, truth = write_csv(recording, out)
+    _check_target(out, "--out")
+    recording = scenario(args.scenario, args.seed, args.rate)
+    with _writing(out):
+        csv_path, truth = write_csv(recording, out)
     print(
         f"wrote {csv_path} ({len(recording)} samples, {len(recording.truth.steps)} steps) "
         f"and {truth}"
@@ -367,6 +376,7 @@ def _run_export(args):
     from .store import Store
     from .store.export import export
 
+    _check_target(args.out, "--out")
     path = session_db_path(args.db)
     fmt = args.format or ("parquet" if args.out.lower().endswith(".parquet") else "csv")
     with Store.open(path, readonly=True) as store:
@@ -378,7 +388,9 @@ def _run_export(args):
         with Store.open(path, create=False) as store:
             store.analyse(sid, samples)
             results = store.results(sid)
-    written = export(samples, results, args.out, fmt, _progress if sys.stderr.isatty() else None)
+    progress = _progress if sys.stderr.isatty() else None
+    with _writing(args.out):
+        written = export(samples, results, args.out, fmt, progress)
     print(f"wrote {', '.join(map(str, written))}: {len(samples):,} samples, "
           f"{len(results['steps']):,} steps, {len(results['minutes'])} minutes")  # fmt: skip
     return 0

@@ -143,6 +143,19 @@ def test_an_unwritable_json_target_is_said_before_the_analysis(tmp_path, capsys)
         assert said in capsys.readouterr().err
 
 
+def test_simulate_says_where_it_cannot_write(tmp_path, capsys):
+    assert main(["simulate", "treadmill_quick", "--out", str(tmp_path / "no" / "r.csv")]) == 2
+    assert "there is no folder" in capsys.readouterr().err
+    assert main(["simulate", "treadmill_quick", "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/proc/version").is_file(), reason="needs Linux's /proc")
+def test_a_failed_write_is_a_message_not_a_traceback(capsys):
+    assert main(["simulate", "band_walk_set", "--out", "/proc/version"]) == 2
+    assert capsys.readouterr().err.startswith("hipdrop: cannot write /proc/version: ")
+
+
 def test_analyze_refuses_a_mirror_axis_map(tmp_path, capsys):
     csv = tmp_path / "run.csv"
     main(["simulate", "single_leg_balance", "--out", str(csv)])

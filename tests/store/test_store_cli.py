@@ -63,6 +63,11 @@ def test_analyze_session_refuses_csv_options_and_unknown_ids(recorded, capsys):
     assert code == 2 and "no session 42" in err
 
 
+def test_export_says_where_it_cannot_write(recorded, capsys, tmp_path):
+    code, _, err = _run(capsys, "export", "latest", "--out", str(tmp_path / "no" / "r.csv"))
+    assert code == 2 and "there is no folder" in err
+
+
 def test_analyze_session_refuses_a_speed_in_km_per_h(recorded, capsys):
     code, _, err = _run(capsys, "analyze", "latest", "--speed", "11.5")
     assert code == 0
