@@ -9,6 +9,7 @@ import sys
 from contextlib import contextmanager
 
 from . import __version__
+from .argtypes import above_zero
 from .errors import HipdropError
 from .link.commands import add_link_commands
 
@@ -203,7 +204,7 @@ def _add_demo(commands):
     )
     p.add_argument(
         "--every",
-        type=float,
+        type=above_zero("seconds"),
         default=5.0,
         metavar="S",
         help="print a progress line every S simulated seconds (default: %(default)s)",

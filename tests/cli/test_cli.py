@@ -156,6 +156,26 @@ def test_a_failed_write_is_a_message_not_a_traceback(capsys):
     assert capsys.readouterr().err.startswith("hipdrop: cannot write /proc/version: ")
 
 
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["demo", "--every", "0"], "--every: '0': give a number of seconds above 0"),
+        (["demo", "--every", "soon"], "--every: 'soon': give a number of seconds above 0"),
+        (["scan", "--sim", "treadmill_quick", "--seconds", "-3"], "seconds above 0"),
+        (["record", "--sim", "treadmill_quick", "--minutes", "0"], "minutes above 0"),
+    ],
+)
+def test_spans_of_time_must_be_above_zero(argv, said, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_a_negative_seed_is_a_message(tmp_path, capsys):
+    assert main(["simulate", "band_walk_set", "--seed", "-1", "--out", str(tmp_path / "r.csv")])
+    assert "seed -1: give 0 or more" in capsys.readouterr().err
+
+
 def test_analyze_refuses_a_mirror_axis_map(tmp_path, capsys):
     csv = tmp_path / "run.csv"
     main(["simulate", "single_leg_balance", "--out", str(csv)])

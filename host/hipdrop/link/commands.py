@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from ..argtypes import above_zero
+
 
 def add_link_commands(commands, add_db_option) -> None:
     _add_scan(commands)
@@ -39,7 +41,12 @@ def _add_scan(commands) -> None:
         description="Scan for hipdrop sensors (matched on the hipdrop service UUID, not the name) "
         "and list name, address, signal strength, battery and firmware version.",
     )  # fmt: skip
-    p.add_argument("--seconds", type=float, default=5.0, help="scan time (default: %(default)s)")
+    p.add_argument(
+        "--seconds",
+        type=above_zero("seconds"),
+        default=5.0,
+        help="scan time (default: %(default)s)",
+    )
     p.add_argument("--json", action="store_true", help="print the sensors as JSON")
     _add_sim_options(p, faults=False)
     p.set_defaults(run=_run_scan)
@@ -85,7 +92,9 @@ def _add_record(commands, add_db_option) -> None:
     )  # fmt: skip
     p.add_argument("--device", metavar="ID", help="address, macOS UUID or advertised name "
                    "(default: the strongest sensor in range)")  # fmt: skip
-    p.add_argument("--minutes", type=float, help="stop after this long (default: Ctrl-C)")
+    p.add_argument(
+        "--minutes", type=above_zero("minutes"), help="stop after this long (default: Ctrl-C)"
+    )
     p.add_argument("--athlete", metavar="NAME", help="whose session this is")
     p.add_argument("--notes", help="free text stored with the session")
     p.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")

@@ -137,6 +137,8 @@ def scenario(name, seed=0, rate_hz=200.0) -> Recording:
         raise HipdropError(
             f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}"
         ) from None
+    if seed < 0:
+        raise HipdropError(f"seed {seed}: give 0 or more")
     rng = np.random.default_rng([seed, 1])
     session, spec = build(rng)
     spec: SensorSpec = replace(spec, rate_hz=rate_hz)
