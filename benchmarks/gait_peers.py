@@ -32,7 +32,8 @@ import time
 from pathlib import Path
 
 from hipdrop.engine.analyze import analyze
-from hipdrop.engine.inputs import check_plausible, read_csv
+from hipdrop.engine.inputs import read_csv
+from hipdrop.engine.plausible import check_plausible
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent

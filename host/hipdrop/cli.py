@@ -99,7 +99,8 @@ def _add_analyze(commands):
 
 def _run_analyze(args):
     from .engine.analyze import analyze
-    from .engine.inputs import check_plausible, read_csv
+    from .engine.inputs import read_csv
+    from .engine.plausible import check_plausible
     from .engine.warmup import warm_up
 
     _check_target(args.json, "--json")

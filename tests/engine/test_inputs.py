@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hipdrop.engine.inputs import G_MS2, ImuData, check_plausible, parse_axes, read_csv
+from hipdrop.engine.inputs import G_MS2, ImuData, parse_axes, read_csv
+from hipdrop.engine.plausible import check_plausible
 from hipdrop.errors import HipdropError
 from hipdrop.sim import REALISTIC, Bout, Session, scenario, simulate, write_csv
 

@@ -25,7 +25,7 @@ OVERDUE_STEPS = 2.0
 ``MAX_STEP_S``) is closed without it: the last step before a stop, or before a contact the
 detector missed. Its measures then span one usual step time and its step time is nan."""
 RING_SAMPLES = 4096
-"""Samples the step buffer holds: 4 s at 1000 Hz (``inputs.MAX_RATE_HZ``), enough for the
+"""Samples the step buffer holds: 4 s at 1000 Hz (``plausible.MAX_RATE_HZ``), enough for the
 longest step (``MAX_STEP_S``), the 200 ms before its contact and the verdict's latency; at
 1024, walking at 80 steps/min gave no step at all at 1000 Hz. A step reads back only over its
 own samples, so the size costs no time."""

@@ -18,7 +18,7 @@ sensor-frame rotation vector, as complementary filters do, and the force average
 sample with the new estimate.
 
 Data requirements: sensor-frame specific force in m/s², angular rate in deg/s, any rate
-20–1000 Hz (``inputs.MIN_RATE_HZ``, ``MAX_RATE_HZ``). Heading is free (arbitrary, drifting):
+20–1000 Hz (``plausible.MIN_RATE_HZ``, ``MAX_RATE_HZ``). Heading is free (arbitrary, drifting):
 only tilt is estimated.
 """
 
