@@ -33,7 +33,7 @@ from _timing import best_of
 from hipdrop.engine import _pipeline as pipeline
 from hipdrop.engine.analyze import analyze
 from hipdrop.engine.evaluate import match_contacts
-from hipdrop.engine.inputs import read_csv
+from hipdrop.engine.inputs import ImuData, read_csv
 from hipdrop.engine.stream import GaitStream
 from hipdrop.sim import (
     REALISTIC,
@@ -317,8 +317,9 @@ def _print_orientation(group, seeds, recs, results, cost, missing):
 # -- c. accuracy ------------------------------------------------------------------------------
 
 
-def _accuracy(rec):
-    steps = _feed_whole(rec)
+def _accuracy(rec, whole_file=False):
+    """Table c's measures of the live engine's steps, or of the whole-file analysis's."""
+    steps = _analysed(rec) if whole_file else _feed_whole(rec)
     truth = rec.truth.steps
     pairs = match_contacts(np.array([s.t_ic_s for s in truth]), steps[:, pipeline.T_IC])
     side_ok = [(steps[i, pipeline.SIDE] > 0) == (truth[j].side == "L") for i, j in pairs]
@@ -326,6 +327,19 @@ def _accuracy(rec):
     dfc = [steps[i, pipeline.DROP_FROM_CONTACT] - truth[j].drop_from_contact_deg for i, j in pairs]
     timing = [steps[i, pipeline.T_IC] - truth[j].t_ic_s for i, j in pairs]
     return len(truth), len(steps), len(pairs), side_ok, cpd, dfc, timing
+
+
+def _analysed(rec):
+    """The whole-file analysis's steps (``analyze``), in the step records' columns table c reads."""
+    data = ImuData(rec.time_s, rec.acc_ms2, rec.gyr_dps, _filters.sample_rate_hz(rec), None, "", ())
+    steps = analyze(data)["steps"]
+    records = np.full((len(steps), pipeline.STEP_FIELDS), np.nan)
+    for row, step in zip(records, steps):
+        row[pipeline.T_IC] = step["t_ic"]
+        row[pipeline.SIDE] = 1.0 if step["side"] == "L" else -1.0
+        row[pipeline.PELVIC_DROP] = step["pelvic_drop_deg"]  # None becomes nan
+        row[pipeline.DROP_FROM_CONTACT] = step["drop_from_contact_deg"]
+    return records
 
 
 def accuracy_table(args):
@@ -340,13 +354,16 @@ def accuracy_table(args):
         f"{'recording':22s} {'true':>6s} {'found':>6s} {'F1':>6s} {'L/R':>6s} "
         f"{'CPD RMSE':>9s} {'DFC RMSE':>9s} {'IC bias ms':>10s}"
     )
-    pooled = [0, 0, 0, [], [], [], []]
+    pooled, whole = [0, 0, 0, [], [], [], []], [0, 0, 0, [], [], [], []]
     for name, seed in runs:
-        n_true, n_found, n_pairs, *lists = _accuracy(scenario(name, seed=seed))
-        _accuracy_row(f"{name} {seed}", n_true, n_found, n_pairs, *lists)
-        for k, value in enumerate((n_true, n_found, n_pairs, *lists)):
-            pooled[k] += value
+        rec = scenario(name, seed=seed)
+        live = _accuracy(rec)
+        _accuracy_row(f"{name} {seed}", *live)
+        for total, measures in ((pooled, live), (whole, _accuracy(rec, whole_file=True))):
+            for k, value in enumerate(measures):
+                total[k] += value
     _accuracy_row("all", *pooled)
+    _accuracy_row("all, whole file", *whole)
 
 
 def _accuracy_row(label, n_true, n_found, n_pairs, side_ok, cpd, dfc, timing):

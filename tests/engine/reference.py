@@ -211,10 +211,11 @@ class Mounting:
     HEADING_SETTLED_S, TWIST_DEG, SNAPSHOT_S, REANCHOR_S = 60.0, 10.0, 20.0, 60.0
     TWIST_JUMP_DEG = 60.0
 
-    def __init__(self):
+    def __init__(self, nominal=(1.0, 0.0)):
         self.up = None
         self.forward = (1.0, 0.0, 0.0)
-        self.nominal = (1.0, 0.0)  # cos, sin of the nominal forward in the (e1, e2) basis
+        self.nominal = nominal  # cos, sin of the nominal forward in the (e1, e2) basis
+        self.learned = None  # the forward learned from the motion, until the heading settled
         self.has_neutral = self.neutral_set = self.flipped = False
         self.still_s, self.neutral_n = 0.0, 0
         self.cov, self.mean, self.evid = (0.0, 0.0, 0.0), (0.0, 0.0), (0.0, 0.0)
@@ -396,8 +397,13 @@ class Mounting:
         c, s = math.cos(angle), math.sin(angle)
         n1, n2 = self.nominal
         self.nominal = (c * n1 - s * n2, s * n1 + c * n2)
+        self._learned(self.nominal)
         self.count = 0  # refresh the heading at the next sample
         return angle
+
+    def _learned(self, heading):
+        if self.run_s <= self.HEADING_SETTLED_S:
+            self.learned = heading
 
     def _heading(self):
         """The principal axis signed by the braking evidence; before HEADING_MIN_S the nominal
@@ -409,6 +415,7 @@ class Mounting:
             c1, c2 = math.cos(angle), math.sin(angle)
             if self._braking_along(c1, c2) < -self.SIGN_EVIDENCE_MIN:  # the other way round
                 c1, c2 = -c1, -c2
+            self._learned((c1, c2))
         elif self.run_s >= self.EARLY_SIGN_S and self._braking_along(c1, c2) < -0.7:
             c1, c2 = -c1, -c2
         return c1, c2

@@ -393,7 +393,10 @@ def test_mounting_step_matches_reference(driven):
             model.has_neutral,
             model.flipped,
         )
+        learned = m[mount.LEARNED_FORWARD : mount.LEARNED_FORWARD + 2]
+        np.testing.assert_allclose(learned, model.learned or (0.0, 0.0), rtol=0, atol=1e-9)
     assert model.run_s > mount.HEADING_MIN_S  # the learned heading was compared too
+    assert model.learned is not None
 
 
 def _clip_moved_run(dt=0.01, move_at_s=20.0, end_s=40.0, tilt_deg=10.0):
@@ -437,6 +440,24 @@ def test_clip_move_keeps_the_learned_forward_axis():
         assert abs(got[0]) < 1e-6  # nominal x would be (1, 0, 0)
         assert got @ forward > 0.999  # the carried, learned axis
     assert model.run_s > 30.0  # the heading statistics were not restarted
+
+
+def test_a_seeded_nominal_forward_holds_from_the_first_sample():
+    """A second reading of a recording worn turned by 90° starts with the forward the first
+    reading learned (``seed_nominal``): the axes are right before any heading is learned, and
+    the forward it learns again is the same."""
+    dt = 0.01
+    state, model = np.zeros(mount.STATE_SIZE), ref.Mounting(nominal=(0.0, 1.0))
+    mount.seed_nominal(state, 0.0, 1.0)
+    for t, up, acc, forward in _clip_moved_run(dt, move_at_s=100.0, end_s=10.0):
+        mount.mounting_step(state, up, acc, t, dt, False, True)
+        model.step(up.tolist(), acc.tolist(), t, dt, False, True)
+        got = state[mount.FORWARD : mount.FORWARD + 3]
+        np.testing.assert_allclose(got, model.forward, rtol=0, atol=1e-9)
+        assert got @ forward > 0.99  # unseeded, the board's x: 90° off for the first 4 s
+    learned = state[mount.LEARNED_FORWARD : mount.LEARNED_FORWARD + 2]
+    np.testing.assert_allclose(learned, model.learned, rtol=0, atol=1e-9)
+    assert learned @ np.array([0.0, 1.0]) > 0.999
 
 
 def _reseated_run(

@@ -1,15 +1,83 @@
 """Whole-recording analysis: the streaming engine run over a file, plus the document."""
 
+import math
+from dataclasses import replace
+
 import numpy as np
 
+from . import _pipeline as pipeline
 from .inputs import ImuData
 from .result import build_document
 from .stream import GaitStream
 
+REREAD_DEG = 30.0
+"""A forward learned this far from the board's x makes the whole-file analysis read the
+recording again from the start with it."""
+REREAD_CHUNK_S = 10.0
+AGREE_STEPS = 10
+_AGREE_COLUMNS = (pipeline.SIDE, pipeline.PELVIC_DROP, pipeline.DROP_FROM_CONTACT)
+
 
 def analyze(data: ImuData) -> dict:
-    """Analyse a recording; the same causal engine as live, fed in one piece."""
+    """Analyse a recording: the same causal engine as live, fed in one piece.
+
+    Live, the engine takes the board's x as forward until the motion has shown it (4 s of
+    running, a dozen walking steps), so with the clip turned on the waistband the first steps'
+    drops are read about another axis. A whole file need not wait: when the forward learned
+    (as it stood once the heading settled) lies more than ``REREAD_DEG`` off the board's x, the
+    recording is read again with it from the start (``_reread``). Otherwise the steps are the
+    live engine's, to the last bit.
+    """
     stream = GaitStream()
-    records = stream.feed(data.time_s, data.acc_ms2, data.gyr_dps)
-    records = np.concatenate([records, stream.finish()])
-    return build_document(data, records, stream.events, stream.mounting)
+    records = np.concatenate(
+        [stream.feed(data.time_s, data.acc_ms2, data.gyr_dps), stream.finish()]
+    )
+    events, learned = stream.events, stream.learned_forward
+    if learned is not None and learned[0] < math.cos(math.radians(REREAD_DEG)):
+        records, events = _reread(data, learned, records, events)
+        off_deg = math.degrees(math.atan2(learned[1], learned[0]))
+        note = (
+            f"forward learned from the motion, {off_deg:+.0f}° from the board's x (toward its "
+            "y): the recording was read again with it from the start"
+        )
+        data = replace(data, notes=data.notes + (note,))
+    return build_document(data, records, events, stream.mounting)
+
+
+def _reread(data, learned, first, first_events):
+    """Read ``data`` again with the ``learned`` forward from the start, a chunk at a time, until
+    ``AGREE_STEPS`` steps in a row come out as in the first reading (``first``: its step records
+    and events): from there on the two readings are the same, and the first one stands. Returns
+    the spliced (step records, events)."""
+    stream, again = GaitStream(nominal=learned), []
+    chunk = max(int(data.sample_rate_hz * REREAD_CHUNK_S), 1)
+    for start in range(0, len(data.time_s), chunk):
+        part = slice(start, start + chunk)
+        again.append(stream.feed(data.time_s[part], data.acc_ms2[part], data.gyr_dps[part]))
+        records = np.concatenate(again)
+        splice = _agreement(first, records)
+        if splice is not None:
+            at_s = records[splice, pipeline.T_IC]
+            rest = first[first[:, pipeline.T_IC] >= at_s]
+            events = [e for e in stream.events if e[0] < at_s]
+            events += [e for e in first_events if e[0] >= at_s]
+            return np.concatenate([records[:splice], rest]), events
+    return np.concatenate(again + [stream.finish()]), stream.events
+
+
+def _agreement(first, again):
+    """Index in ``again`` of the first of ``AGREE_STEPS`` steps in a row that the first reading
+    has too, with the same contact, side and drops; None if there are none yet. (Steps come in
+    the order of their contacts; were they not, nothing would agree, and the whole recording
+    would be read again.)"""
+    if len(again) < AGREE_STEPS or len(first) == 0:
+        return None
+    t_first, t_again = first[:, pipeline.T_IC], again[:, pipeline.T_IC]
+    at = np.minimum(np.searchsorted(t_first, t_again), len(t_first) - 1)
+    same = t_first[at] == t_again
+    for column in _AGREE_COLUMNS:
+        a, b = first[at, column], again[:, column]
+        same &= (a == b) | (np.isnan(a) & np.isnan(b))
+    in_a_row = np.convolve(same, np.ones(AGREE_STEPS, dtype=int), "valid")
+    starts = np.flatnonzero(in_a_row == AGREE_STEPS)
+    return int(starts[0]) if len(starts) else None

@@ -44,10 +44,15 @@ class GaitStream:
     is in the data (a running step whose flight has begun, a walking step one usual step time
     long), else (0, 12): a contact in the last moments of a recording cannot be measured. A gap
     in the data (more than 0.25 s) closes the pending step the same way; ``feed`` returns it.
+
+    ``nominal`` (cos, sin) starts the forward axis there instead of along the board's x: a
+    forward learned from the same recording before (``learned_forward``), for a second reading.
     """
 
-    def __init__(self, angles=False):
+    def __init__(self, angles=False, nominal=None):
         self._state = pipeline.new_state()
+        if nominal is not None:
+            mount.seed_nominal(self._state[2], *nominal)
         self._keep_angles = angles
         self.events = []
         self.angles = np.zeros((0, 2))
@@ -81,6 +86,13 @@ class GaitStream:
         steps = np.zeros((1, pipeline.STEP_FIELDS))
         mount_st, con_st, side_st, loop, ring = self._state[2:]
         return steps[: pipeline.finish(mount_st, con_st, side_st, loop, ring, steps)]
+
+    @property
+    def learned_forward(self):
+        """(cos, sin) of the forward learned from the motion (``_mounting.LEARNED_FORWARD``), in
+        the level basis whose first axis is the board's x; None while none is."""
+        c1, c2 = self._state[2][mount.LEARNED_FORWARD : mount.LEARNED_FORWARD + 2]
+        return None if c1 == 0.0 and c2 == 0.0 else (float(c1), float(c2))
 
     @property
     def mounting(self):

@@ -177,7 +177,12 @@ _AFTER_S = 72
 _TWIST_WATCH_FROM_S = 73
 """Running time (``_RUN_S``) from which the heading watches the clip: ``HEADING_SETTLED_S``
 after the start or the last neutral."""
-STATE_SIZE = 74
+LEARNED_FORWARD = 74
+"""2 slots: cos, sin (in the (e1, e2) basis) of the forward learned from the motion, as it
+stood when the heading settled (``HEADING_SETTLED_S`` of running; the last one before that, or
+walking's turn); (0, 0) until one is learned. A whole-file analysis reads the recording again
+with it from the start (``analyze.py``)."""
+STATE_SIZE = 76
 
 
 @njit(cache=True, error_model="numpy")
@@ -195,7 +200,8 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
         for at in (UP, _AVG_UP, _FAST_UP, _SLOW_UP):
             put(state, at, up)
         state[_SNAP_T] = math.nan
-        state[_NOMINAL] = 1.0
+        if state[_NOMINAL] == 0.0 and state[_NOMINAL + 1] == 0.0:  # else seeded (``seed_nominal``)
+            state[_NOMINAL] = 1.0
         state[_TWIST_WATCH_FROM_S] = HEADING_SETTLED_S
         state[STARTED] = 1.0
     state[NEUTRAL_SET] = 0.0
@@ -488,6 +494,7 @@ def walking_direction(state, along, across, contacts):
     c, s = math.cos(angle), math.sin(angle)
     n1, n2 = state[_NOMINAL], state[_NOMINAL + 1]
     state[_NOMINAL], state[_NOMINAL + 1] = c * n1 - s * n2, s * n1 + c * n2
+    _learned(state, state[_NOMINAL], state[_NOMINAL + 1])
     state[_COUNT] = 0.0  # the heading is made again at the next sample
     return angle
 
@@ -505,9 +512,24 @@ def _update_heading(state):
         c1, c2 = math.cos(angle), math.sin(angle)
         if _braking_along(state, c1, c2) < -SIGN_EVIDENCE_MIN:  # else the axis nearer x stands
             c1, c2 = -c1, -c2
+        _learned(state, c1, c2)
     elif state[_RUN_S] >= EARLY_SIGN_S and _braking_along(state, c1, c2) < -EARLY_SIGN_MIN:
         c1, c2 = -c1, -c2
     state[_HEADING_C], state[_HEADING_C + 1] = c1, c2
+
+
+@njit(cache=True, forceinline=True)
+def _learned(state, c1, c2):
+    """Keep (c1, c2) as ``LEARNED_FORWARD`` until the heading has settled: after that a turn of
+    the heading may be a twisted clip, which must not reach back to the recording's start."""
+    if state[_RUN_S] <= HEADING_SETTLED_S:
+        state[LEARNED_FORWARD], state[LEARNED_FORWARD + 1] = c1, c2
+
+
+def seed_nominal(state, c1, c2):
+    """Start a fresh state with the nominal forward at (c1, c2) in the (e1, e2) basis (a unit
+    vector) instead of the board's x: a forward learned from the same recording before."""
+    state[_NOMINAL], state[_NOMINAL + 1] = c1, c2
 
 
 @njit(cache=True, forceinline=True)
