@@ -211,12 +211,15 @@ class Mounting:
     HEADING_SETTLED_S, TWIST_DEG, SNAPSHOT_S, REANCHOR_S = 60.0, 10.0, 20.0, 60.0
     TWIST_JUMP_DEG = 60.0
 
-    def __init__(self, nominal=(1.0, 0.0)):
-        self.up = None
+    def __init__(self, nominal=(1.0, 0.0), neutral=None):
+        """``nominal`` and ``neutral`` seed a second reading (``_mounting.seed``)."""
+        self.up, self.avg_up = neutral, None
         self.forward = (1.0, 0.0, 0.0)
         self.nominal = nominal  # cos, sin of the nominal forward in the (e1, e2) basis
         self.learned = None  # the forward learned from the motion, until the heading settled
-        self.has_neutral = self.neutral_set = self.flipped = False
+        self.neutrals, self.first_neutral = 0, None  # still periods that gave a neutral; the first
+        self.has_neutral = neutral is not None
+        self.neutral_set = self.flipped = False
         self.still_s, self.neutral_n = 0.0, 0
         self.cov, self.mean, self.evid = (0.0, 0.0, 0.0), (0.0, 0.0), (0.0, 0.0)
         self.run_s, self.prev_fv, self.unsampled_s = 0.0, 0.0, 0.0
@@ -233,8 +236,9 @@ class Mounting:
     def step(self, up, acc, t, dt, still, running, turning=False):
         up = tuple(up)
         self.since_turn_s = 0.0 if turning else self.since_turn_s + dt
-        if self.up is None:
-            self.up = self.avg_up = self.fast_up = self.slow_up = up
+        if self.avg_up is None:
+            self.up = self.up or up
+            self.avg_up = self.fast_up = self.slow_up = up
         self.neutral_set, self.clip_moved_at = False, math.nan
         if still:
             self._still(up, dt)
@@ -272,8 +276,11 @@ class Mounting:
             self.reanchor, self.snap_t = False, math.nan
             self.watched_s, self.apart_s = 0.0, 0.0
             self.twist_watch_from_s = self.run_s + self.HEADING_SETTLED_S
+            self.neutrals += 1
         self.up = unit(ema(self.up, tuple(up), 1.0 / self.neutral_n))
         self.has_neutral = True
+        if self.neutrals == 1:
+            self.first_neutral = self.up
 
     def _watch_clip(self, up, t, dt):
         self.watched_s += dt

@@ -395,8 +395,11 @@ def test_mounting_step_matches_reference(driven):
         )
         learned = m[mount.LEARNED_FORWARD : mount.LEARNED_FORWARD + 2]
         np.testing.assert_allclose(learned, model.learned or (0.0, 0.0), rtol=0, atol=1e-9)
+        first = m[mount.FIRST_NEUTRAL : mount.FIRST_NEUTRAL + 3]
+        np.testing.assert_allclose(first, model.first_neutral or (0.0,) * 3, rtol=0, atol=1e-9)
     assert model.run_s > mount.HEADING_MIN_S  # the learned heading was compared too
     assert model.learned is not None
+    assert (model.first_neutral is not None) == model.has_neutral  # none in the real run
 
 
 def _clip_moved_run(dt=0.01, move_at_s=20.0, end_s=40.0, tilt_deg=10.0):
@@ -444,11 +447,11 @@ def test_clip_move_keeps_the_learned_forward_axis():
 
 def test_a_seeded_nominal_forward_holds_from_the_first_sample():
     """A second reading of a recording worn turned by 90° starts with the forward the first
-    reading learned (``seed_nominal``): the axes are right before any heading is learned, and
+    reading learned (``seed``): the axes are right before any heading is learned, and
     the forward it learns again is the same."""
     dt = 0.01
     state, model = np.zeros(mount.STATE_SIZE), ref.Mounting(nominal=(0.0, 1.0))
-    mount.seed_nominal(state, 0.0, 1.0)
+    mount.seed(state, nominal=(0.0, 1.0))
     for t, up, acc, forward in _clip_moved_run(dt, move_at_s=100.0, end_s=10.0):
         mount.mounting_step(state, up, acc, t, dt, False, True)
         model.step(up.tolist(), acc.tolist(), t, dt, False, True)
@@ -458,6 +461,26 @@ def test_a_seeded_nominal_forward_holds_from_the_first_sample():
     learned = state[mount.LEARNED_FORWARD : mount.LEARNED_FORWARD + 2]
     np.testing.assert_allclose(learned, model.learned, rtol=0, atol=1e-9)
     assert learned @ np.array([0.0, 1.0]) > 0.999
+
+
+def test_a_seeded_neutral_holds_from_the_first_sample(driven):
+    """A second reading that knows the neutral from the start (``seed``): the pelvis up axis is
+    that neutral before the first still period (not the moving average), as in the reference."""
+    s, k = driven
+    neutral = tuple(k["mount_st"][-1][mount.UP : mount.UP + 3])
+    state, model = np.zeros(mount.STATE_SIZE), ref.Mounting(neutral=neutral)
+    mount.seed(state, neutral=neutral)
+    for j, (t, acc, _, dt) in enumerate(samples(s)):
+        up, still, running = tuple(k["up"][j]), bool(k["still"][j]), bool(k["running"][j])
+        mount.mounting_step(state, up, tuple(acc), t, dt, still, running, False)
+        model.step(list(up), acc, t, dt, still, running)
+        np.testing.assert_allclose(state[mount.UP : mount.UP + 3], model.up, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(
+            state[mount.FORWARD : mount.FORWARD + 3], model.forward, rtol=0, atol=1e-9
+        )
+        assert state[mount.HAS_NEUTRAL] == 1.0
+        if j == 0:
+            np.testing.assert_allclose(state[mount.UP : mount.UP + 3], neutral, rtol=0, atol=0)
 
 
 def _reseated_run(

@@ -15,41 +15,65 @@ REREAD_DEG = 30.0
 recording again from the start with it."""
 REREAD_CHUNK_S = 10.0
 AGREE_STEPS = 10
-_AGREE_COLUMNS = (pipeline.SIDE, pipeline.PELVIC_DROP, pipeline.DROP_FROM_CONTACT)
+AGREE_DEG = 0.01
+"""Steps agree when their contacts and sides are the same and their drops within this: a seeded
+neutral leaves the heading's slow averages a little apart for a minute or two (τ 20 s)."""
+_DROP_COLUMNS = (pipeline.PELVIC_DROP, pipeline.DROP_FROM_CONTACT)
 
 
 def analyze(data: ImuData) -> dict:
-    """Analyse a recording: the same causal engine as live, fed in one piece.
+    """Analyse a recording: the same causal engine as live, fed in one piece, and read again
+    from the start with what it learned where that changes the first steps (``_seeds``).
 
     Live, the engine takes the board's x as forward until the motion has shown it (4 s of
-    running, a dozen walking steps), so with the clip turned on the waistband the first steps'
-    drops are read about another axis. A whole file need not wait: when the forward learned
-    (as it stood once the heading settled) lies more than ``REREAD_DEG`` off the board's x, the
-    recording is read again with it from the start (``_reread``). Otherwise the steps are the
-    live engine's, to the last bit.
+    running, a dozen walking steps), and has no neutral until the wearer first stands still: with
+    the clip turned on the waistband the first steps' drops are read about another axis, and
+    before the first standing-still period they have no pelvic drop. A whole file need not wait.
+    Otherwise the steps are the live engine's, to the last bit.
     """
     stream = GaitStream()
     records = np.concatenate(
         [stream.feed(data.time_s, data.acc_ms2, data.gyr_dps), stream.finish()]
     )
-    events, learned = stream.events, stream.learned_forward
-    if learned is not None and learned[0] < math.cos(math.radians(REREAD_DEG)):
-        records, events = _reread(data, learned, records, events)
-        off_deg = math.degrees(math.atan2(learned[1], learned[0]))
-        note = (
-            f"forward learned from the motion, {off_deg:+.0f}° from the board's x (toward its "
-            "y): the recording was read again with it from the start"
+    events = stream.events
+    nominal, neutral, notes = _seeds(stream, records)
+    if notes:
+        records, events = _reread(
+            data, GaitStream(nominal=nominal, neutral=neutral), records, events
         )
-        data = replace(data, notes=data.notes + (note,))
+        data = replace(data, notes=data.notes + notes)
     return build_document(data, records, events, stream.mounting)
 
 
-def _reread(data, learned, first, first_events):
-    """Read ``data`` again with the ``learned`` forward from the start, a chunk at a time, until
+def _seeds(stream, records):
+    """What a second reading starts with, and the notes that say so: the forward learned, when
+    it lies more than ``REREAD_DEG`` off the board's x; the first neutral, when steps came
+    before it (their pelvic drop is null in the first reading)."""
+    nominal, neutral, notes = None, None, ()
+    learned = stream.learned_forward
+    if learned is not None and learned[0] < math.cos(math.radians(REREAD_DEG)):
+        nominal = learned
+        off_deg = math.degrees(math.atan2(learned[1], learned[0]))
+        notes += (
+            f"forward learned from the motion, {off_deg:+.0f}° from the board's x (toward its "
+            "y): the recording was read again with it from the start",
+        )
+    if stream.first_neutral is not None and np.isnan(records[:, pipeline.PELVIC_DROP]).any():
+        neutral = stream.first_neutral
+        taken_s = next(t for t, code in stream.events if code == pipeline.EV_NEUTRAL)
+        notes += (
+            f"steps before the first standing-still period (neutral taken at {taken_s:.1f} s) "
+            "were read again with its neutral: their pelvic drop is measured from it",
+        )
+    return nominal, neutral, notes
+
+
+def _reread(data, stream, first, first_events):
+    """Read ``data`` again from the start through the seeded ``stream``, a chunk at a time, until
     ``AGREE_STEPS`` steps in a row come out as in the first reading (``first``: its step records
-    and events): from there on the two readings are the same, and the first one stands. Returns
-    the spliced (step records, events)."""
-    stream, again = GaitStream(nominal=learned), []
+    and events): from there on the two readings agree, and the first one stands. Returns the
+    spliced (step records, events)."""
+    again = []
     chunk = max(int(data.sample_rate_hz * REREAD_CHUNK_S), 1)
     for start in range(0, len(data.time_s), chunk):
         part = slice(start, start + chunk)
@@ -75,9 +99,10 @@ def _agreement(first, again):
     t_first, t_again = first[:, pipeline.T_IC], again[:, pipeline.T_IC]
     at = np.minimum(np.searchsorted(t_first, t_again), len(t_first) - 1)
     same = t_first[at] == t_again
-    for column in _AGREE_COLUMNS:
+    same &= first[at, pipeline.SIDE] == again[:, pipeline.SIDE]
+    for column in _DROP_COLUMNS:
         a, b = first[at, column], again[:, column]
-        same &= (a == b) | (np.isnan(a) & np.isnan(b))
+        same &= (np.abs(a - b) <= AGREE_DEG) | (np.isnan(a) & np.isnan(b))
     in_a_row = np.convolve(same, np.ones(AGREE_STEPS, dtype=int), "valid")
     starts = np.flatnonzero(in_a_row == AGREE_STEPS)
     return int(starts[0]) if len(starts) else None

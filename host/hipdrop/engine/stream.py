@@ -45,14 +45,14 @@ class GaitStream:
     long), else (0, 12): a contact in the last moments of a recording cannot be measured. A gap
     in the data (more than 0.25 s) closes the pending step the same way; ``feed`` returns it.
 
-    ``nominal`` (cos, sin) starts the forward axis there instead of along the board's x: a
-    forward learned from the same recording before (``learned_forward``), for a second reading.
+    For a second reading of the same recording, ``nominal`` (cos, sin) starts the forward axis
+    there instead of along the board's x, and ``neutral`` (up in sensor axes) makes the neutral
+    known from the start: what a first reading learned (``learned_forward``, ``first_neutral``).
     """
 
-    def __init__(self, angles=False, nominal=None):
+    def __init__(self, angles=False, nominal=None, neutral=None):
         self._state = pipeline.new_state()
-        if nominal is not None:
-            mount.seed_nominal(self._state[2], *nominal)
+        mount.seed(self._state[2], nominal, neutral)
         self._keep_angles = angles
         self.events = []
         self.angles = np.zeros((0, 2))
@@ -93,6 +93,12 @@ class GaitStream:
         the level basis whose first axis is the board's x; None while none is."""
         c1, c2 = self._state[2][mount.LEARNED_FORWARD : mount.LEARNED_FORWARD + 2]
         return None if c1 == 0.0 and c2 == 0.0 else (float(c1), float(c2))
+
+    @property
+    def first_neutral(self):
+        """The first neutral taken (up in sensor axes, a 3-tuple); None while none is."""
+        up = self._state[2][mount.FIRST_NEUTRAL : mount.FIRST_NEUTRAL + 3]
+        return tuple(float(x) for x in up) if up.any() else None
 
     @property
     def mounting(self):

@@ -182,7 +182,12 @@ LEARNED_FORWARD = 74
 stood when the heading settled (``HEADING_SETTLED_S`` of running; the last one before that, or
 walking's turn); (0, 0) until one is learned. A whole-file analysis reads the recording again
 with it from the start (``analyze.py``)."""
-STATE_SIZE = 76
+FIRST_NEUTRAL = 76
+"""3 slots: the first neutral (UP as the first standing-still period that gave one left it);
+zeros until then. A whole-file analysis reads the steps before it again with it."""
+_NEUTRALS = 79
+"""How many still periods have given a neutral."""
+STATE_SIZE = 80
 
 
 @njit(cache=True, error_model="numpy")
@@ -197,13 +202,7 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
     """
     state[_SINCE_TURN_S] = 0.0 if turning else state[_SINCE_TURN_S] + dt
     if state[STARTED] < 0.5:
-        for at in (UP, _AVG_UP, _FAST_UP, _SLOW_UP):
-            put(state, at, up)
-        state[_SNAP_T] = math.nan
-        if state[_NOMINAL] == 0.0 and state[_NOMINAL + 1] == 0.0:  # else seeded (``seed_nominal``)
-            state[_NOMINAL] = 1.0
-        state[_TWIST_WATCH_FROM_S] = HEADING_SETTLED_S
-        state[STARTED] = 1.0
+        _start(state, up)
     state[NEUTRAL_SET] = 0.0
     state[CLIP_MOVED_AT] = math.nan
     if still:
@@ -221,6 +220,21 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
 
 
 @njit(cache=True, forceinline=True)
+def _start(state, up):
+    """The first sample: every average of up starts at it, and so do the neutral and the
+    nominal forward unless a second reading seeded them (``seed``)."""
+    for at in (_AVG_UP, _FAST_UP, _SLOW_UP):
+        put(state, at, up)
+    if state[HAS_NEUTRAL] < 0.5:
+        put(state, UP, up)
+    if state[_NOMINAL] == 0.0 and state[_NOMINAL + 1] == 0.0:
+        state[_NOMINAL] = 1.0
+    state[_SNAP_T] = math.nan
+    state[_TWIST_WATCH_FROM_S] = HEADING_SETTLED_S
+    state[STARTED] = 1.0
+
+
+@njit(cache=True, forceinline=True)
 def _track_neutral(state, up, dt):
     """Average up over the still period once it has lasted ``NEUTRAL_MIN_S`` (unless it is no
     standing: ``_NEUTRAL_N`` −1)."""
@@ -233,10 +247,13 @@ def _track_neutral(state, up, dt):
             state[_NEUTRAL_N] = -1.0
             return
         state[NEUTRAL_SET] = 1.0
+        state[_NEUTRALS] += 1.0
         _restart_watches(state)
     state[_NEUTRAL_N] = n
     put(state, UP, unit(toward(get3(state, UP), up, 1.0 / n)))
     state[HAS_NEUTRAL] = 1.0
+    if state[_NEUTRALS] == 1.0:
+        put(state, FIRST_NEUTRAL, get3(state, UP))
 
 
 @njit(cache=True, forceinline=True)
@@ -526,10 +543,15 @@ def _learned(state, c1, c2):
         state[LEARNED_FORWARD], state[LEARNED_FORWARD + 1] = c1, c2
 
 
-def seed_nominal(state, c1, c2):
-    """Start a fresh state with the nominal forward at (c1, c2) in the (e1, e2) basis (a unit
-    vector) instead of the board's x: a forward learned from the same recording before."""
-    state[_NOMINAL], state[_NOMINAL + 1] = c1, c2
+def seed(state, nominal=None, neutral=None):
+    """Start a fresh state with what a first reading of the same recording learned: the nominal
+    forward at ``nominal`` = (c1, c2) in the (e1, e2) basis instead of the board's x, and the
+    neutral (up in sensor axes) known from the start."""
+    if nominal is not None:
+        state[_NOMINAL], state[_NOMINAL + 1] = nominal
+    if neutral is not None:
+        state[UP : UP + 3] = neutral
+        state[HAS_NEUTRAL] = 1.0
 
 
 @njit(cache=True, forceinline=True)
