@@ -66,14 +66,15 @@ def test_worn_turned_the_file_reads_the_first_steps_again_with_the_learned_forwa
 def test_steps_before_the_first_standing_still_get_its_neutral():
     """A runner who sets off at once and first stands still a minute later: live, the first
     minute's steps have no pelvic drop (no neutral yet); the file reads them again with the
-    neutral of that stop."""
+    neutral of that stop and the gyro bias measured there (0.41° RMS; 1.33° with the neutral
+    alone, the filter learning the bias while running)."""
     session = Session((Bout("run", 60.0, RUN), Bout("stand", 8.0), Bout("run", 60.0, RUN)))
     rec = simulate(session, dataclasses.replace(REALISTIC, mount_deg=(10.0, 15.0, 2.0)), seed=3)
     live, doc = _both(rec)
     assert all(s["pelvic_drop_deg"] is None for s in live if s["t_ic"] < 60.0)
     assert any("read again with its neutral" in note for note in doc["notes"])
     errors = _drop_errors(doc["steps"], rec, 60.0)
-    assert len(errors) > 150 and np.sqrt(np.mean(errors**2)) < 2.0
+    assert len(errors) > 150 and np.sqrt(np.mean(errors**2)) < 0.8
     # after the stop both readings measure from the same neutral: they differ only while the
     # heading's slow averages (τ 20 s) forget the posture each took before it
     after = [(s["t_ic"], s["pelvic_drop_deg"]) for s in doc["steps"] if s["t_ic"] > 70.0]

@@ -9,7 +9,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._vec import cross, get3, level_forces
+from ._vec import cross, get3, level_forces, put
 from .calibration import _mounting as mount
 from .calibration import _still as still_mod
 from .contacts import _detector as contacts
@@ -58,7 +58,10 @@ EVENTS_PER_SAMPLE = 4
 
 # loop state slots
 _HEAD, _PENDING_T, _PENDING_KIND, _PREV_T, _STARTED, _DT, _DUE_T = 0, 1, 2, 3, 4, 5, 6
-LOOP_SIZE = 7
+FIRST_GYRO_BIAS = 7
+"""3 slots: the orientation filter's gyro bias (rad/s) as the first neutral was taken (zeros
+before): with the first neutral, what a second reading of the recording starts from."""
+LOOP_SIZE = 10
 """``_DUE_T``: when the pending step is overdue (inf for a running step, or once closed);
 ``_PENDING_KIND`` 0: no step pending (its contact time kept for the side filter's gap check)."""
 
@@ -132,6 +135,8 @@ def process(
         mount.mounting_step(mount_st, up, a, t[k], dt, is_still, is_running, turning)
         if mount_st[mount.NEUTRAL_SET] > 0.5:
             n_events = _event(out_events, n_events, t[k], EV_NEUTRAL)
+        if mount_st[mount.FIRST_NEUTRAL_NOW] > 0.5:
+            put(loop, FIRST_GYRO_BIAS, orientation.gyro_bias(filt))
         if not math.isnan(mount_st[mount.CLIP_MOVED_AT]):
             n_events = _event(out_events, n_events, mount_st[mount.CLIP_MOVED_AT], EV_CLIP_MOVED)
         fv = a[0] * up[0] + a[1] * up[1] + a[2] * up[2]

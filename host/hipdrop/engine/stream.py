@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _pipeline as pipeline
 from .calibration import _mounting as mount
+from .orientation import _filter as orientation
 
 STEP_COLUMNS = (
     "t_ic",
@@ -46,13 +47,16 @@ class GaitStream:
     in the data (more than 0.25 s) closes the pending step the same way; ``feed`` returns it.
 
     For a second reading of the same recording, ``nominal`` (cos, sin) starts the forward axis
-    there instead of along the board's x, and ``neutral`` (up in sensor axes) makes the neutral
-    known from the start: what a first reading learned (``learned_forward``, ``first_neutral``).
+    there instead of along the board's x, and ``neutral`` (up in sensor axes) with
+    ``gyro_bias`` (rad/s) makes the neutral and the gyro's bias known from the start: what a
+    first reading learned (``learned_forward``, ``first_neutral``, ``first_gyro_bias``).
     """
 
-    def __init__(self, angles=False, nominal=None, neutral=None):
+    def __init__(self, angles=False, nominal=None, neutral=None, gyro_bias=None):
         self._state = pipeline.new_state()
         mount.seed(self._state[2], nominal, neutral)
+        if gyro_bias is not None:
+            self._state[1][orientation.BIAS : orientation.BIAS + 3] = gyro_bias
         self._keep_angles = angles
         self.events = []
         self.angles = np.zeros((0, 2))
@@ -99,6 +103,16 @@ class GaitStream:
         """The first neutral taken (up in sensor axes, a 3-tuple); None while none is."""
         up = self._state[2][mount.FIRST_NEUTRAL : mount.FIRST_NEUTRAL + 3]
         return tuple(float(x) for x in up) if up.any() else None
+
+    @property
+    def first_gyro_bias(self):
+        """The gyro bias (rad/s, sensor axes) as the first neutral was taken; None before."""
+        if self.first_neutral is None:
+            return None
+        loop = self._state[5]
+        return tuple(
+            float(x) for x in loop[pipeline.FIRST_GYRO_BIAS : pipeline.FIRST_GYRO_BIAS + 3]
+        )
 
     @property
     def mounting(self):

@@ -153,6 +153,12 @@ def up(filt):
 
 
 @njit(cache=True, inline="always")
+def gyro_bias(filt):
+    """The gyro bias estimate (rad/s, sensor axes) from a state tuple."""
+    return filt[1]
+
+
+@njit(cache=True, inline="always")
 def turning(filt):
     """The mean rate about the vertical is above ``TURN_DPS``."""
     return abs(filt[4]) > TURN_DPS
