@@ -75,19 +75,22 @@ def _reread(data, stream, first, first_events):
     ``AGREE_STEPS`` steps in a row come out as in the first reading (``first``: its step records
     and events): from there on the two readings agree, and the first one stands. Returns the
     spliced (step records, events)."""
-    again = []
+    again, tail = [], np.zeros((0, pipeline.STEP_FIELDS))
     chunk = max(int(data.sample_rate_hz * REREAD_CHUNK_S), 1)
     for start in range(0, len(data.time_s), chunk):
         part = slice(start, start + chunk)
         again.append(stream.feed(data.time_s[part], data.acc_ms2[part], data.gyr_dps[part]))
-        records = np.concatenate(again)
-        splice = _agreement(first, records)
+        window = np.concatenate([tail, again[-1]])  # a run that agrees may begin in the tail
+        splice = _agreement(first, window)
         if splice is not None:
+            records = np.concatenate(again)
+            splice += len(records) - len(window)
             at_s = records[splice, pipeline.T_IC]
             rest = first[first[:, pipeline.T_IC] >= at_s]
             events = [e for e in stream.events if e[0] < at_s]
             events += [e for e in first_events if e[0] >= at_s]
             return np.concatenate([records[:splice], rest]), events
+        tail = window[max(len(window) - (AGREE_STEPS - 1), 0) :]
     return np.concatenate(again + [stream.finish()]), stream.events
 
 
