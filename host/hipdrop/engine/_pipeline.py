@@ -135,7 +135,7 @@ def process(
         mount.mounting_step(mount_st, up, a, t[k], dt, is_still, is_running, turning)
         if mount_st[mount.NEUTRAL_SET] > 0.5:
             n_events = _event(out_events, n_events, t[k], EV_NEUTRAL)
-        if mount_st[mount.FIRST_NEUTRAL_NOW] > 0.5:
+        if mount.taking_first_neutral(mount_st, is_still):
             put(loop, FIRST_GYRO_BIAS, orientation.gyro_bias(filt))
         if not math.isnan(mount_st[mount.CLIP_MOVED_AT]):
             n_events = _event(out_events, n_events, mount_st[mount.CLIP_MOVED_AT], EV_CLIP_MOVED)

@@ -187,10 +187,7 @@ FIRST_NEUTRAL = 76
 zeros until then. A whole-file analysis reads the steps before it again with it."""
 _NEUTRALS = 79
 """How many still periods have given a neutral."""
-FIRST_NEUTRAL_NOW = 80
-"""1.0 on the samples that average the first neutral, 0 otherwise (the pipeline keeps the gyro
-bias of those samples with it)."""
-STATE_SIZE = 81
+STATE_SIZE = 80
 
 
 @njit(cache=True, error_model="numpy")
@@ -206,7 +203,7 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
     state[_SINCE_TURN_S] = 0.0 if turning else state[_SINCE_TURN_S] + dt
     if state[STARTED] < 0.5:
         _start(state, up)
-    state[NEUTRAL_SET] = state[FIRST_NEUTRAL_NOW] = 0.0
+    state[NEUTRAL_SET] = 0.0
     state[CLIP_MOVED_AT] = math.nan
     if still:
         _track_neutral(state, up, dt)
@@ -257,7 +254,13 @@ def _track_neutral(state, up, dt):
     state[HAS_NEUTRAL] = 1.0
     if state[_NEUTRALS] == 1.0:
         put(state, FIRST_NEUTRAL, get3(state, UP))
-        state[FIRST_NEUTRAL_NOW] = 1.0
+
+
+@njit(cache=True, forceinline=True)
+def taking_first_neutral(state, still):
+    """The sample just fed was averaged into the first neutral (the pipeline keeps the gyro bias
+    of those samples with it)."""
+    return still and state[_NEUTRALS] == 1.0 and state[_NEUTRAL_N] > 0.0
 
 
 @njit(cache=True, forceinline=True)
