@@ -91,7 +91,7 @@ def _add_analyze(commands):
         "--speed",
         type=float,
         metavar="M_PER_S",
-        help="known treadmill speed (otherwise a speed_mps column, if any)",
+        help="known treadmill speed in m/s, not km/h (otherwise a speed_mps column, if any)",
     )
     _add_db_option(p)
     p.set_defaults(run=_run_analyze)
