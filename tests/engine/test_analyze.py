@@ -9,7 +9,7 @@ import pytest
 from hipdrop.engine.analyze import analyze
 from hipdrop.engine.evaluate import match_contacts
 from hipdrop.engine.inputs import ImuData
-from hipdrop.engine.result import step_dicts
+from hipdrop.engine.result import step_columns, step_dicts
 from hipdrop.engine.stream import GaitStream
 from hipdrop.sim import REALISTIC, RUN, Bout, Session, simulate
 
@@ -29,7 +29,7 @@ def _both(rec):
     live = np.concatenate([stream.feed(rec.time_s, rec.acc_ms2, rec.gyr_dps), stream.finish()])
     data = ImuData(rec.time_s, rec.acc_ms2, rec.gyr_dps, 200.0, None, "sim", ())
     keys = ("t_ic", "side", "pelvic_drop_deg", "drop_from_contact_deg")
-    return [{k: s[k] for k in keys} for s in step_dicts(live)], analyze(data)
+    return [{k: s[k] for k in keys} for s in step_dicts(step_columns(live))], analyze(data)
 
 
 def _drop_errors(steps, rec, until_s):

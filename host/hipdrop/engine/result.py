@@ -6,7 +6,7 @@ from . import _pipeline as pipeline
 from .fatigue import detect_fatigue
 
 SCHEMA = "hipdrop.analysis/1"
-ACTIVITY_NAMES = {1: "run", 2: "walk"}
+ACTIVITY_NAMES = {0: "other", 1: "run", 2: "walk"}
 STOP_MIN_S = 3.0
 EVENT_NAMES = {
     pipeline.EV_NEUTRAL: "calibration",
@@ -31,56 +31,77 @@ _STEP_FIELDS = (  # (JSON name, record column, decimals)
     ("obliquity_range_deg", pipeline.OBLIQUITY_RANGE, 2),
     ("impact_g", pipeline.IMPACT_G, 2),
 )
+_STEP_ORDER = (  # the keys of a step object, in the document's order
+    "t_ic",
+    "side",
+    "side_confidence",
+    "activity",
+    *(name for name, _, _ in _STEP_FIELDS[2:]),
+    "cadence_spm",
+    "verdict_latency_s",
+)
 
 
-def step_dicts(records):
-    """Step records (``stream.STEP_COLUMNS``) as the document's step objects (column-wise:
-    a 100-minute run has ~17,000 steps)."""
+def step_columns(records) -> dict:
+    """Step records (``stream.STEP_COLUMNS``) as the document's step fields, column by column:
+    floats rounded as written (NaN where unknown), ``side`` and ``activity`` as their codes."""
     p = pipeline
-    columns = {name: _column(records[:, col], digits) for name, col, digits in _STEP_FIELDS}
-    columns["side"] = np.where(records[:, p.SIDE] > 0, "L", "R").tolist()
-    columns["activity"] = [ACTIVITY_NAMES.get(int(a), "other") for a in records[:, p.ACTIVITY]]
-    columns["cadence_spm"] = _column(60.0 / records[:, p.STEP_TIME], 1)
+    columns = {name: np.round(records[:, col], digits) for name, col, digits in _STEP_FIELDS}
+    columns["side"] = records[:, p.SIDE] > 0
+    columns["activity"] = np.where(np.isin(records[:, p.ACTIVITY], list(ACTIVITY_NAMES)), records[:, p.ACTIVITY], 0)
+    columns["cadence_spm"] = np.round(60.0 / records[:, p.STEP_TIME], 1)
     latency = records[:, p.T_VERDICT] - records[:, p.T_IC] - records[:, p.STEP_TIME]
-    columns["verdict_latency_s"] = _column(latency, 3)
-    names = [name for name, _, _ in _STEP_FIELDS[:1]] + ["side", "side_confidence", "activity"]
-    names += [name for name, _, _ in _STEP_FIELDS[2:]] + ["cadence_spm", "verdict_latency_s"]
-    return [dict(zip(names, values)) for values in zip(*(columns[n] for n in names))]
+    columns["verdict_latency_s"] = np.round(latency, 3)
+    return columns
 
 
-def _column(values, digits):
-    """Rounded floats, None where not finite."""
-    rounded = np.round(values.astype(float), digits)
-    return [None if v != v or v in (np.inf, -np.inf) else v for v in rounded.tolist()]
+def step_dicts(columns):
+    """The document's step objects from ``step_columns`` (a 100-minute run has ~17,000)."""
+    lists = {name: _json_floats(values) for name, values in columns.items()}
+    lists["side"] = np.where(columns["side"], "L", "R").tolist()
+    lists["activity"] = [ACTIVITY_NAMES[a] for a in columns["activity"].astype(int).tolist()]
+    return [dict(zip(_STEP_ORDER, values)) for values in zip(*(lists[n] for n in _STEP_ORDER))]
 
 
-def minute_table(steps, drop_key):
-    """Per-minute aggregates of the steps (minute 0 starts at the first sample)."""
-    by_minute = {}
-    for s in steps:
-        by_minute.setdefault(int(s["t_ic"] // 60), []).append(s)
-    return [_minute(m, group, drop_key) for m, group in sorted(by_minute.items())]
+def _json_floats(values):
+    """Floats as a list, None where not finite."""
+    finite = np.isfinite(values)
+    listed = values.tolist()
+    if not finite.all():
+        for i in np.flatnonzero(~finite).tolist():
+            listed[i] = None
+    return listed
 
 
-def _minute(minute, steps, drop_key):
-    activities = [s["activity"] for s in steps]
+def minute_table(columns, drop_key):
+    """Per-minute aggregates of the steps (``step_columns``; minute 0 starts at the first
+    sample), in the order of the minutes."""
+    minute = (columns["t_ic"] // 60).astype(int)
+    order = np.argsort(minute, kind="stable")
+    minutes, starts = np.unique(minute[order], return_index=True)
+    groups = np.split(order, starts[1:])
+    return [_minute(int(m), rows, columns, drop_key) for m, rows in zip(minutes, groups)]
+
+
+def _minute(minute, rows, columns, drop_key):
+    activity = np.bincount(columns["activity"][rows].astype(int), minlength=3)
     row = {
         "minute": minute,
         "start_s": minute * 60.0,
-        "steps": len(steps),
-        "activity": max(set(activities), key=activities.count),
-        "cadence_spm": _median(steps, "cadence_spm", 1),
-        "contact_time_s": _median(steps, "contact_time_s"),
+        "steps": len(rows),
+        "activity": ACTIVITY_NAMES[int(np.argmax(activity))],
+        "cadence_spm": _median(columns["cadence_spm"][rows], 1),
+        "contact_time_s": _median(columns["contact_time_s"][rows]),
     }
-    for side in ("L", "R"):
-        same = [s for s in steps if s["side"] == side]
-        row[f"{drop_key}_{side}"] = _median(same, drop_key)
+    left = columns["side"][rows]
+    for side, chosen in (("L", left), ("R", ~left)):
+        row[f"{drop_key}_{side}"] = _median(columns[drop_key][rows[chosen]])
     return row
 
 
-def _median(steps, key, digits=3):
-    values = [s[key] for s in steps if s[key] is not None]
-    return _num(np.median(values), digits) if values else None
+def _median(values, digits=3):
+    known = values[np.isfinite(values)]
+    return _num(np.median(known), digits) if len(known) else None
 
 
 def _add_speed(minutes, data):
@@ -91,27 +112,28 @@ def _add_speed(minutes, data):
         row["speed_mps"] = _num(np.median(inside), 2) if len(inside) else None
 
 
-def event_list(raw_events, steps):
+def event_list(raw_events, columns):
+    """The engine's events and the stops (pauses of more than ``STOP_MIN_S`` between
+    contacts), in time order."""
     events = [{"t_s": _num(t, 3), "type": EVENT_NAMES[code]} for t, code in raw_events]
-    for before, after in zip(steps, steps[1:]):
-        pause = after["t_ic"] - before["t_ic"]
-        if pause > STOP_MIN_S:
-            last_step_s = before["step_time_s"] or 0.0  # None: the step closed as overdue
-            events.append(
-                {
-                    "t_s": before["t_ic"] + last_step_s,
-                    "type": "stop",
-                    "duration_s": _num(pause - last_step_s, 1),
-                }
-            )
+    t_ic, step_s = columns["t_ic"], np.nan_to_num(columns["step_time_s"])  # NaN: closed overdue
+    for i in np.flatnonzero(np.diff(t_ic) > STOP_MIN_S).tolist():
+        pause = t_ic[i + 1] - t_ic[i]
+        events.append(
+            {
+                "t_s": float(t_ic[i] + step_s[i]),
+                "type": "stop",
+                "duration_s": _num(pause - step_s[i], 1),
+            }
+        )
     return sorted(events, key=lambda e: e["t_s"])
 
 
 def build_document(data, records, raw_events, mounting):
     """The whole analysis of ``data`` (an ``inputs.ImuData``) as a JSON-ready dict."""
-    steps = step_dicts(records)
+    columns = step_columns(records)
     drop_key = "pelvic_drop_deg" if mounting.has_neutral else "drop_from_contact_deg"
-    minutes = minute_table(steps, drop_key)
+    minutes = minute_table(columns, drop_key)
     if data.speed_mps is not None:
         _add_speed(minutes, data)
     notes = list(data.notes) + _mounting_notes(mounting)
@@ -122,10 +144,10 @@ def build_document(data, records, raw_events, mounting):
         "duration_s": _num(data.time_s[-1] - data.time_s[0], 2),
         "notes": notes,
         "drop_metric": drop_key,
-        "steps": steps,
+        "steps": step_dicts(columns),
         "fatigue": detect_fatigue(minutes, drop_key).to_dict(),
         "minutes": minutes,
-        "events": event_list(raw_events, steps),
+        "events": event_list(raw_events, columns),
     }
 
 
