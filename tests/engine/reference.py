@@ -147,6 +147,7 @@ class Orientation:
         self.age_s = 0.0
         self.yaw_rate_dps = 0.0
         self.correction = (0.0, 0.0, 0.0)  # for the next sample
+        self.rest = None  # the rest under way (RestBias), None while moving
 
     def step(self, acc, gyr_dps, dt, still):
         if self.q is None:
@@ -154,7 +155,11 @@ class Orientation:
         self.age_s += dt
         gyr = tuple(math.radians(g) for g in gyr_dps)
         if still:
+            self.rest = self.rest or RestBias(self.bias)
+            self.rest.add(gyr, dt)
             self.bias = ema(self.bias, gyr, min(dt / self.STILL_BIAS_TAU_S, 1.0))
+        elif self.rest is not None:
+            self.bias, self.rest = self.rest.bias_after(), None
         turned = add(tuple(r * dt for r in add(gyr, self.bias, -1.0)), self.correction)
         self.correction = self._correction(dt, still)
         yaw_rate = dot(gyr_dps, self.up)
@@ -182,6 +187,34 @@ class Orientation:
     @property
     def up(self):
         return up_in_sensor(self.q)
+
+
+class RestBias:
+    """The bias a rest leaves: the gyro's mean over its whole blocks of 0.5 s but the first and
+    the last (the one under way left out too), blended with the bias before the rest by
+    min(span / 1 s, 1). The mean spans at most 10 s: past that, each block moves it by its share
+    of 10 s."""
+
+    BLOCK_S, MEAN_MAX_S, TRUST_S = 0.5, 10.0, 1.0
+
+    def __init__(self, bias):
+        self.before = bias
+        self.blocks = []  # whole blocks: (mean rad/s, length s)
+        self.sum, self.length = (0.0, 0.0, 0.0), 0.0  # the block under way
+
+    def add(self, gyr, dt):
+        self.sum = add(self.sum, gyr, dt)
+        self.length += dt
+        if self.length >= self.BLOCK_S:
+            self.blocks.append((tuple(x / self.length for x in self.sum), self.length))
+            self.sum, self.length = (0.0, 0.0, 0.0), 0.0
+
+    def bias_after(self):
+        mean, span = (0.0, 0.0, 0.0), 0.0
+        for block_mean, length in self.blocks[1:-1]:
+            span = min(span + length, self.MEAN_MAX_S)
+            mean = ema(mean, block_mean, length / span)
+        return ema(self.before, mean, min(span / self.TRUST_S, 1.0)) if span else self.before
 
 
 # -- calibration/_mounting ------------------------------------------------------------------------

@@ -182,6 +182,39 @@ def test_still_step_matches_reference(signals):
         assert state[still.QUIET_S] == pytest.approx(model.quiet_s, rel=1e-12, abs=1e-12)
 
 
+def test_a_rest_leaves_the_mean_of_its_inside_as_bias():
+    """The still detector ends a rest late: here the last 0.3 s reported still already turn at
+    3 °/s (a lean forward before the first stride), and standing sway turns the roll at
+    ±0.3 °/s. The bias left when the rest ends is the gyro's mean over the rest's inside blocks
+    (the first and the last whole block of 0.5 s left out), kernel and reference alike. A
+    one-second average of the last moments, as before, left 0.8 °/s of the lean in the bias."""
+    rate_hz, true_bias = 200, np.array([0.6, -0.4, 0.3])
+    t = np.arange(5 * rate_hz) / rate_hz
+    gyr = true_bias + np.outer(0.3 * np.sin(2 * np.pi * 0.4 * t), [1.0, 0.0, 0.0])
+    gyr[-60:, 1] += 3.0
+    state, model = np.zeros(orientation.STATE_SIZE), ref.Orientation()
+    acc, dt = (0.0, 0.0, 9.80665), 1.0 / rate_hz
+    for still_now, g in [(True, g) for g in gyr] + [(False, tuple(gyr[-1]))]:
+        orientation.orientation_step(state, acc, tuple(g), dt, still_now)
+        model.step(acc, tuple(g), dt, still_now)
+    left = np.degrees(state[orientation.BIAS : orientation.BIAS + 3])
+    np.testing.assert_allclose(left, np.degrees(model.bias), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(left, gyr[100:900].mean(axis=0), rtol=0, atol=0.01)
+    assert np.abs(left - true_bias).max() < 0.05
+
+
+def test_a_short_rest_leaves_the_bias_as_it_was():
+    """A rest of less than three blocks has no inside: the bias is kept from before it (here
+    zero; the tilt correction of the one moving sample moves it by a few µ°/s)."""
+    state = np.zeros(orientation.STATE_SIZE)
+    acc, dt = (0.0, 0.0, 9.80665), 0.005
+    for k in range(251):  # 1.25 s still, the last 0.5 s already turning at 3 °/s
+        turning = (0.0, 3.0 if k >= 150 else 0.0, 0.0)
+        orientation.orientation_step(state, acc, turning, dt, k < 250)
+    left = np.degrees(state[orientation.BIAS : orientation.BIAS + 3])
+    np.testing.assert_allclose(left, 0.0, rtol=0, atol=1e-3)
+
+
 def test_orientation_step_matches_reference(driven):
     s, k = driven
     model = ref.Orientation()

@@ -36,7 +36,10 @@ def test_steps_are_rounded_and_unknowns_are_null():
 def test_minutes_take_each_sides_median_and_the_commonest_activity():
     t_ic = np.array([10.0, 20.0, 30.0, 40.0, 50.0, 70.0, 75.0])
     rows = _records(
-        t_ic, [1, -1, 1, -1, 1, 1, -1], [2.0, 5.0, 4.0, np.nan, 9.0, 1.0, 3.0], [2, 2, 1, 2, 1, 1, 1]
+        t_ic,
+        [1, -1, 1, -1, 1, 1, -1],
+        [2.0, 5.0, 4.0, np.nan, 9.0, 1.0, 3.0],
+        [2, 2, 1, 2, 1, 1, 1],
     )
     minutes = minute_table(step_columns(rows[::-1]), "pelvic_drop_deg")  # any order
     assert [(m["minute"], m["steps"], m["activity"]) for m in minutes] == [

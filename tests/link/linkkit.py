@@ -113,9 +113,7 @@ def sync_sim(db, world_options=None, record=None, interrupt_at=None, keep=False,
                     first = await sync_sensor(store, radio, keep=keep, progress=progress)
                 except Interrupted:
                     first = None
-                again = await sync_sensor(
-                    store, radio, progress=lambda *p: resumed_from.append(p)
-                )
+                again = await sync_sensor(store, radio, progress=lambda *p: resumed_from.append(p))
                 return first, again
 
     resumed_from = []  # progress of the second sync: (name, done, total)

@@ -46,9 +46,7 @@ def test_keep_leaves_the_log_and_a_second_sync_adds_nothing_twice(tmp_path):
 
 def test_a_log_fills_the_gap_of_a_walk_away_the_ring_could_not(tmp_path):
     db = tmp_path / "s.db"
-    recording, (synced, _), _ = sync_sim(
-        db, {"ring_capacity": 2500}, record="disconnect@40:30"
-    )
+    recording, (synced, _), _ = sync_sim(db, {"ring_capacity": 2500}, record="disconnect@40:30")
     with Store.open(db, readonly=True) as store:
         live = store.sessions()[-1].id  # the oldest: the live session
         kinds = [e["kind"] for e in store.events(live)]

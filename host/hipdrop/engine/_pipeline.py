@@ -59,8 +59,9 @@ EVENTS_PER_SAMPLE = 4
 # loop state slots
 _HEAD, _PENDING_T, _PENDING_KIND, _PREV_T, _STARTED, _DT, _DUE_T = 0, 1, 2, 3, 4, 5, 6
 FIRST_GYRO_BIAS = 7
-"""3 slots: the orientation filter's gyro bias (rad/s) as the first neutral was taken (zeros
-before): with the first neutral, what a second reading of the recording starts from."""
+"""3 slots: the orientation filter's gyro bias (rad/s) as the first neutral was taken, the one
+it keeps when that rest ends (``orientation.bias_after_rest``; zeros before): with the first
+neutral, what a second reading of the recording starts from."""
 LOOP_SIZE = 10
 """``_DUE_T``: when the pending step is overdue (inf for a running step, or once closed);
 ``_PENDING_KIND`` 0: no step pending (its contact time kept for the side filter's gap check)."""
@@ -128,6 +129,8 @@ def process(
         a = (acc[k, 0], acc[k, 1], acc[k, 2])  # tuples, not views: no reference counting
         g = (gyr[k, 0], gyr[k, 1], gyr[k, 2])
         is_still = still_mod.still_step(still_st, a, g, dt)
+        if is_still or orientation.resting(filt):
+            filt = orientation.at_rest(filt, g, dt, is_still, ori_st)
         filt = orientation.advance(filt, a, g, dt, is_still)
         up = orientation.up(filt)
         is_running = contacts.running(con_st, t[k])
@@ -136,7 +139,7 @@ def process(
         if mount_st[mount.NEUTRAL_SET] > 0.5:
             n_events = _event(out_events, n_events, t[k], EV_NEUTRAL)
         if mount.taking_first_neutral(mount_st, is_still):
-            put(loop, FIRST_GYRO_BIAS, orientation.gyro_bias(filt))
+            put(loop, FIRST_GYRO_BIAS, orientation.bias_after_rest(ori_st))
         if not math.isnan(mount_st[mount.CLIP_MOVED_AT]):
             n_events = _event(out_events, n_events, mount_st[mount.CLIP_MOVED_AT], EV_CLIP_MOVED)
         fv = a[0] * up[0] + a[1] * up[1] + a[2] * up[2]

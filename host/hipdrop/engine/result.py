@@ -48,7 +48,9 @@ def step_columns(records) -> dict:
     p = pipeline
     columns = {name: np.round(records[:, col], digits) for name, col, digits in _STEP_FIELDS}
     columns["side"] = records[:, p.SIDE] > 0
-    columns["activity"] = np.where(np.isin(records[:, p.ACTIVITY], list(ACTIVITY_NAMES)), records[:, p.ACTIVITY], 0)
+    columns["activity"] = np.where(
+        np.isin(records[:, p.ACTIVITY], list(ACTIVITY_NAMES)), records[:, p.ACTIVITY], 0
+    )
     columns["cadence_spm"] = np.round(60.0 / records[:, p.STEP_TIME], 1)
     latency = records[:, p.T_VERDICT] - records[:, p.T_IC] - records[:, p.STEP_TIME]
     columns["verdict_latency_s"] = np.round(latency, 3)

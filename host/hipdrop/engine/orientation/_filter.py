@@ -8,9 +8,9 @@ strides, the average points along gravity, and the estimate is turned slowly (``
 until it does. Because the average is taken in the world frame, the pelvis's oscillation within
 the stride does not leak into it. The same world-frame error, seen in the sensor frame, drives a
 slow integral estimate of the gyro bias; while the still detector reports rest, the bias is read
-directly and the tilt is corrected quickly. While the runner turns (mean rate about the vertical
-above ``TURN_DPS``) the average force holds the centripetal force too, so neither tilt nor bias
-is corrected until the turn is over.
+directly (``_rest_bias``) and the tilt is corrected quickly. While the runner turns (mean rate
+about the vertical above ``TURN_DPS``) the average force holds the centripetal force too, so
+neither tilt nor bias is corrected until the turn is over.
 
 Each sample turns the estimate once: the gyro's rotation and the tilt correction (computed at
 the previous sample, from the estimate and the average as they stood then) are added as one
@@ -40,6 +40,7 @@ from .._vec import (
     weight,
 )
 from .._vec import up_in_sensor as _up_in_sensor
+from . import _rest_bias as rest_bias
 
 FORCE_TAU_S = 1.5
 TILT_GAIN = 0.3
@@ -51,6 +52,8 @@ BIAS_GAIN = 0.02
 """1/s²: integral gain of the gyro-bias estimate from the tilt error (with ``TILT_GAIN`` a
 critically damped loop, time constant ≈ 7 s)."""
 STILL_BIAS_TAU_S = 1.0
+"""While still the bias follows the gyro over this; what it keeps when the rest ends is read
+differently (``_rest_bias``)."""
 TURN_DPS = 30.0
 TURN_TAU_S = 1.0
 G_MS2 = 9.80665
@@ -65,22 +68,29 @@ AGE_S = 11
 YAW_RATE_DPS = 12
 """Mean rate about the world vertical over ``TURN_TAU_S``."""
 CORRECTION = 13  # 3 slots: the tilt correction for the next sample (sensor-frame rad)
-STATE_SIZE = 16
+RESTING = 16
+"""1.0 while still."""
+REST = 17  # ``_rest_bias.SLOTS`` slots: the rest under way
+STATE_SIZE = REST + rest_bias.SLOTS
 
 
 @njit(cache=True, error_model="numpy")
 def orientation_step(state, acc, gyr_dps, dt, still):
     """Advance the estimate in ``state`` by one sample (``acc`` m/s², ``gyr_dps`` deg/s: 3-tuples
     or arrays). ``_pipeline.process`` uses ``load`` / ``advance`` / ``store`` instead."""
-    store(state, advance(load(state), acc, gyr_dps, dt, still))
+    filt = load(state)
+    if still or resting(filt):
+        filt = at_rest(filt, gyr_dps, dt, still, state)
+    store(state, advance(filt, acc, gyr_dps, dt, still))
 
 
 @njit(cache=True, inline="always")
 def load(state):
     """The filter's state as a tuple (q, bias, force, age_s, yaw_rate_dps, started, up,
-    correction): a loop can carry it in registers, with no array loads and stores per sample.
-    ``up`` (world up in the sensor frame) follows from ``q``; the tuple keeps it for the next
-    sample's turn rate."""
+    correction, resting): a loop can carry it in registers, with no array loads and stores per
+    sample. ``up`` (world up in the sensor frame) follows from ``q``; the tuple keeps it for the
+    next sample's turn rate. ``resting``: the last sample was still (the rest's data stay in
+    ``state``: ``at_rest``)."""
     q = _quaternion(state)
     return (
         q,
@@ -91,18 +101,20 @@ def load(state):
         state[STARTED],
         _up_in_sensor(q),
         get3(state, CORRECTION),
+        state[RESTING] > 0.5,
     )
 
 
 @njit(cache=True, inline="always")
 def store(state, filt):
     """Write a tuple from ``load`` / ``advance`` back to the state array."""
-    q, bias, force, age_s, yaw_rate_dps, started, _, correction = filt
+    q, bias, force, age_s, yaw_rate_dps, started, _, correction, resting = filt
     put(state, Q, q)
     put(state, CORRECTION, correction)
     put(state, BIAS, bias)
     put(state, FORCE, force)
     state[AGE_S], state[YAW_RATE_DPS], state[STARTED] = age_s, yaw_rate_dps, started
+    state[RESTING] = 1.0 if resting else 0.0
 
 
 @njit(cache=True, inline="always")
@@ -114,14 +126,13 @@ def advance(filt, acc, gyr_dps, dt, still):
     acts over seconds): the rate about the vertical is taken about the vertical as it stood
     before this sample's turn (the loop 6 % faster), and the tilt correction this sample
     computes is applied with the next sample's turn (the filter 40 → 35 ns a sample; the
-    orientation benchmark's figures unchanged to their second decimal)."""
-    q, bias, force, age_s, yaw_rate_dps, started, up_before, corr = filt
+    orientation benchmark's figures unchanged to their second decimal). While still, and as a
+    rest ends, ``at_rest`` comes first."""
+    q, bias, force, age_s, yaw_rate_dps, started, up_before, corr, resting = filt
     if started < 0.5:
         q, force, started = level_from_gravity(acc), (0.0, 0.0, G_MS2), 1.0
         up_before, corr = _up_in_sensor(q), (0.0, 0.0, 0.0)
     age_s += dt
-    if still:
-        bias = toward(bias, _radians(gyr_dps), weight(dt, STILL_BIAS_TAU_S))
     rx = (gyr_dps[0] * RAD_PER_DEG - bias[0]) * dt + corr[0]
     ry = (gyr_dps[1] * RAD_PER_DEG - bias[1]) * dt + corr[1]
     rz = (gyr_dps[2] * RAD_PER_DEG - bias[2]) * dt + corr[2]
@@ -137,7 +148,29 @@ def advance(filt, acc, gyr_dps, dt, still):
     yaw_rate_dps += weight(dt, TURN_TAU_S) * (dot(gyr_dps, up_before) - yaw_rate_dps)
     q = renormalise(multiply(q, from_rotvec(rx, ry, rz)))
     force = toward(force, rotate(q, acc), weight(dt, FORCE_TAU_S))
-    return q, bias, force, age_s, yaw_rate_dps, started, _up_in_sensor(q), corr
+    return q, bias, force, age_s, yaw_rate_dps, started, _up_in_sensor(q), corr, resting
+
+
+@njit(cache=True, inline="always")
+def resting(filt):
+    """A rest was under way at the last sample."""
+    return filt[8]
+
+
+@njit(cache=True)
+def at_rest(filt, gyr_dps, dt, still, state):
+    """The state tuple with the gyro bias read at rest, before ``advance`` takes the sample:
+    while ``still``, and once as a rest ends (``_rest_bias``: its data stay in ``state``, the
+    array the tuple came from). Not inlined: most samples do not call it, and the loop that
+    does not carry its code runs ≈ 2 % faster."""
+    q, bias, force, age_s, yaw_rate_dps, started, up_before, corr, was_resting = filt
+    if still:
+        gyr = _radians(gyr_dps)
+        rest_bias.step(state, REST, bias, gyr, dt, not was_resting)
+        bias = toward(bias, gyr, weight(dt, STILL_BIAS_TAU_S))
+    else:
+        bias = rest_bias.bias_after(state, REST)
+    return q, bias, force, age_s, yaw_rate_dps, started, up_before, corr, still
 
 
 @njit(cache=True, inline="always")
@@ -153,9 +186,9 @@ def up(filt):
 
 
 @njit(cache=True, inline="always")
-def gyro_bias(filt):
-    """The gyro bias estimate (rad/s, sensor axes) from a state tuple."""
-    return filt[1]
+def bias_after_rest(state):
+    """The bias (rad/s, sensor axes) the estimate keeps if the present rest ends now."""
+    return rest_bias.bias_after(state, REST)
 
 
 @njit(cache=True, inline="always")
