@@ -45,7 +45,11 @@ Deviations from the host filter: the gyro and the specific force are summed as i
 a block and the quaternion is advanced once per block (the coning error of a 20 ms step at
 sacral rates is < 0.01 deg/s and the bias loop absorbs it); tilt fields between steps repeat
 the last estimate (≤ 20 ms old); the still detector works on block means; arithmetic is
-single precision on the ESP32.
+single precision on the ESP32. The bias read while still is the last second's average of the
+still blocks, as the host's filter read it until it took, as a rest ends, the mean over the
+rest's inside less the turn gravity shows (host/hipdrop/engine/orientation/_rest_bias.py): here,
+after a stop, the tilt can read ≈ 1° off for 10–20 s. The host never uses this tilt (it
+recomputes orientation from the raw samples), so the device keeps the simpler reading.
 """
 
 import math

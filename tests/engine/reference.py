@@ -156,7 +156,7 @@ class Orientation:
         gyr = tuple(math.radians(g) for g in gyr_dps)
         if still:
             self.rest = self.rest or RestBias(self.bias)
-            self.rest.add(gyr, dt)
+            self.rest.add(gyr, acc, dt)
             self.bias = ema(self.bias, gyr, min(dt / self.STILL_BIAS_TAU_S, 1.0))
         elif self.rest is not None:
             self.bias, self.rest = self.rest.bias_after(), None
@@ -190,30 +190,37 @@ class Orientation:
 
 
 class RestBias:
-    """The bias a rest leaves: the gyro's mean over its whole blocks of 0.5 s but the first and
-    the last (the one under way left out too), blended with the bias before the rest by
-    min(span / 1 s, 1). The mean spans at most 10 s: past that, each block moves it by its share
-    of 10 s."""
+    """The bias a rest leaves: the mean, over the rest's whole blocks of 0.5 s but the first and
+    the last (the one under way left out too), of each block's gyro rate less the turn gravity
+    shows over it — up (the block's mean force, normalised) moved by half the change from the
+    block before to the block after, and a turn θ moves up by −θ × u, so θ across up is Δu × u
+    — blended with the bias before the rest by min(span / 1 s, 1). The mean spans at most 10 s:
+    past that, each block moves it by its share of 10 s."""
 
     BLOCK_S, MEAN_MAX_S, TRUST_S = 0.5, 10.0, 1.0
 
     def __init__(self, bias):
         self.before = bias
-        self.blocks = []  # whole blocks: (mean rad/s, length s)
-        self.sum, self.length = (0.0, 0.0, 0.0), 0.0  # the block under way
+        self.blocks = []  # whole blocks: (gyro integral rad, mean force m/s², length s)
+        self.gyr_sum, self.force_sum, self.length = (0.0,) * 3, (0.0,) * 3, 0.0  # under way
 
-    def add(self, gyr, dt):
-        self.sum = add(self.sum, gyr, dt)
+    def add(self, gyr, acc, dt):
+        self.gyr_sum = add(self.gyr_sum, gyr, dt)
+        self.force_sum = add(self.force_sum, acc, dt)
         self.length += dt
         if self.length >= self.BLOCK_S:
-            self.blocks.append((tuple(x / self.length for x in self.sum), self.length))
-            self.sum, self.length = (0.0, 0.0, 0.0), 0.0
+            force = tuple(f / self.length for f in self.force_sum)
+            self.blocks.append((self.gyr_sum, force, self.length))
+            self.gyr_sum, self.force_sum, self.length = (0.0,) * 3, (0.0,) * 3, 0.0
 
     def bias_after(self):
         mean, span = (0.0, 0.0, 0.0), 0.0
-        for block_mean, length in self.blocks[1:-1]:
+        for k in range(1, len(self.blocks) - 1):
+            turned_by, force, length = self.blocks[k]
+            moved = add(unit(self.blocks[k + 1][1]), unit(self.blocks[k - 1][1]), -1.0)
+            rate = tuple(x / length for x in add(turned_by, cross(moved, unit(force)), -0.5))
             span = min(span + length, self.MEAN_MAX_S)
-            mean = ema(mean, block_mean, length / span)
+            mean = ema(mean, rate, length / span)
         return ema(self.before, mean, min(span / self.TRUST_S, 1.0)) if span else self.before
 
 

@@ -123,7 +123,7 @@ def test_real_run_from_an_accelerometer_that_reads_minus_g(shared_data, tmp_path
 
 def test_real_walking(shared_data, tmp_path):
     score = _score(shared_data, "mobgap_lab", tmp_path)
-    # measured 0.622 and 0.993 (docs/analysis.md); contacts stay below the target (F1 0.85):
+    # measured 0.625 and 0.993 (docs/analysis.md); contacts stay below the target (F1 0.85):
     # walking contacts are the open part of issue 4
     assert score["f1"] >= 0.61
     assert score["side_acc"] >= 0.98
@@ -173,7 +173,7 @@ def test_real_walks_cut_to_start_mid_walk(shared_data, tmp_path):
 
 def test_real_walks_at_1000_hz(shared_data, tmp_path):
     """The walks resampled to 1000 Hz, the highest rate the engine takes: the braking check
-    still reaches back over a slow rise (F1 0.623, left/right 0.993). With 256 samples kept the
+    still reaches back over a slow rise (F1 0.623, left/right 1.000). With 256 samples kept the
     check went blind there: F1 0.635 → 0.618 and left/right 0.993 → 0.986, measured before the
     bias read at rest changed (``_rest_bias``, F1 0.635 → 0.623); the left/right floor holds it."""
 
@@ -423,10 +423,10 @@ def test_real_walks_have_no_clip_move(shared_data):
 
 @pytest.mark.parametrize("seed, yaw_deg", [(41, 0.0), (42, 40.0), (44, 150.0)])
 def test_the_pelvis_reads_level_again_after_a_stop(seed, yaw_deg):
-    """The gyro bias read during an 8-s stop leaves out the stop's edges (``_rest_bias``): over
-    the 10 s of running after it, the pelvis angles are as far from the truth as before the
-    stop. The movement's first fraction of a second, taken for bias, left them 1.2–1.3° off in
-    pitch and up to 1.2° in roll."""
+    """The gyro bias read during an 8-s stop leaves out the stop's edges and its sway
+    (``_rest_bias``): over the 10 s of running after it, the pelvis angles are as far from the
+    truth as before the stop (within 0.16° in pitch and 0.13° in roll here). The movement's first
+    fraction of a second, taken for bias, left them 1.2° off in pitch and up to 1.2° in roll."""
     session = Session(
         (Bout("stand", 10.0), Bout("run", 60.0, RUN), Bout("stand", 8.0), Bout("run", 30.0, RUN))
     )
@@ -438,4 +438,4 @@ def test_the_pelvis_reads_level_again_after_a_stop(seed, yaw_deg):
     before = error[(rec.time_s > 55) & (rec.time_s < 68)].mean(axis=0)
     after = error[(rec.time_s > 80) & (rec.time_s < 90)].mean(axis=0)
     assert abs(after[1] - before[1]) < 0.3
-    assert abs(after[0]) < 0.5
+    assert abs(after[0]) < 0.3

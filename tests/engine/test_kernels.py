@@ -184,23 +184,30 @@ def test_still_step_matches_reference(signals):
 
 def test_a_rest_leaves_the_mean_of_its_inside_as_bias():
     """The still detector ends a rest late: here the last 0.3 s reported still already turn at
-    3 °/s (a lean forward before the first stride), and standing sway turns the roll at
-    ±0.3 °/s. The bias left when the rest ends is the gyro's mean over the rest's inside blocks
-    (the first and the last whole block of 0.5 s left out), kernel and reference alike. A
-    one-second average of the last moments, as before, left 0.8 °/s of the lean in the bias."""
+    3 °/s (a lean forward before the first stride). And standing sways: the pelvis rolls by
+    ±0.3°, which the gyro and the accelerometer both see. The bias left when the rest ends is
+    the gyro's mean over the rest's inside blocks (the first and the last whole block of 0.5 s
+    left out) less the sway that gravity shows, kernel and reference alike. A one-second average
+    of the last moments, as before, left 0.8 °/s of the lean in the bias, and the plain mean of
+    the inside 0.14 °/s of sway."""
     rate_hz, true_bias = 200, np.array([0.6, -0.4, 0.3])
     t = np.arange(5 * rate_hz) / rate_hz
-    gyr = true_bias + np.outer(0.3 * np.sin(2 * np.pi * 0.4 * t), [1.0, 0.0, 0.0])
+    phase = 2 * np.pi * 0.1 * t  # a slow sway: 0.6° of roll from the rest's start to its end
+    roll = np.radians(0.3) * np.cos(phase)
+    roll_rate_dps = -0.3 * 2 * np.pi * 0.1 * np.sin(phase)
+    gyr = true_bias + np.outer(roll_rate_dps, [1.0, 0.0, 0.0])
     gyr[-60:, 1] += 3.0
-    state, model = np.zeros(orientation.STATE_SIZE), ref.Orientation()
-    acc, dt = (0.0, 0.0, 9.80665), 1.0 / rate_hz
-    for still_now, g in [(True, g) for g in gyr] + [(False, tuple(gyr[-1]))]:
-        orientation.orientation_step(state, acc, tuple(g), dt, still_now)
-        model.step(acc, tuple(g), dt, still_now)
+    acc = 9.80665 * np.column_stack([0 * t, np.sin(roll), np.cos(roll)])  # up, seen rolled
+    state, model, dt = np.zeros(orientation.STATE_SIZE), ref.Orientation(), 1.0 / rate_hz
+    samples = [(True, a, g) for a, g in zip(acc, gyr)] + [(False, acc[-1], gyr[-1])]
+    for still_now, a, g in samples:
+        orientation.orientation_step(state, tuple(a), tuple(g), dt, still_now)
+        model.step(tuple(a), tuple(g), dt, still_now)
     left = np.degrees(state[orientation.BIAS : orientation.BIAS + 3])
     np.testing.assert_allclose(left, np.degrees(model.bias), rtol=0, atol=1e-9)
-    np.testing.assert_allclose(left, gyr[100:900].mean(axis=0), rtol=0, atol=0.01)
-    assert np.abs(left - true_bias).max() < 0.05
+    np.testing.assert_allclose(left, true_bias, rtol=0, atol=0.01)
+    plain_mean = gyr[100:900].mean(axis=0)
+    assert abs(plain_mean[0] - true_bias[0]) > 0.1  # the sway, which the kernel takes out
 
 
 def test_a_short_rest_leaves_the_bias_as_it_was():

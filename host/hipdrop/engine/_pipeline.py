@@ -130,7 +130,7 @@ def process(
         g = (gyr[k, 0], gyr[k, 1], gyr[k, 2])
         is_still = still_mod.still_step(still_st, a, g, dt)
         if is_still or orientation.resting(filt):
-            filt = orientation.at_rest(filt, g, dt, is_still, ori_st)
+            filt = orientation.at_rest(filt, a, g, dt, is_still, ori_st)
         filt = orientation.advance(filt, a, g, dt, is_still)
         up = orientation.up(filt)
         is_running = contacts.running(con_st, t[k])

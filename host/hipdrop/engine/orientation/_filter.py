@@ -80,7 +80,7 @@ def orientation_step(state, acc, gyr_dps, dt, still):
     or arrays). ``_pipeline.process`` uses ``load`` / ``advance`` / ``store`` instead."""
     filt = load(state)
     if still or resting(filt):
-        filt = at_rest(filt, gyr_dps, dt, still, state)
+        filt = at_rest(filt, acc, gyr_dps, dt, still, state)
     store(state, advance(filt, acc, gyr_dps, dt, still))
 
 
@@ -158,7 +158,7 @@ def resting(filt):
 
 
 @njit(cache=True)
-def at_rest(filt, gyr_dps, dt, still, state):
+def at_rest(filt, acc, gyr_dps, dt, still, state):
     """The state tuple with the gyro bias read at rest, before ``advance`` takes the sample:
     while ``still``, and once as a rest ends (``_rest_bias``: its data stay in ``state``, the
     array the tuple came from). Not inlined: most samples do not call it, and the loop that
@@ -166,7 +166,7 @@ def at_rest(filt, gyr_dps, dt, still, state):
     q, bias, force, age_s, yaw_rate_dps, started, up_before, corr, was_resting = filt
     if still:
         gyr = _radians(gyr_dps)
-        rest_bias.step(state, REST, bias, gyr, dt, not was_resting)
+        rest_bias.step(state, REST, bias, gyr, acc, dt, not was_resting)
         bias = toward(bias, gyr, weight(dt, STILL_BIAS_TAU_S))
     else:
         bias = rest_bias.bias_after(state, REST)
