@@ -62,6 +62,7 @@ def _seeds(stream, records):
         )
     if stream.first_neutral is not None and np.isnan(records[:, pipeline.PELVIC_DROP]).any():
         neutral, bias = stream.first_neutral, stream.first_gyro_bias
+        nominal = learned  # its first seconds are read about the forward learned too
         taken_s = next(t for t, code in stream.events if code == pipeline.EV_NEUTRAL)
         notes += (
             f"steps before the first standing-still period (neutral taken at {taken_s:.1f} s) "

@@ -162,7 +162,7 @@ def at_rest(filt, acc, gyr_dps, dt, still, state):
     """The state tuple with the gyro bias read at rest, before ``advance`` takes the sample:
     while ``still``, and once as a rest ends (``_rest_bias``: its data stay in ``state``, the
     array the tuple came from). Not inlined: most samples do not call it, and the loop that
-    does not carry its code runs ≈ 2 % faster."""
+    does not carry its code runs ≈ 3 % faster (the feed, alternating with and without)."""
     q, bias, force, age_s, yaw_rate_dps, started, up_before, corr, was_resting = filt
     if still:
         gyr = _radians(gyr_dps)
