@@ -35,11 +35,13 @@ def _orientation_loop(dt, acc, gyr, still, up, turning):
 
 
 @njit(cache=False)
-def _mounting_loop(t, dt, acc, still, up, turning):
+def _mounting_loop(t, dt, acc, gyr, still, up, turning):
     state = np.zeros(mount.STATE_SIZE)
+    mount.note_step(state, 0.34)  # as at the first running contact
     for k in range(len(dt)):
         a, u = (acc[k, 0], acc[k, 1], acc[k, 2]), (up[k, 0], up[k, 1], up[k, 2])
-        mount.mounting_step(state, u, a, t[k], dt[k], still[k], not still[k], turning[k])
+        g = (gyr[k, 0], gyr[k, 1], gyr[k, 2])
+        mount.mounting_step(state, u, a, g, t[k], dt[k], still[k], not still[k], turning[k])
 
 
 def _best(repeat, work, *args):
@@ -65,5 +67,7 @@ def stage_times(rec, repeat):
         "orientation filter (+ up)": _best(
             repeat, _orientation_loop, dt, acc, gyr, still, up, turning
         ),
-        "pelvis axes (mounting)": _best(repeat, _mounting_loop, t, dt, acc, still, up, turning),
+        "pelvis axes (mounting)": _best(
+            repeat, _mounting_loop, t, dt, acc, gyr, still, up, turning
+        ),
     }

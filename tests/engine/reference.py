@@ -228,7 +228,7 @@ class RestBias:
 
 
 class Mounting:
-    """Pelvis up (neutral from still periods), forward (principal horizontal force axis) and
+    """Pelvis up (neutral from still periods), forward (the step-alternating rotation's axis) and
     clip moves (fast and slow averages of up parting by 3° about the pelvis's forward axis, or
     10° in all, for 8 s while running).
 
@@ -240,6 +240,7 @@ class Mounting:
     all the moving time since the last one they saw."""
 
     NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S, HEADING_MIN_S = 2.0, 30.0, 20.0, 4.0
+    RING_N = 64
     NEUTRAL_MAX_DEG = 30.0
     HEADING_EVERY, AVERAGE_EVERY, HEADING_SAMPLE_S = 32, 8, 0.02
     SIGN_EVIDENCE_MIN, EARLY_SIGN_S = 0.2, 0.5
@@ -261,7 +262,10 @@ class Mounting:
         self.has_neutral = neutral is not None
         self.neutral_set = self.flipped = False
         self.still_s, self.neutral_n = 0.0, 0
-        self.cov, self.mean, self.evid = (0.0, 0.0, 0.0), (0.0, 0.0), (0.0, 0.0)
+        self.cov, self.evid = (0.0, 0.0, 0.0), (0.0, 0.0)  # of the rotation difference; braking
+        self.turned = (0.0, 0.0, 0.0)  # the gyro's integral since the last heading sample
+        self.rates = deque([(0.0, 0.0)] * self.RING_N, maxlen=self.RING_N)
+        self.step_s = 0.0  # the running step time
         self.run_s, self.prev_fv, self.unsampled_s = 0.0, 0.0, 0.0
         self.apart_s, self.apart_since, self.clip_moved_at = 0.0, 0.0, math.nan
         self.watched_s = 0.0  # running time the clip watch has seen since the start or a neutral
@@ -273,7 +277,11 @@ class Mounting:
         self.watch_t, self.reanchor = 0.0, False
         self.up_before, self.p_after, self.after_s = None, (0.0, 0.0, 0.0), 0.0
 
-    def step(self, up, acc, t, dt, still, running, turning=False):
+    def note_step(self, interval):
+        if 0.2 <= interval <= 1.0:
+            self.step_s = ema(self.step_s, interval, 0.2) if self.step_s > 0 else interval
+
+    def step(self, up, acc, gyr, t, dt, still, running, turning=False):
         up = tuple(up)
         self.since_turn_s = 0.0 if turning else self.since_turn_s + dt
         if self.avg_up is None:
@@ -293,7 +301,7 @@ class Mounting:
                 if running:  # only running holds one posture
                     self._watch_clip(up, t, span)
         if running:
-            self._learn_heading(up, acc, dt)
+            self._learn_heading(up, acc, gyr, dt)
         self._set_forward()
         just_updated = self.count % self.HEADING_EVERY == 1
         if running and just_updated and self.run_s >= self.twist_watch_from_s:
@@ -405,24 +413,32 @@ class Mounting:
         e1 = unit(level)
         return e1, cross(self.up, e1)
 
-    def _learn_heading(self, up, acc, dt):
-        """A sample once HEADING_SAMPLE_S of running (less half a sample) has passed since the
-        last one stands for that time; the vertical force's slope is taken over it."""
+    def _learn_heading(self, up, acc, gyr, dt):
+        """A heading sample once HEADING_SAMPLE_S of running (less half a sample) has passed
+        since the last one stands for that time: the braking evidence with the vertical force's
+        slope over it, and the moments of the horizontal rate averaged over it less the one a
+        running step before (the step-alternating rotation, whose principal axis is forward)."""
+        self.turned = add(self.turned, gyr, dt)
         self.unsampled_s += dt
         if self.unsampled_s < self.HEADING_SAMPLE_S - dt / 2:
             return
         span, self.unsampled_s = self.unsampled_s, 0.0
+        e1, e2 = self.basis()
+        rate = (dot(self.turned, e1) / span, dot(self.turned, e2) / span)
+        self.turned = (0.0, 0.0, 0.0)
         fv = dot(acc, up)
         h = add(acc, up, -fv)
-        e1, e2 = self.basis()
         h1, h2 = dot(h, e1), dot(h, e2)
         dfv = (fv - self.prev_fv) / span if self.run_s > 0 else 0.0
         self.prev_fv = fv
         self.run_s += span
         a = min(span / self.HEADING_TAU_S, 1.0)
-        self.cov = ema(self.cov, (h1 * h1, h1 * h2, h2 * h2), a)
-        self.mean = ema(self.mean, (h1, h2), a)
         self.evid = ema(self.evid, (h1 * dfv, h2 * dfv), a)
+        lag = int(self.step_s / span + 0.5)
+        if 0 < lag < self.RING_N and self.run_s > self.step_s:
+            d1, d2 = add(rate, self.rates[-lag], -1.0)
+            self.cov = ema(self.cov, (d1 * d1, d1 * d2, d2 * d2), a)
+        self.rates.append(rate)
 
     def _set_forward(self):
         e1, e2 = self.basis()
@@ -457,8 +473,8 @@ class Mounting:
         axis, turned round after EARLY_SIGN_S of running by evidence over 0.7 against it."""
         c1, c2 = self.nominal
         if self.run_s >= self.HEADING_MIN_S:
-            (m1, m2), (s11, s12, s22) = self.mean, self.cov
-            angle = 0.5 * math.atan2(2 * (s12 - m1 * m2), (s11 - m1 * m1) - (s22 - m2 * m2))
+            s11, s12, s22 = self.cov
+            angle = 0.5 * math.atan2(2 * s12, s11 - s22)
             c1, c2 = math.cos(angle), math.sin(angle)
             if self._braking_along(c1, c2) < -self.SIGN_EVIDENCE_MIN:  # the other way round
                 c1, c2 = -c1, -c2
@@ -886,7 +902,7 @@ class Pipeline:
         self.orientation.step(acc, gyr, dt, still)
         up = self.orientation.up
         turning = abs(self.orientation.yaw_rate_dps) > self.orientation.TURN_DPS
-        self.mounting.step(up, acc, t, dt, still, self.contacts.running(t), turning)
+        self.mounting.step(up, acc, gyr, t, dt, still, self.contacts.running(t), turning)
         if self.mounting.neutral_set:
             self.events.append((t, 1))
         if not math.isnan(self.mounting.clip_moved_at):
@@ -905,6 +921,8 @@ class Pipeline:
             walk.brake_vec = (c * along + s * across, c * across - s * along)
             self.events.append((t, 4))
         if kind:
+            if kind == RUN:
+                self.mounting.note_step(t_ic - self.pending[0])
             self._finish(t_ic, kind, t)
             self.pending = (t_ic, kind)
             usual = self.contacts.step_s

@@ -71,18 +71,20 @@ def _score(shared_data, folder, tmp_path, *options, data=None):
 
 
 def test_real_treadmill_run(shared_data, tmp_path):
+    """Measured: F1 1.000, left/right 1.000, drop RMS 0.701° (0.824° with forward taken as the
+    principal axis of the horizontal force, 14° off the board's x here)."""
     score = _score(shared_data, "fukuchi_run", tmp_path)
     assert score["f1"] >= 0.97
     assert score["side_acc"] >= 0.97
-    assert score["drop_rmse_deg"] <= 1.1
+    assert score["drop_rmse_deg"] <= 0.76
 
 
 @pytest.mark.parametrize(
     ("axes", "side_floor", "drop_ceiling"),
     [
-        ("x=y,y=-x,z=z", 0.99, 0.92),  # measured 1.000 and 0.873° (0.874° live, 2.004° before)
-        ("x=-y,y=x,z=z", 0.99, 0.92),  # 1.000 and 0.873° (0.974 and 0.907° live)
-        ("x=-x,y=-y,z=z", 0.99, 0.92),  # 1.000 and 0.870° (1.000 and 0.927° live)
+        ("x=y,y=-x,z=z", 0.99, 0.76),  # measured 1.000 and 0.689° (0.730° live)
+        ("x=-y,y=x,z=z", 0.99, 0.76),  # 1.000 and 0.689° (0.974 and 0.769° live)
+        ("x=-x,y=-y,z=z", 0.99, 0.76),  # 1.000 and 0.698° (1.000 and 0.820° live)
     ],
 )
 def test_real_run_worn_turned(shared_data, tmp_path, axes, side_floor, drop_ceiling):
@@ -439,3 +441,17 @@ def test_the_pelvis_reads_level_again_after_a_stop(seed, yaw_deg):
     after = error[(rec.time_s > 80) & (rec.time_s < 90)].mean(axis=0)
     assert abs(after[1] - before[1]) < 0.3
     assert abs(after[0]) < 0.3
+
+
+def test_the_real_run_learns_forward_along_the_pelvis(shared_data):
+    """Forward is the axis of the pelvis's step-alternating rotation: on the real treadmill run
+    it lies within a degree of the board's x, where the markers that define the reference's
+    obliquity put forward. The principal axis of the horizontal force, used before, lay 14.9°
+    off (the trunk's sideways accelerations there are nearly as large as its fore-aft ones)."""
+    from hipdrop.engine.inputs import read_csv
+
+    data = read_csv(shared_data / "fukuchi_run" / "RBDS001_runT25.csv")
+    stream = GaitStream()
+    stream.feed(data.time_s, data.acc_ms2, data.gyr_dps)
+    c1, c2 = stream.learned_forward
+    assert abs(np.degrees(np.arctan2(c2, c1))) < 3.0

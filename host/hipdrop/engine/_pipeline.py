@@ -135,7 +135,7 @@ def process(
         up = orientation.up(filt)
         is_running = contacts.running(con_st, t[k])
         turning = orientation.turning(filt)
-        mount.mounting_step(mount_st, up, a, t[k], dt, is_still, is_running, turning)
+        mount.mounting_step(mount_st, up, a, g, t[k], dt, is_still, is_running, turning)
         if mount_st[mount.NEUTRAL_SET] > 0.5:
             n_events = _event(out_events, n_events, t[k], EV_NEUTRAL)
         if mount.taking_first_neutral(mount_st, is_still):
@@ -153,6 +153,8 @@ def process(
         if kind == contacts.WALK and _walking_turned(mount_st, con_st):
             n_events = _event(out_events, n_events, t[k], EV_FORWARD_TURNED)
         if kind:
+            if kind == contacts.RUN:
+                mount.note_step(mount_st, t_ic - loop[_PENDING_T])
             if _finish_step(
                 loop, con_st, mount_st, side_st, ring, t_ic, kind, t[k], meas, out_steps[n_steps]
             ):

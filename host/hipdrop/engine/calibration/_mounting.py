@@ -37,15 +37,19 @@
   move, by the rotation that takes (posture, forward) of the older snapshot onto (mean posture
   since the move, forward now): the TRIAD construction, exact in posture and as near as that
   allows in forward.
-* **Forward.** Running pushes the trunk back and forth along the direction of travel far more
-  than sideways, so the principal axis of the horizontal specific force is the forward axis;
-  its sign comes from braking-then-propulsion (forward force falls while vertical force rises
-  early in stance, so their product averages negative). Until ``HEADING_MIN_S`` of running have
-  been seen, the board's nominal x axis (projected level) is taken as forward (turned round
-  after ``EARLY_SIGN_S`` when the braking evidence is decisively against it) — turned to the
-  way the walker walks when walking shows it is far off (``walking_direction``: each heel
-  strike brakes the trunk along the way of walking; worn back to front or turned on the
-  waistband, the mean braking points elsewhere than forward).
+* **Forward.** Running drops the pelvis toward one side and then the other about its forward
+  axis, a stride's period, while its tilt about the left axis repeats every step: the
+  horizontal rate less its value one running step before (``note_step`` gives the step time)
+  keeps the first and cancels the second, and the principal axis of that difference is the
+  forward axis. (The principal axis of the horizontal force, used before, is the direction of
+  travel only where the trunk's sideways accelerations are small: on the real treadmill run it
+  lay 14° off.) Its sign comes from braking-then-propulsion (forward force falls while vertical
+  force rises early in stance, so their product averages negative). Until ``HEADING_MIN_S`` of
+  running have been seen, the board's nominal x axis (projected level) is taken as forward
+  (turned round after ``EARLY_SIGN_S`` when the braking evidence is decisively against it) —
+  turned to the way the walker walks when walking shows it is far off (``walking_direction``:
+  each heel strike brakes the trunk along the way of walking; worn back to front or turned on
+  the waistband, the mean braking points elsewhere than forward).
 
 The helpers are inlined by LLVM (``forceinline``), not by Numba (``inline="always"``, as in the
 other kernels): Numba's inliner copies and re-types a helper at every call site, and with
@@ -92,7 +96,7 @@ AVERAGE_EVERY = 8
 are the same at low frequency, sampled at 25 Hz instead of 200 Hz."""
 HEADING_SAMPLE_S = 0.02
 """Running time between updates of the heading's moments (every 4th sample at 200 Hz, every
-2nd at 100 Hz: the trunk's horizontal force swings at 1–3 Hz); each update weighs the running
+2nd at 100 Hz: the trunk's rotation and force swing at 1–3 Hz); each update weighs the running
 time since the last, with the vertical force's slope over that time."""
 SIGN_EVIDENCE_MIN = 0.2
 """Normalised braking evidence needed to trust the sign over the nominal axis."""
@@ -135,8 +139,9 @@ FORWARD = 3  # 3: pelvis forward axis in the sensor frame (unit, ⟂ UP)
 HAS_NEUTRAL = 6
 STILL_S = 7
 _AVG_UP = 8  # 3: long-run average up (used until a neutral exists)
-_COV = 11  # 3: EMA of h1², h1·h2, h2² (horizontal force in basis e1, e2)
-_MEAN = 14  # 2: EMA of h1, h2
+_COV = 11  # 3: EMA of d1², d1·d2, d2² (d: the step-alternating horizontal rotation, e1, e2)
+_RING_AT = 14  # where the next horizontal rate goes in ``_RING``
+_STEP_S = 15  # the running step time (moving average of the contact intervals)
 _EVID = 16  # 2: EMA of h·dfv/dt
 _RUN_S = 18
 _PREV_FV = 19
@@ -187,11 +192,15 @@ FIRST_NEUTRAL = 76
 zeros until then. A whole-file analysis reads the steps before it again with it."""
 _NEUTRALS = 79
 """How many still periods have given a neutral."""
-STATE_SIZE = 80
+RING_N = 64
+"""Horizontal rates kept, one per ``HEADING_SAMPLE_S`` of running: 1.28 s, more than a step."""
+_TURNED = 80  # 3: the gyro's integral since the last heading sample (deg)
+_RING = 83  # 2 × RING_N: the horizontal rate at each heading sample
+STATE_SIZE = _RING + 2 * RING_N
 
 
 @njit(cache=True, error_model="numpy")
-def mounting_step(state, up, acc, t, dt, still, running, turning=False):
+def mounting_step(state, up, acc, gyr, t, dt, still, running, turning=False):
     """Update the axes with one sample; ``up`` is the filter's world-up in the sensor frame and
     ``acc`` the specific force (m/s²), both 3-tuples or arrays.
 
@@ -213,7 +222,7 @@ def mounting_step(state, up, acc, t, dt, still, running, turning=False):
         _moving(state, up, t, dt, running)
     e1, e2 = _level_basis(state)
     if running:
-        _learn_heading(state, up, acc, dt, e1, e2)
+        _learn_heading(state, up, acc, gyr, dt, e1, e2)
     _set_forward(state, e1, e2)
     if running and state[_COUNT] == 1.0 and state[_RUN_S] >= state[_TWIST_WATCH_FROM_S]:
         _watch_heading(state, t)  # just after each update of the heading
@@ -464,14 +473,23 @@ def _basis(u):
 
 
 @njit(cache=True, forceinline=True)
-def _learn_heading(state, up, acc, dt, e1, e2):
-    """Moving moments of the horizontal force (basis e1, e2) and of its product with the rate
-    of change of the vertical force, every ``HEADING_SAMPLE_S``."""
+def _learn_heading(state, up, acc, gyr, dt, e1, e2):
+    """Every ``HEADING_SAMPLE_S``: the moments of the step-alternating horizontal rotation (the
+    horizontal rate, averaged over the heading sample, less its value one step before) and the
+    braking evidence (the horizontal force times the rate of change of the vertical force). The
+    average keeps a clip's ringing after each impact (28 Hz on the simulator) from aliasing into
+    the heading samples; the sample's own rate did (steady CPD 0.13 → 0.35° on one simulated
+    run)."""
+    r = get3(state, _TURNED)
+    turned = (r[0] + gyr[0] * dt, r[1] + gyr[1] * dt, r[2] + gyr[2] * dt)
     span = state[_UNSAMPLED_S] + dt
     if span < HEADING_SAMPLE_S - 0.5 * dt:
         state[_UNSAMPLED_S] = span
+        put(state, _TURNED, turned)
         return
     state[_UNSAMPLED_S] = 0.0
+    put(state, _TURNED, (0.0, 0.0, 0.0))
+    w1, w2 = dot(turned, e1) / span, dot(turned, e2) / span
     fv = dot(acc, up)
     h = (acc[0] - fv * up[0], acc[1] - fv * up[1], acc[2] - fv * up[2])
     h1, h2 = dot(h, e1), dot(h, e2)
@@ -479,16 +497,36 @@ def _learn_heading(state, up, acc, dt, e1, e2):
     state[_PREV_FV] = fv
     state[_RUN_S] += span
     a = weight(span, HEADING_TAU_S)
-    for at, x in (
-        (_COV, h1 * h1),
-        (_COV + 1, h1 * h2),
-        (_COV + 2, h2 * h2),
-        (_MEAN, h1),
-        (_MEAN + 1, h2),
-        (_EVID, h1 * dfv),
-        (_EVID + 1, h2 * dfv),
-    ):
-        state[at] += a * (x - state[at])
+    state[_EVID] += a * (h1 * dfv - state[_EVID])
+    state[_EVID + 1] += a * (h2 * dfv - state[_EVID + 1])
+    _learn_axis(state, w1, w2, span, a)
+
+
+@njit(cache=True, forceinline=True)
+def _learn_axis(state, w1, w2, span, a):
+    """The roll axis is the horizontal axis of the rotation that alternates from step to step:
+    the pelvis drops toward one side, then the other, about its forward axis, while its tilt
+    (about the left axis) repeats every step. The rate less its value one running step before
+    keeps the first and cancels the second; the principal axis of that difference is forward."""
+    at = int(state[_RING_AT])
+    lag = int(state[_STEP_S] / span + 0.5)
+    if 0 < lag < RING_N and state[_RUN_S] > state[_STEP_S]:
+        before = _RING + 2 * ((at - lag) % RING_N)
+        d1, d2 = w1 - state[before], w2 - state[before + 1]
+        state[_COV] += a * (d1 * d1 - state[_COV])
+        state[_COV + 1] += a * (d1 * d2 - state[_COV + 1])
+        state[_COV + 2] += a * (d2 * d2 - state[_COV + 2])
+    state[_RING + 2 * at], state[_RING + 2 * at + 1] = w1, w2
+    state[_RING_AT] = (at + 1) % RING_N
+
+
+@njit(cache=True)
+def note_step(state, interval):
+    """A running contact ``interval`` s after the one before: the step time the heading's
+    rotation moments look back by (intervals of 0.2–1 s; the first one sets it)."""
+    if 0.2 <= interval <= 1.0:
+        known = state[_STEP_S] > 0.0
+        state[_STEP_S] = state[_STEP_S] + 0.2 * (interval - state[_STEP_S]) if known else interval
 
 
 @njit(cache=True, forceinline=True)
@@ -525,13 +563,11 @@ def walking_direction(state, along, across, contacts):
 
 @njit(cache=True, forceinline=True)
 def _update_heading(state):
-    """The principal horizontal axis, signed by the braking evidence (else the nominal axis,
-    turned round early by decisive evidence)."""
+    """The step-alternating rotation's principal axis, signed by the braking evidence (else the
+    nominal axis, turned round early by decisive evidence)."""
     c1, c2 = state[_NOMINAL], state[_NOMINAL + 1]
     if state[_RUN_S] >= HEADING_MIN_S:
-        c11 = state[_COV] - state[_MEAN] ** 2
-        c12 = state[_COV + 1] - state[_MEAN] * state[_MEAN + 1]
-        c22 = state[_COV + 2] - state[_MEAN + 1] ** 2
+        c11, c12, c22 = state[_COV], state[_COV + 1], state[_COV + 2]
         angle = 0.5 * math.atan2(2.0 * c12, c11 - c22)
         c1, c2 = math.cos(angle), math.sin(angle)
         if _braking_along(state, c1, c2) < -SIGN_EVIDENCE_MIN:  # else the axis nearer x stands
