@@ -239,7 +239,7 @@ class Mounting:
     watch look at every AVERAGE_EVERY-th sample only (counting all samples), as if it stood for
     all the moving time since the last one they saw."""
 
-    NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S, HEADING_MIN_S = 2.0, 30.0, 20.0, 4.0
+    NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S, HEADING_MIN_S = 2.0, 30.0, 20.0, 1.5
     RING_N = 64
     NEUTRAL_MAX_DEG = 30.0
     HEADING_EVERY, AVERAGE_EVERY, HEADING_SAMPLE_S = 32, 8, 0.02

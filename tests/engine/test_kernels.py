@@ -528,7 +528,7 @@ def test_a_seeded_nominal_forward_holds_from_the_first_sample():
         model.step(up.tolist(), acc.tolist(), gyr.tolist(), t, dt, False, True)
         got = state[mount.FORWARD : mount.FORWARD + 3]
         np.testing.assert_allclose(got, model.forward, rtol=0, atol=1e-9)
-        assert got @ forward > 0.99  # unseeded, the board's x: 90° off for the first 4 s
+        assert got @ forward > 0.99  # unseeded, the board's x: 90° off for the first 1.5 s
     learned = state[mount.LEARNED_FORWARD : mount.LEARNED_FORWARD + 2]
     np.testing.assert_allclose(learned, model.learned, rtol=0, atol=1e-9)
     assert learned @ np.array([0.0, 1.0]) > 0.999

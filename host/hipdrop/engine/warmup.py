@@ -2,7 +2,7 @@
 
 Numba compiles the kernels at their first call and caches them per user, keyed on the engine's
 sources (``hipdrop/__init__.py``). The first run after an install or an upgrade therefore
-compiles for ≈ 13–15 s on a 2-core machine; every later run loads the cache in under a second.
+compiles for ≈ 15–20 s on a 2-core machine; every later run loads the cache in under a second.
 Unannounced, that first pause looked like a hang — in ``hipdrop demo`` the live view stopped
 for 25 s after its first line — so the commands that use the engine warm it up first, through
 :func:`warm_up`, which stays silent when the cache answers at once.

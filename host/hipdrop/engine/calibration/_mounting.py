@@ -71,7 +71,7 @@ moving posture is no standing (a side plank, lying down, sitting back): it gives
 _COS_NEUTRAL_MAX = math.cos(math.radians(NEUTRAL_MAX_DEG))
 AVERAGE_TAU_S = 30.0
 HEADING_TAU_S = 20.0
-HEADING_MIN_S = 4.0
+HEADING_MIN_S = 1.5
 HEADING_SETTLED_S = 60.0
 """Running time after which the learned heading has settled (3 × ``HEADING_TAU_S``): from
 then on it watches the clip too."""
