@@ -57,11 +57,12 @@ def numba_cache_dir() -> Path:
     engine's sources (see ``hipdrop/__init__.py``). Where that cannot be written (a read-only
     home), a keyed folder in the temporary directory: Numba would otherwise fall back, silently,
     to a cache beside the sources, which is not keyed."""
-    keyed = user_cache_dir() / "numba" / engine_key()
+    key = engine_key()
+    keyed = user_cache_dir() / "numba" / key
     if _can_write(keyed):
         return keyed
     user = getattr(os, "getuid", lambda: "user")()
-    return Path(tempfile.gettempdir()) / f"hipdrop-{user}" / "numba" / engine_key()
+    return Path(tempfile.gettempdir()) / f"hipdrop-{user}" / "numba" / key
 
 
 def _can_write(path: Path) -> bool:

@@ -46,15 +46,16 @@ def analyze(data: ImuData) -> dict:
 
 
 def _seeds(stream, records):
-    """What a second reading starts with, and the notes that say so: the forward learned, when
-    it lies more than ``REREAD_DEG`` off the board's x; the first neutral and the gyro bias
-    measured with it, when steps came before it (their pelvic drop is null in the first
-    reading; from a running start the filter learns the bias from the tilt error, over ≈ 30 s
-    in which the drops were 1.4–2.5° RMS off on simulated runs)."""
-    nominal, neutral, bias, notes = None, None, None, ()
+    """What a second reading starts with, and the notes that say so. It is made when the forward
+    learned lies more than ``REREAD_DEG`` off the board's x, or when steps came before the first
+    neutral (their pelvic drop is null in the first reading): then it starts with that neutral
+    and the gyro bias measured with it (from a running start the filter learns the bias from
+    the tilt error, over ≈ 30 s in which the drops were 1.4–2.5° RMS off on simulated runs).
+    Either way it starts about the forward learned, so that its first seconds of running are
+    not read about the board's x."""
+    neutral, bias, notes = None, None, ()
     learned = stream.learned_forward
     if learned is not None and learned[0] < math.cos(math.radians(REREAD_DEG)):
-        nominal = learned
         off_deg = math.degrees(math.atan2(learned[1], learned[0]))
         notes += (
             f"forward learned from the motion, {off_deg:+.0f}° from the board's x (toward its "
@@ -62,13 +63,12 @@ def _seeds(stream, records):
         )
     if stream.first_neutral is not None and np.isnan(records[:, pipeline.PELVIC_DROP]).any():
         neutral, bias = stream.first_neutral, stream.first_gyro_bias
-        nominal = learned  # its first seconds are read about the forward learned too
         taken_s = next(t for t, code in stream.events if code == pipeline.EV_NEUTRAL)
         notes += (
             f"steps before the first standing-still period (neutral taken at {taken_s:.1f} s) "
             "were read again with its neutral: their pelvic drop is measured from it",
         )
-    return nominal, neutral, bias, notes
+    return (learned if notes else None), neutral, bias, notes
 
 
 def _reread(data, stream, first, first_events):

@@ -201,8 +201,9 @@ STATE_SIZE = _RING + 2 * RING_N
 
 @njit(cache=True, error_model="numpy")
 def mounting_step(state, up, acc, gyr, t, dt, still, running, turning=False):
-    """Update the axes with one sample; ``up`` is the filter's world-up in the sensor frame and
-    ``acc`` the specific force (m/s²), both 3-tuples or arrays.
+    """Update the axes with one sample; ``up`` is the filter's world-up in the sensor frame,
+    ``acc`` the specific force (m/s²) and ``gyr`` the angular rate (deg/s), all 3-tuples or
+    arrays. The pipeline also gives ``note_step`` each running contact's interval.
 
     The divisions here are by dt, by the time moved so far (≥ dt), by sample counts and by the
     lengths of averaged unit vectors and of their level parts, none of them zero in use:
