@@ -28,7 +28,10 @@ def main(db, mode, *args):
         store.add_packets(sid, packed_rows(BATCH, first_seq=first, host_start=STARTED_AT))
         store.commit()
         done += 1
-        print(sid, done * BATCH, flush=True)
+        # one write for the whole line: with PYTHONUNBUFFERED set, print(sid, n) writes its
+        # pieces one by one, and a kill between them left the test half a line
+        sys.stdout.write(f"{sid} {done * BATCH}\n")
+        sys.stdout.flush()
         time.sleep(sleep_s)
     store.finish_session(sid, STARTED_AT + done, complete=True)
     store.close()
