@@ -1,5 +1,8 @@
 """Fatigue onset on simulated long runs (seeds not used for tuning) and no alarm when steady."""
 
+import math
+
+import numpy as np
 import pytest
 
 from hipdrop.engine.analyze import analyze
@@ -83,3 +86,31 @@ def test_live_fatigue_fires_causally_and_agrees_with_the_review():
     assert live.result is not None
     assert rec.truth.fatigue_onset_s < live.detected_at_s < rec.truth.fatigue_onset_s + 15 * 60
     assert abs(live.result.onset_s - review["onset_s"]) <= 3 * 60
+
+
+def _best_break_by_hand(z, start, stop):
+    """The onset fit written out: every candidate break, least squares through the origin."""
+    best, best_sse = start, math.inf
+    for onset in range(start, stop - 2):
+        pairs = [(max(i - onset, 0), z[i]) for i in range(start, stop) if not math.isnan(z[i])]
+        ramp_sq = sum(r * r for r, _ in pairs)
+        slope = sum(r * v for r, v in pairs) / max(ramp_sq, 1e-9)
+        sse = sum((v - slope * r) ** 2 for r, v in pairs)
+        if sse < best_sse:
+            best, best_sse = onset, sse
+    return best
+
+
+def test_the_onset_is_the_break_of_the_best_flat_then_rising_fit():
+    from hipdrop.engine.fatigue import _refine_onset
+
+    z = np.concatenate([np.zeros(30), 0.4 * np.arange(12)])  # flat to minute 30, then a ramp
+    z[[26, 33]] = np.nan  # minutes without running steps
+    assert _refine_onset(z, 25, 42) == 30
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        z = rng.normal(size=45)
+        z[35:] += np.arange(10) * rng.uniform(0, 0.6)
+        z[rng.random(45) < 0.15] = np.nan
+        stop = int(rng.integers(27, 45))
+        assert _refine_onset(z, 25, stop) == _best_break_by_hand(z, 25, stop)

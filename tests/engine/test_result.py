@@ -33,6 +33,36 @@ def test_steps_are_rounded_and_unknowns_are_null():
     json.dumps(steps, allow_nan=False)  # no NaN reaches the document
 
 
+def test_each_step_field_comes_from_its_own_column():
+    rows = _records([2.5], [1], [3.25], step_time=0.4)
+    p = pipeline
+    for column, value in (
+        (p.CONFIDENCE, 0.875),
+        (p.DROP_FROM_CONTACT, 1.5),
+        (p.CONTACT_TIME, 0.25),
+        (p.ROLL_AT_IC, -0.75),
+        (p.OBLIQUITY_RANGE, 6.5),
+        (p.IMPACT_G, 2.25),
+    ):
+        rows[0, column] = value
+    (step,) = step_dicts(step_columns(rows))
+    assert step == {
+        "t_ic": 2.5,
+        "side": "L",
+        "side_confidence": 0.875,
+        "activity": "run",
+        "pelvic_drop_deg": 3.25,
+        "drop_from_contact_deg": 1.5,
+        "contact_time_s": 0.25,
+        "step_time_s": 0.4,
+        "roll_at_ic_deg": -0.75,
+        "obliquity_range_deg": 6.5,
+        "impact_g": 2.25,
+        "cadence_spm": 150.0,
+        "verdict_latency_s": 0.05,
+    }
+
+
 def test_minutes_take_each_sides_median_and_the_commonest_activity():
     t_ic = np.array([10.0, 20.0, 30.0, 40.0, 50.0, 70.0, 75.0])
     rows = _records(
@@ -58,3 +88,29 @@ def test_a_pause_between_contacts_is_a_stop_from_the_end_of_the_last_step():
         {"t_s": 0.5, "type": "calibration"},
         {"t_s": 1.5, "type": "stop", "duration_s": 8.0},
     ]
+
+
+def test_minute_medians_match_numpys_median_per_minute_and_side():
+    """The one-sort medians against ``np.median`` minute by minute: even and odd counts, unknown
+    drops, a side with no known drop in a minute, minutes without steps, rows in any order."""
+    rng = np.random.default_rng(7)
+    n = 600
+    t_ic = np.sort(rng.choice([0, 1, 2, 5, 6], n) * 60 + rng.uniform(0, 60, n))
+    side = rng.choice([1.0, -1.0], n)
+    drop = rng.normal(4, 2, n).round(2)
+    drop[rng.random(n) < 0.2] = np.nan
+    drop[(t_ic // 60 == 2) & (side < 0)] = np.nan  # minute 2: no right-side drop at all
+    rows = _records(t_ic, side, drop, step_time=rng.uniform(0.3, 0.4, n))
+    shuffled = rows[rng.permutation(n)]
+    minutes = minute_table(step_columns(shuffled), "pelvic_drop_deg")
+    assert [m["minute"] for m in minutes] == [0, 1, 2, 5, 6]
+    cadence = np.round(60.0 / rows[:, pipeline.STEP_TIME], 1)
+    for m in minutes:
+        inside = t_ic // 60 == m["minute"]
+        assert m["steps"] == inside.sum()
+        assert m["cadence_spm"] == round(float(np.median(cadence[inside])), 1)
+        for key, chosen in (("L", side > 0), ("R", side < 0)):
+            known = drop[inside & chosen & np.isfinite(drop)]
+            expected = round(float(np.median(known)), 3) if len(known) else None
+            assert m[f"pelvic_drop_deg_{key}"] == expected
+    assert minutes[2]["pelvic_drop_deg_R"] is None

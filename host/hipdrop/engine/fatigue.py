@@ -104,18 +104,16 @@ def _side_onset(running, key):
 
 
 def _refine_onset(z, start, stop):
-    """Onset of a ramp: the break of the best "flat, then linear rise" fit to z[start:stop]."""
-    best, best_sse = start, np.inf
-    x = np.arange(stop)
-    ok = ~np.isnan(z[:stop])
-    for onset in range(start, stop - 2):
-        ramp = np.clip(x - onset, 0, None).astype(float)
-        use = ok & (x >= start)
-        slope = np.dot(ramp[use], z[:stop][use]) / max(np.dot(ramp[use], ramp[use]), 1e-9)
-        sse = np.sum((z[:stop][use] - slope * ramp[use]) ** 2)
-        if sse < best_sse:
-            best, best_sse = onset, sse
-    return best
+    """Onset of a ramp: the break of the best "flat, then linear rise" fit to z[start:stop]
+    (the first best, all candidate breaks fitted at once)."""
+    onsets = np.arange(start, max(stop - 2, start + 1))
+    x = np.arange(start, stop)
+    known = ~np.isnan(z[start:stop])
+    x, zk = x[known], z[start:stop][known]
+    ramps = np.clip(x[None, :] - onsets[:, None], 0, None).astype(float)
+    slopes = (ramps @ zk) / np.maximum(np.einsum("ij,ij->i", ramps, ramps), 1e-9)
+    sse = np.sum((zk[None, :] - slopes[:, None] * ramps) ** 2, axis=1)
+    return int(onsets[np.argmin(sse)])
 
 
 def _steady_text(running, drop_key):

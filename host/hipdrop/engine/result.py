@@ -58,11 +58,43 @@ def step_columns(records) -> dict:
 
 
 def step_dicts(columns):
-    """The document's step objects from ``step_columns`` (a 100-minute run has ~17,000)."""
-    lists = {name: _json_floats(values) for name, values in columns.items()}
-    lists["side"] = np.where(columns["side"], "L", "R").tolist()
-    lists["activity"] = [ACTIVITY_NAMES[a] for a in columns["activity"].astype(int).tolist()]
-    return [dict(zip(_STEP_ORDER, values)) for values in zip(*(lists[n] for n in _STEP_ORDER))]
+    """The document's step objects from ``step_columns`` (a 100-minute run has ~17,000; a
+    dict display builds them in half the time ``dict(zip(keys, values))`` takes)."""
+    c = {name: _json_floats(values) for name, values in columns.items()}
+    c["side"] = np.where(columns["side"], "L", "R").tolist()
+    c["activity"] = [ACTIVITY_NAMES[a] for a in columns["activity"].astype(int).tolist()]
+    return [
+        {
+            "t_ic": t_ic,
+            "side": side,
+            "side_confidence": confidence,
+            "activity": activity,
+            "pelvic_drop_deg": drop,
+            "drop_from_contact_deg": from_contact,
+            "contact_time_s": contact,
+            "step_time_s": step,
+            "roll_at_ic_deg": roll,
+            "obliquity_range_deg": obliquity,
+            "impact_g": impact,
+            "cadence_spm": cadence,
+            "verdict_latency_s": latency,
+        }
+        for (
+            t_ic,
+            side,
+            confidence,
+            activity,
+            drop,
+            from_contact,
+            contact,
+            step,
+            roll,
+            obliquity,
+            impact,
+            cadence,
+            latency,
+        ) in zip(*(c[name] for name in _STEP_ORDER))
+    ]
 
 
 def _json_floats(values):
@@ -78,32 +110,41 @@ def _json_floats(values):
 def minute_table(columns, drop_key):
     """Per-minute aggregates of the steps (``step_columns``; minute 0 starts at the first
     sample), in the order of the minutes."""
-    minute = (columns["t_ic"] // 60).astype(int)
-    order = np.argsort(minute, kind="stable")
-    minutes, starts = np.unique(minute[order], return_index=True)
-    groups = np.split(order, starts[1:])
-    return [_minute(int(m), rows, columns, drop_key) for m, rows in zip(minutes, groups)]
-
-
-def _minute(minute, rows, columns, drop_key):
-    activity = np.bincount(columns["activity"][rows].astype(int), minlength=3)
-    row = {
-        "minute": minute,
-        "start_s": minute * 60.0,
-        "steps": len(rows),
-        "activity": ACTIVITY_NAMES[int(np.argmax(activity))],
-        "cadence_spm": _median(columns["cadence_spm"][rows], 1),
-        "contact_time_s": _median(columns["contact_time_s"][rows]),
+    minutes, group = np.unique((columns["t_ic"] // 60).astype(int), return_inverse=True)
+    n = len(minutes)
+    steps = np.bincount(group, minlength=n)
+    activity = np.bincount(group * 3 + columns["activity"].astype(int), minlength=3 * n)
+    left = columns["side"]
+    medians = {
+        "cadence_spm": (_medians(group, columns["cadence_spm"], n), 1),
+        "contact_time_s": (_medians(group, columns["contact_time_s"], n), 3),
+        f"{drop_key}_L": (_medians(group[left], columns[drop_key][left], n), 3),
+        f"{drop_key}_R": (_medians(group[~left], columns[drop_key][~left], n), 3),
     }
-    left = columns["side"][rows]
-    for side, chosen in (("L", left), ("R", ~left)):
-        row[f"{drop_key}_{side}"] = _median(columns[drop_key][rows[chosen]])
-    return row
+    table = []
+    for i, minute in enumerate(minutes.tolist()):
+        row = {"minute": minute, "start_s": minute * 60.0, "steps": int(steps[i])}
+        row["activity"] = ACTIVITY_NAMES[int(np.argmax(activity[3 * i : 3 * i + 3]))]
+        row.update((key, _num(values[i], digits)) for key, (values, digits) in medians.items())
+        table.append(row)
+    return table
 
 
-def _median(values, digits=3):
-    known = values[np.isfinite(values)]
-    return _num(np.median(known), digits) if len(known) else None
+def _medians(group, values, n):
+    """The median of the finite ``values`` of each group 0 … n−1 (nan for a group without):
+    one sort for all the minutes (a median per minute and column took 0.3 ms of 0.4 ms)."""
+    finite = np.isfinite(values)
+    group, values = group[finite], values[finite]
+    order = np.lexsort((values, group))
+    ranked = values[order]
+    counts = np.bincount(group, minlength=n)
+    first = np.cumsum(counts) - counts
+    have = counts > 0
+    lower = ranked[(first + (counts - 1) // 2)[have]]
+    upper = ranked[(first + counts // 2)[have]]
+    medians = np.full(n, np.nan)
+    medians[have] = 0.5 * (lower + upper)
+    return medians
 
 
 def _add_speed(minutes, data):
