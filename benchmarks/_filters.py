@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
+from hipdrop.engine._jit import kernel
 from hipdrop.engine.calibration import _still as still_mod
 from hipdrop.engine.orientation import _filter as ori_mod
 
@@ -36,7 +36,7 @@ def sample_rate_hz(rec):
     return 1.0 / float(np.median(np.diff(rec.time_s)))
 
 
-@njit(cache=False)
+@kernel(cache=False)  # the engine's flags, uncached
 def _hipdrop_loop(t, acc, gyr, out_up):
     """Still detector → orientation filter per sample, with dt as ``_pipeline.process`` takes it."""
     still_st = np.zeros(still_mod.STATE_SIZE)

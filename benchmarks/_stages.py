@@ -9,14 +9,14 @@ it, and counts every sample that is not still as running. What is left of the wh
 import time
 
 import numpy as np
-from numba import njit
 
+from hipdrop.engine._jit import kernel
 from hipdrop.engine.calibration import _mounting as mount
 from hipdrop.engine.calibration import _still as still_mod
 from hipdrop.engine.orientation import _filter as ori_mod
 
 
-@njit(cache=False)
+@kernel(cache=False)  # the engine's flags, uncached
 def _still_loop(dt, acc, gyr, still):
     state = np.zeros(still_mod.STATE_SIZE)
     for k in range(len(dt)):
@@ -24,7 +24,7 @@ def _still_loop(dt, acc, gyr, still):
         still[k] = still_mod.still_step(state, a, g, dt[k])
 
 
-@njit(cache=False)
+@kernel(cache=False)  # the engine's flags, uncached
 def _orientation_loop(dt, acc, gyr, still, up, turning):
     state = np.zeros(ori_mod.STATE_SIZE)
     for k in range(len(dt)):
@@ -34,7 +34,7 @@ def _orientation_loop(dt, acc, gyr, still, up, turning):
         turning[k] = abs(state[ori_mod.YAW_RATE_DPS]) > ori_mod.TURN_DPS
 
 
-@njit(cache=False)
+@kernel(cache=False)  # the engine's flags, uncached
 def _mounting_loop(t, dt, acc, gyr, still, up, turning):
     state = np.zeros(mount.STATE_SIZE)
     mount.note_step(state, 0.34)  # as at the first running contact

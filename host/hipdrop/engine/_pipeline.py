@@ -7,8 +7,8 @@ one piece or in any chunks gives the same steps to the last bit (``stream.GaitSt
 import math
 
 import numpy as np
-from numba import njit
 
+from ._jit import kernel
 from ._vec import cross, get3, level_forces, put
 from .calibration import _mounting as mount
 from .calibration import _still as still_mod
@@ -82,7 +82,7 @@ def new_state():
     )
 
 
-@njit(cache=True)
+@kernel
 def process(
     still_st,
     ori_st,
@@ -167,7 +167,7 @@ def process(
     return n_steps, n_events, taken
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _dt(loop, t):
     """Sample interval; −1 after a gap or a jump back in time (a restarted device clock).
 
@@ -189,40 +189,40 @@ def _dt(loop, t):
     return dt
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _event(out, n, t, code):
     out[n, EVENT_T], out[n, EVENT_CODE] = t, code
     return n + 1
 
 
-@njit(cache=True)
+@kernel
 def _forget_step(loop, side_st):
     loop[_PENDING_T], loop[_DUE_T] = math.nan, math.inf
     side_mod.reset(side_st)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _pelvis_axes(m):
     """The pelvis forward, left and up axes in sensor axes (3-tuples): left = up × forward."""
     forward, up = get3(m, mount.FORWARD), get3(m, mount.UP)
     return forward, cross(up, forward), up
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _pelvis_pitch(m, up):
     """Pelvis pitch (deg), anterior tilt positive."""
     r0 = up[0] * m[mount.FORWARD] + up[1] * m[mount.FORWARD + 1] + up[2] * m[mount.FORWARD + 2]
     return math.degrees(math.asin(max(min(-r0, 1.0), -1.0)))
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _level_forces(m, up, acc, fv):
     """Specific force along the pelvis forward axis made level, and along the level left axis
     (up × that forward), m/s²; ``fv`` = acc · up."""
     return level_forces(up, (m[mount.FORWARD], m[mount.FORWARD + 1], m[mount.FORWARD + 2]), acc, fv)
 
 
-@njit(cache=True)
+@kernel
 def _walking_turned(mount_st, con_st):
     """Let the walking detector's mean braking vector turn a forward axis that is far off; the
     vector then reads in the turned axes."""
@@ -237,7 +237,7 @@ def _walking_turned(mount_st, con_st):
     return True
 
 
-@njit(cache=True)
+@kernel
 def _pend(loop, con_st, t_ic, kind):
     """Hold the step that starts at ``t_ic`` until the next contact (or until overdue)."""
     loop[_PENDING_T], loop[_PENDING_KIND], loop[_DUE_T] = t_ic, kind, math.inf
@@ -246,7 +246,7 @@ def _pend(loop, con_st, t_ic, kind):
         loop[_DUE_T] = t_ic + min(OVERDUE_STEPS * usual, MAX_STEP_S)
 
 
-@njit(cache=True)
+@kernel
 def finish(mount_st, con_st, side_st, loop, ring, out_steps):
     """Close the step pending when the recording ends (see ``_close_pending``). Returns the
     steps written to ``out_steps`` (0 or 1); either way no step is pending afterwards."""
@@ -255,7 +255,7 @@ def finish(mount_st, con_st, side_st, loop, ring, out_steps):
     return _close_pending(mount_st, con_st, side_st, loop, ring, t_last, t_last, meas, row)
 
 
-@njit(cache=True)
+@kernel
 def _close_pending(mount_st, con_st, side_st, loop, ring, t_last, t_now, buffers, row):
     """Close the pending step without its next contact — overdue, or the data end at ``t_last``
     (the recording's end, or a gap noticed at ``t_now``) — if its stance is in the data: a
@@ -274,7 +274,7 @@ def _close_pending(mount_st, con_st, side_st, loop, ring, t_last, t_now, buffers
     return int(closed)
 
 
-@njit(cache=True)
+@kernel
 def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now, buffers, row):
     """Measure the pending step now that the next contact (``t_next``, of kind ``next_kind``)
     is known; ``next_kind`` 0: no next contact, ``t_next`` only ends the measured span (and a
@@ -313,7 +313,7 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now
     return True
 
 
-@njit(cache=True)
+@kernel
 def _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_st, buffers):
     """Probability of a left stance for the step measured in ``buffers[0]``; a walking step also
     weighs the next walking step's evidence (measured into ``buffers[1]``: its window, the swing
@@ -340,7 +340,7 @@ def _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_s
     )
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _walk_features(meas, forward):
     """Roll and yaw rate, and the level force toward the right (the left force negated, so that
     all three are negative for a left stance); the force only while walking forward (sideways

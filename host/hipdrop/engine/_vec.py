@@ -17,7 +17,7 @@ written in place."""
 
 import math
 
-from numba import njit
+from ._jit import kernel
 
 SERIES_MAX_RAD = 0.2
 """Below this angle ``from_rotvec`` uses truncated series for cos(θ/2) and sin(θ/2)/θ: the
@@ -26,20 +26,20 @@ of either result, so the series is as exact as the trigonometric functions (and 
 cheaper). A sample's rotation stays below it up to 2,000 °/s at 200 Hz."""
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def get3(state, at):
     """Three consecutive state slots as a tuple."""
     return state[at], state[at + 1], state[at + 2]
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def put(state, at, values):
     """Write a tuple to consecutive state slots from ``at``."""
     for i, value in enumerate(values):
         state[at + i] = value
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def weight(dt, tau):
     """The weight of a sample ``dt`` long in a moving average over ``tau``: min(dt / tau, 1).
 
@@ -49,24 +49,24 @@ def weight(dt, tau):
     return min(dt * (1.0 / tau), 1.0)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def dot(a, b):
     return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def cross(a, b):
     return a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def unit(v):
     """v / |v| (one division)."""
     k = 1.0 / math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
     return v[0] * k, v[1] * k, v[2] * k
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def level_forces(up, forward, acc, fv):
     """Specific force ``acc`` along ``forward`` made level, and along the level left axis (up ×
     that forward); ``up`` and ``forward`` unit, ``fv`` = acc · up."""
@@ -75,7 +75,7 @@ def level_forces(up, forward, acc, fv):
     return (dot(acc, forward) - tilt * fv) * scale, dot(acc, cross(up, forward)) * scale
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def toward(mean, value, a):
     """One step of a moving average of 3-vectors: ``mean + a (value − mean)``."""
     return (
@@ -85,7 +85,7 @@ def toward(mean, value, a):
     )
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def turn_about(v, k, c, s):
     """``v`` turned about the unit axis ``k`` by the angle whose cosine and sine are ``c``, ``s``
     (Rodrigues: v c + (k × v) s + k (k·v)(1 − c))."""
@@ -97,7 +97,7 @@ def turn_about(v, k, c, s):
     )
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def multiply(a, b):
     """The Hamilton product a ⊗ b."""
     return (
@@ -108,7 +108,7 @@ def multiply(a, b):
     )
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def rotate(q, v):
     """q ⊗ v ⊗ q*: a sensor-frame vector in the world frame."""
     w, x, y, z = q[0], q[1], q[2], q[3]
@@ -122,20 +122,20 @@ def rotate(q, v):
     )
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def rotate_back(q, v):
     """q* ⊗ v ⊗ q: a world-frame vector in the sensor frame."""
     return rotate((q[0], -q[1], -q[2], -q[3]), v)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def up_in_sensor(q):
     """World up (0, 0, 1) expressed in the sensor frame: the third row of R(q)."""
     w, x, y, z = q[0], q[1], q[2], q[3]
     return 2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def from_rotvec(rx, ry, rz):
     """The unit quaternion of the rotation vector (rx, ry, rz) [rad]."""
     angle2 = rx * rx + ry * ry + rz * rz
@@ -150,7 +150,7 @@ def from_rotvec(rx, ry, rz):
     return math.cos(0.5 * angle), rx * s, ry * s, rz * s
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def renormalise(q):
     """q, whose squared length is within 1e-8 of 1, scaled back to unit length.
 
@@ -162,7 +162,7 @@ def renormalise(q):
     return q[0] * k, q[1] * k, q[2] * k, q[3] * k
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def level_from_gravity(f):
     """q that rotates the measured specific force ``f`` onto world up (zero heading); the
     identity when ``f`` is zero (no reference: any start will do)."""

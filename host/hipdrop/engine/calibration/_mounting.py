@@ -60,8 +60,7 @@ and cost ≈ 1.5 % of the feed.
 
 import math
 
-from numba import njit
-
+from .._jit import kernel
 from .._vec import cross, dot, get3, put, toward, turn_about, unit, weight
 
 NEUTRAL_MIN_S = 2.0
@@ -199,7 +198,7 @@ _RING = 83  # 2 × RING_N: the horizontal rate at each heading sample
 STATE_SIZE = _RING + 2 * RING_N
 
 
-@njit(cache=True, error_model="numpy")
+@kernel(error_model="numpy")
 def mounting_step(state, up, acc, gyr, t, dt, still, running, turning=False):
     """Update the axes with one sample; ``up`` is the filter's world-up in the sensor frame,
     ``acc`` the specific force (m/s²) and ``gyr`` the angular rate (deg/s), all 3-tuples or
@@ -229,7 +228,7 @@ def mounting_step(state, up, acc, gyr, t, dt, still, running, turning=False):
         _watch_heading(state, t)  # just after each update of the heading
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _start(state, up):
     """The first sample: every average of up starts at it, and so do the neutral and the
     nominal forward unless a second reading seeded them (``seed``)."""
@@ -244,7 +243,7 @@ def _start(state, up):
     state[STARTED] = 1.0
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _track_neutral(state, up, dt):
     """Average up over the still period once it has lasted ``NEUTRAL_MIN_S`` (unless it is no
     standing: ``_NEUTRAL_N`` −1)."""
@@ -266,14 +265,14 @@ def _track_neutral(state, up, dt):
         put(state, FIRST_NEUTRAL, get3(state, UP))
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def taking_first_neutral(state, still):
     """The sample just fed was averaged into the first neutral (the pipeline keeps the gyro bias
     of those samples with it)."""
     return still and state[_NEUTRALS] == 1.0 and state[_NEUTRAL_N] > 0.0
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _restart_watches(state):
     """A new neutral re-anchors by itself: no re-anchoring waits, the tilt watch's averages
     start afresh, and the twist watch waits for the heading to settle again."""
@@ -282,7 +281,7 @@ def _restart_watches(state):
     state[_TWIST_WATCH_FROM_S] = state[_RUN_S] + HEADING_SETTLED_S
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _standing(state, up):
     """A still period is standing if it is the first, or if its up lies within
     ``NEUTRAL_MAX_DEG`` of the last neutral or of the recent moving posture."""
@@ -292,7 +291,7 @@ def _standing(state, up):
     return near_neutral or dot(up, unit(get3(state, _AVG_UP))) > _COS_NEUTRAL_MAX
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _moving(state, up, t, dt, running):
     """Every ``AVERAGE_EVERY`` samples, the average of up and, while running, the clip watch
     take the time moved since their last update."""
@@ -305,7 +304,7 @@ def _moving(state, up, t, dt, running):
     state[_UNAVERAGED_S] = span
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _watch_clip(state, up, t, dt):
     """Detect a lasting jump of the mounting and carry the pelvis axes over it."""
     state[_AGE_S] += dt
@@ -320,7 +319,7 @@ def _watch_clip(state, up, t, dt):
         state[_APART_S] = 0.0
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _parted(state, fast, slow):
     """The fast and slow averages of up lie ``CLIP_ROLL_DEG`` apart about the pelvis's forward
     axis (the difference of their components along its left axis) or ``CLIP_TILT_DEG`` in all."""
@@ -329,7 +328,7 @@ def _parted(state, fast, slow):
     return rolled or dot(fast, slow) < _COS_CLIP_TILT
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _mean_up(state, at, up, dt, tau):
     """Move the unit average at ``at`` toward ``up`` (a plain mean until ``tau`` has passed)."""
     age_s = state[_AGE_S]
@@ -339,7 +338,7 @@ def _mean_up(state, at, up, dt, tau):
     return mean
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _confirm_move(state, t, dt):
     if state[_APART_S] == 0.0:
         state[_APART_SINCE] = t
@@ -352,7 +351,7 @@ def _confirm_move(state, t, dt):
         state[_APART_S] = 0.0
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _carry_axes(state):
     """Turn UP, the average up and FORWARD by the rotation taking slow-up onto fast-up."""
     slow, fast = get3(state, _SLOW_UP), get3(state, _FAST_UP)
@@ -364,7 +363,7 @@ def _carry_axes(state):
     put(state, _SLOW_UP, fast)
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _watch_heading(state, t):
     """Snapshots of forward and posture while running; a twist of forward away from the older
     snapshot is a clip move; after a move (found here or by the tilt), the neutral is
@@ -387,7 +386,7 @@ def _watch_heading(state, t):
         _snapshot(state, t, False)
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _snapshot(state, t, both):
     """The newer snapshot becomes the older (or ``both`` are taken now); the newer is now."""
     f, p = get3(state, FORWARD), get3(state, _SLOW_UP)
@@ -398,7 +397,7 @@ def _snapshot(state, t, both):
     state[_SNAP_T] = t
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _begin_reanchor(state, up_before):
     """Wait for the axes to settle after a clip move (with a neutral and a snapshot from
     before it, and no move pending); False if there is nothing to re-anchor."""
@@ -410,7 +409,7 @@ def _begin_reanchor(state, up_before):
     return True
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _settle(state, t, span, f):
     """Average the posture after the move; after ``REANCHOR_S`` of running, carry the neutral
     over by the rotation that takes the older snapshot's (posture, forward) onto now's."""
@@ -426,7 +425,7 @@ def _settle(state, t, span, f):
     _snapshot(state, t, True)
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _carried(v, p0, f0, p1, f1):
     """``v`` moved with the rotation taking the frame (p0, f0) onto (p1, f1): p exactly, f as
     near as p allows (the TRIAD construction)."""
@@ -442,7 +441,7 @@ def _carried(v, p0, f0, p1, f1):
     )
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _average_up(state, up, dt):
     mean = toward(get3(state, _AVG_UP), up, weight(dt, AVERAGE_TAU_S))
     put(state, _AVG_UP, mean)
@@ -450,7 +449,7 @@ def _average_up(state, up, dt):
         put(state, UP, unit(mean))
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _level_basis(state):
     """The basis (e1, e2) of the level plane for the current UP, made again only when UP has
     changed: while a neutral is known, UP holds still except in still periods and clip moves."""
@@ -463,7 +462,7 @@ def _level_basis(state):
     return get3(state, _BASIS + 3), get3(state, _BASIS + 6)
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _basis(u):
     """e1 = nominal x made level (⟂ u), e2 = u × e1."""
     e1 = (1.0 - u[0] * u[0], -u[0] * u[1], -u[0] * u[2])
@@ -473,7 +472,7 @@ def _basis(u):
     return e1, cross(u, e1)
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _learn_heading(state, up, acc, gyr, dt, e1, e2):
     """Every ``HEADING_SAMPLE_S``: the moments of the step-alternating horizontal rotation (the
     horizontal rate, averaged over the heading sample, less its value one step before) and the
@@ -503,7 +502,7 @@ def _learn_heading(state, up, acc, gyr, dt, e1, e2):
     _learn_axis(state, w1, w2, span, a)
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _learn_axis(state, w1, w2, span, a):
     """The roll axis is the horizontal axis of the rotation that alternates from step to step:
     the pelvis drops toward one side, then the other, about its forward axis, while its tilt
@@ -521,7 +520,7 @@ def _learn_axis(state, w1, w2, span, a):
     state[_RING_AT] = (at + 1) % RING_N
 
 
-@njit(cache=True)
+@kernel
 def note_step(state, interval):
     """A running contact ``interval`` s after the one before: the step time the heading's
     rotation moments look back by (intervals of 0.2–1 s; the first one sets it)."""
@@ -530,7 +529,7 @@ def note_step(state, interval):
         state[_STEP_S] = state[_STEP_S] + 0.2 * (interval - state[_STEP_S]) if known else interval
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _set_forward(state, e1, e2):
     """Forward from the learned heading (or the nominal axis): unit and ⟂ UP."""
     if state[_COUNT] == 0.0:
@@ -541,7 +540,7 @@ def _set_forward(state, e1, e2):
     state[FLIPPED] = 1.0 if c1 < -0.5 else 0.0
 
 
-@njit(cache=True)
+@kernel
 def walking_direction(state, along, across, contacts):
     """Turn the nominal forward to the way walking brakes: (``along``, ``across``) is the mean
     braking vector of the last walking contacts along the current forward and left axes (m/s²),
@@ -562,7 +561,7 @@ def walking_direction(state, along, across, contacts):
     return angle
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _update_heading(state):
     """The step-alternating rotation's principal axis, signed by the braking evidence (else the
     nominal axis, turned round early by decisive evidence)."""
@@ -579,7 +578,7 @@ def _update_heading(state):
     state[_HEADING_C], state[_HEADING_C + 1] = c1, c2
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _learned(state, c1, c2):
     """Keep (c1, c2) as ``LEARNED_FORWARD`` until the heading has settled: after that a turn of
     the heading may be a twisted clip, which must not reach back to the recording's start."""
@@ -598,7 +597,7 @@ def seed(state, nominal=None, neutral=None):
         state[HAS_NEUTRAL] = 1.0
 
 
-@njit(cache=True, forceinline=True)
+@kernel(forceinline=True)
 def _braking_along(state, c1, c2):
     """The braking evidence along the axis (c1, c2) over its whole length: +1 when braking then
     propulsion point exactly along it, −1 exactly against it."""

@@ -8,8 +8,7 @@ neutral.
 
 import math
 
-from numba import njit
-
+from .._jit import kernel
 from .._vec import weight
 
 WINDOW_S = 0.4
@@ -33,7 +32,7 @@ _STARTED = 10
 STATE_SIZE = 11
 
 
-@njit(cache=True, error_model="numpy")
+@kernel(error_model="numpy")
 def still_step(state, acc, gyr_dps, dt):
     """Update the detector with one sample (3-tuples or arrays); return True while still.
 
@@ -59,7 +58,7 @@ def still_step(state, acc, gyr_dps, dt):
     return still
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _start(state, gyr_dps, norm):
     for i in range(3):
         state[_GYR_MEAN + i], state[_GYR_SQ + i] = gyr_dps[i], gyr_dps[i] * gyr_dps[i]
@@ -67,7 +66,7 @@ def _start(state, gyr_dps, norm):
     state[_STARTED] = 1.0
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _moving_variance(state, mean_at, square_at, x, a):
     """Update the moving mean of x and of x² (weight ``a``); return the variance (≥ 0)."""
     mean = state[mean_at] + a * (x - state[mean_at])

@@ -16,8 +16,7 @@ the landing); a walking contact about 100 ms after it.
 
 import math
 
-from numba import njit
-
+from .._jit import kernel
 from . import _walking as walking
 
 G_MS2 = 9.80665
@@ -56,13 +55,13 @@ WALK_STATE = 14
 STATE_SIZE = WALK_STATE + walking.STATE_SIZE
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def running(state, t):
     """A flight phase ended less than ``RUN_HOLD_S`` ago."""
     return state[_STARTED] > 0.5 and t - state[LAST_FLIGHT_T] < RUN_HOLD_S
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def contact_step(state, t, fv, forward, left, moving):
     """Feed one sample (vertical, and level forward and left specific force, m/s²); return
     (contact time or nan, RUN/WALK/0) for a contact found now."""
@@ -88,7 +87,7 @@ def contact_step(state, t, fv, forward, left, moving):
     return found, kind
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _running_contact(state, t, fv):
     dt = t - state[_PREV_T]
     if fv < FLIGHT_G * G_MS2:
@@ -113,14 +112,14 @@ def _running_contact(state, t, fv):
     return math.nan
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _reset_flight(state):
     state[_FLIGHT_S] = 0.0
     state[_FLIGHT_SUM] = 0.0
     state[_FLIGHT_N] = 0.0
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _edge_time(state, t, fv, base):
     """Where the line through the previous and this sample reaches ``base`` (clamped)."""
     dt = t - state[_PREV_T]
@@ -131,7 +130,7 @@ def _edge_time(state, t, fv, base):
     return min(max(at, t - 4 * dt), t + 4 * dt)
 
 
-@njit(cache=True)
+@kernel
 def _walking_gate(state, found):
     """Reject walking contacts that come too soon after the last one. Only an interval from a
     walking contact tells the walking step time: one from a run's last contact spans the change

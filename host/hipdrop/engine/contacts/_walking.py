@@ -42,7 +42,7 @@ shared lab reference than the forward peak), and the forward peak only confirms 
 
 import math
 
-from numba import njit
+from .._jit import kernel
 
 G_MS2 = 9.80665
 SMOOTH_S = 0.0091
@@ -88,7 +88,7 @@ _RING_L = _RING_F + RING
 STATE_SIZE = _RING_L + RING
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def walking_step(state, t, dt, fv, forward, left):
     """Feed one sample (vertical, and level forward and left specific force, m/s²); return the
     contact time of a step confirmed now, else nan."""
@@ -118,7 +118,7 @@ def walking_step(state, t, dt, fv, forward, left):
     return found if not math.isnan(found) else _check(state, t, False)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _smoothing_weight(x):
     """1 − exp(−x), the exact weight of a sample x time constants long, by its (3, 3) Padé
     approximant: within 7e-6 at 100 Hz and 4e-4 at 50 Hz, and no call to ``exp`` (with it the
@@ -127,7 +127,7 @@ def _smoothing_weight(x):
     return x * (1.0 + x2 * (1.0 / 60.0)) / (1.0 + 0.5 * x + 0.1 * x2 + x * x2 * (1.0 / 120.0))
 
 
-@njit(cache=True)
+@kernel
 def _start(state, t, fv):
     """Everything forgotten; the smoothing and the extremes start at ``fv``, at time ``t``."""
     state[:] = 0.0
@@ -138,7 +138,7 @@ def _start(state, t, fv):
     state[STARTED] = 1.0
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _rising(state, t, dt, f, slope, hysteresis):
     """Follow a rise to its peak; return the contact time of a large enough rise, else nan."""
     if slope > state[_STEEP]:
@@ -157,14 +157,14 @@ def _rising(state, t, dt, f, slope, hysteresis):
     return state[_STEEP_T] - DELAY_S
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _remember(state, t, forward, left):
     head = int(state[_HEAD])
     state[_RING_T + head], state[_RING_F + head], state[_RING_L + head] = t, forward, left
     state[_HEAD] = (head + 1) % RING
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _check(state, t, now):
     """Judge the waiting candidate once its braking window has passed (or ``now``): its contact
     time if the trunk braked, else nan."""
@@ -184,14 +184,14 @@ def _check(state, t, now):
     return math.nan if forward_walk and brake < BRAKE_G * G_MS2 else contact
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def walks_forward(state):
     """The recent candidates brake along forward: a walk, not sideways steps or step-ups (and
     not while the detector rests, during a run)."""
     return state[STARTED] > 0.5 and state[JUDGED] > 0 and state[_BRAKE] >= FORWARD_G * G_MS2
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _kept_since(state, start):
     """How many of the newest kept samples are at or after time ``start``."""
     head = int(state[_HEAD])
@@ -201,7 +201,7 @@ def _kept_since(state, start):
     return RING
 
 
-@njit(cache=True)
+@kernel
 def _braking(state, contact):
     """The trunk's braking at ``contact``, in one pass over the kept samples of its window: the
     fall of the forward force from its peak near the contact to its lowest point after it (m/s²;

@@ -24,8 +24,7 @@ only tilt is estimated.
 
 import math
 
-from numba import njit
-
+from .._jit import kernel
 from .._vec import (
     dot,
     from_rotvec,
@@ -74,7 +73,7 @@ REST = 17  # ``_rest_bias.SLOTS`` slots: the rest under way
 STATE_SIZE = REST + rest_bias.SLOTS
 
 
-@njit(cache=True, error_model="numpy")
+@kernel(error_model="numpy")
 def orientation_step(state, acc, gyr_dps, dt, still):
     """Advance the estimate in ``state`` by one sample (``acc`` m/s², ``gyr_dps`` deg/s: 3-tuples
     or arrays). ``_pipeline.process`` uses ``load`` / ``advance`` / ``store`` instead."""
@@ -84,7 +83,7 @@ def orientation_step(state, acc, gyr_dps, dt, still):
     store(state, advance(filt, acc, gyr_dps, dt, still))
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def load(state):
     """The filter's state as a tuple (q, bias, force, age_s, yaw_rate_dps, started, up,
     correction, resting): a loop can carry it in registers, with no array loads and stores per
@@ -105,7 +104,7 @@ def load(state):
     )
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def store(state, filt):
     """Write a tuple from ``load`` / ``advance`` back to the state array."""
     q, bias, force, age_s, yaw_rate_dps, started, _, correction, resting = filt
@@ -117,7 +116,7 @@ def store(state, filt):
     state[RESTING] = 1.0 if resting else 0.0
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def advance(filt, acc, gyr_dps, dt, still):
     """The state tuple after one more sample.
 
@@ -151,13 +150,13 @@ def advance(filt, acc, gyr_dps, dt, still):
     return q, bias, force, age_s, yaw_rate_dps, started, _up_in_sensor(q), corr, resting
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def resting(filt):
     """A rest was under way at the last sample."""
     return filt[8]
 
 
-@njit(cache=True)
+@kernel
 def at_rest(filt, acc, gyr_dps, dt, still, state):
     """The state tuple with the gyro bias read at rest, before ``advance`` takes the sample:
     while ``still``, and once as a rest ends (``_rest_bias``: its data stay in ``state``, the
@@ -173,36 +172,36 @@ def at_rest(filt, acc, gyr_dps, dt, still, state):
     return q, bias, force, age_s, yaw_rate_dps, started, up_before, corr, still
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def up_in_sensor(state):
     """World up (0, 0, 1) in the sensor frame, from the filter's state: a 3-tuple."""
     return _up_in_sensor(_quaternion(state))
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def up(filt):
     """World up in the sensor frame from a state tuple."""
     return filt[6]
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def bias_after_rest(state):
     """The bias (rad/s, sensor axes) the estimate keeps if the present rest ends now."""
     return rest_bias.bias_after(state, REST)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def turning(filt):
     """The mean rate about the vertical is above ``TURN_DPS``."""
     return abs(filt[4]) > TURN_DPS
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _radians(gyr_dps):
     return gyr_dps[0] * RAD_PER_DEG, gyr_dps[1] * RAD_PER_DEG, gyr_dps[2] * RAD_PER_DEG
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _tilt_step(yaw_rate_dps, age_s, force, dt, still):
     """This sample's correction gain × dt; 0 while turning (and moving), and without a usable
     reference (the average force below g/2, e.g. after a long free fall)."""
@@ -213,7 +212,7 @@ def _tilt_step(yaw_rate_dps, age_s, force, dt, still):
     return (STILL_TILT_GAIN if (still or age_s < START_S) else TILT_GAIN) * dt
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _tilt_error(force, step):
     """The world-frame tilt error ``F × z / g`` of the average force ``F`` up to the previous
     sample, and ``F`` turned by ``step`` × the error, as the estimate is: ``F += r × F``.
@@ -228,6 +227,6 @@ def _tilt_error(force, step):
     return (ex, ey, 0.0), (fx + ry * fz, fy - rx * fz, fz + rx * fy - ry * fx)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _quaternion(state):
     return state[Q], state[Q + 1], state[Q + 2], state[Q + 3]

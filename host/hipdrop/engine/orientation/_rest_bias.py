@@ -21,8 +21,7 @@ helpers read and write in place: only while still, and once as the rest ends, so
 moving samples do not carry it.
 """
 
-from numba import njit
-
+from .._jit import kernel
 from .._vec import cross, get3, put, toward, unit, weight
 
 BLOCK_S = 0.5
@@ -48,7 +47,7 @@ _EARLIER_F = 21  # 3 slots: the mean specific force over the block before the ke
 SLOTS = 24
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def step(state, at, bias, gyr, acc, dt, begins):
     """One more still sample (``gyr`` rad/s, ``acc`` m/s²); ``bias`` is the filter's before it,
     and the rest ``begins`` with it or has been under way."""
@@ -61,12 +60,12 @@ def step(state, at, bias, gyr, acc, dt, begins):
         _next_block(state, at)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _plus(a, b, scale):
     return a[0] + b[0] * scale, a[1] + b[1] * scale, a[2] + b[2] * scale
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _begin(state, at, bias):
     put(state, at + _BEFORE, bias)
     put(state, at + _MEAN, _ZERO)
@@ -74,14 +73,14 @@ def _begin(state, at, bias):
     state[at + _MEAN_S], state[at + _KEPT_S] = 0.0, -1.0
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _clear_block(state, at):
     put(state, at + _BLOCK, _ZERO)
     put(state, at + _BLOCK_F, _ZERO)
     state[at + _BLOCK_S] = 0.0
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _next_block(state, at):
     """A block is whole: the one kept before it is now well inside the rest and joins the mean
     (the first block is left out, its force kept for the next); this one is kept."""
@@ -101,7 +100,7 @@ def _next_block(state, at):
     _clear_block(state, at)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _take_kept(state, at, later_force):
     """The kept block's gyro mean joins the mean, less the turn that gravity shows over the
     block: up in the sensor frame (the mean force's direction) moved by ``Δu`` from the middle
@@ -119,7 +118,7 @@ def _take_kept(state, at, later_force):
     state[at + _MEAN_S] = mean_s
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def bias_after(state, at):
     """The bias (rad/s) to carry into the movement if the rest ends now."""
     before, mean_s = get3(state, at + _BEFORE), state[at + _MEAN_S]

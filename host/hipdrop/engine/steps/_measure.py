@@ -17,8 +17,7 @@ axes), which orders the angles as the arctangent does while the pelvis is rolled
 
 import math
 
-from numba import njit
-
+from .._jit import kernel
 from .._vec import dot, level_forces
 
 WALK_BEFORE_S = 0.2
@@ -33,7 +32,7 @@ ROLL_IC, ROLL_MAX, ROLL_MIN, ROLL_RANGE, RUN_RATES, WALK_RATES, IMPACT_G = 0, 1,
 N_MEASURES = 10
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def push(ring, head, t, up, gyr, acc, fv):
     """Write one sample (``up``, ``gyr`` and ``acc`` 3-tuples) at ``head``; return the next
     head."""
@@ -44,13 +43,13 @@ def push(ring, head, t, up, gyr, acc, fv):
     return head + 1 if head + 1 < ring.shape[0] else 0
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def roll_deg(left, up):
     """The pelvis roll (deg) from its two legs."""
     return math.degrees(math.atan2(left, up))
 
 
-@njit(cache=True, error_model="numpy")
+@kernel(error_model="numpy")
 def measure(ring, head, axes, t_ic, t_stance_end, t_next, walking, out):
     """Fill ``out`` (N_MEASURES) for the step from ``t_ic`` to ``t_next``, in the pelvis
     ``axes`` (forward, left, up: 3-tuples in sensor axes); the level left force only for a
@@ -119,32 +118,32 @@ def measure(ring, head, axes, t_ic, t_stance_end, t_next, walking, out):
     return True
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def legs(up, axes):
     """World ``up`` (sensor axes) along the pelvis left and up ``axes``: the roll's two legs."""
     return dot(up, axes[1]), dot(up, axes[2])
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _up(ring, i):
     return ring[i, UP], ring[i, UP + 1], ring[i, UP + 2]
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _rates(ring, i, axes):
     """Roll rate about the pelvis forward axis and yaw rate about world up (deg/s) of row ``i``."""
     gyr = (ring[i, GYR], ring[i, GYR + 1], ring[i, GYR + 2])
     return dot(gyr, axes[0]), dot(gyr, _up(ring, i))
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _level_left_force(ring, i, axes):
     """Specific force of row ``i`` along the level left axis, up × forward made level (m/s²)."""
     acc = (ring[i, ACC], ring[i, ACC + 1], ring[i, ACC + 2])
     return level_forces(_up(ring, i), axes[0], acc, ring[i, FV])[1]
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _roll(ring, i, axes, missing):
     """Roll (deg) of row ``i``, or ``missing`` when there is no such row (−1)."""
     if i < 0:

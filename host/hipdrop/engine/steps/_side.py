@@ -33,7 +33,7 @@ unsmoothed belief, so every step's evidence counts once.
 
 import math
 
-from numba import njit
+from .._jit import kernel
 
 SLIP_P = 0.03
 EVIDENCE_GAIN = 1.5
@@ -50,13 +50,13 @@ _LAST_T = _COUNT + FEATURES  # contact time of the last labelled step
 STATE_SIZE = _LAST_T + 1
 
 
-@njit(cache=True)
+@kernel
 def reset(state):
     """Forget the alternation (after a stop or a gap); keep the feature statistics."""
     state[P_LEFT] = 0.5
 
 
-@njit(cache=True)
+@kernel
 def side_step(state, t_ic, usual_s, features, sign, next_t, next_features):
     """Update with one step (contact ``t_ic``, the usual step time ``usual_s`` or 0 if unknown),
     its ``features`` (roll rate and yaw rate, deg/s, and the level force toward the right, m/s²,
@@ -79,13 +79,13 @@ def side_step(state, t_ic, usual_s, features, sign, next_t, next_features):
     return _smoothed(state[P_LEFT], _moves(next_t - t_ic, usual_s), next_llr)
 
 
-@njit(cache=True)
+@kernel
 def _moves(interval_s, usual_s):
     """Steps taken in ``interval_s`` (1 when the usual step time is unknown)."""
     return round(interval_s / usual_s) if usual_s > 0 else 1.0
 
 
-@njit(cache=True)
+@kernel
 def _score(state, features):
     """A step's evidence: each measured feature centred on the earlier steps' mean and scaled by
     the mean deviation this step brings it to (0 for a feature's first step)."""
@@ -103,7 +103,7 @@ def _score(state, features):
     return score
 
 
-@njit(cache=True)
+@kernel
 def _learn(state, features):
     for i in range(FEATURES):
         if math.isnan(features[i]):
@@ -115,25 +115,25 @@ def _learn(state, features):
         state[_COUNT + i] += 1.0
 
 
-@njit(cache=True)
+@kernel
 def _same_side_p(moves):
     """Probability that a step ``moves`` steps later is on the same side."""
     return SLIP_P if moves % 2 == 1 else 1.0 - SLIP_P
 
 
-@njit(cache=True)
+@kernel
 def _prior_left(p_left_before, moves):
     same = _same_side_p(moves)
     return same * p_left_before + (1.0 - same) * (1.0 - p_left_before)
 
 
-@njit(cache=True)
+@kernel
 def _posterior(prior_left, llr):
     odds = prior_left / (1.0 - prior_left) * math.exp(max(min(llr, 30.0), -30.0))
     return min(max(odds / (1.0 + odds), 1e-9), 1.0 - 1e-9)
 
 
-@njit(cache=True)
+@kernel
 def _smoothed(p_left, moves, next_llr):
     """``p_left`` given also the next step's evidence (log likelihood ratio, left vs right)."""
     same = _same_side_p(moves)
