@@ -239,7 +239,8 @@ class Mounting:
     watch look at every AVERAGE_EVERY-th sample only (counting all samples), as if it stood for
     all the moving time since the last one they saw."""
 
-    NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S, HEADING_MIN_S = 2.0, 30.0, 20.0, 1.5
+    NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S = 2.0, 30.0, 20.0
+    HEADING_MIN_S, SEEDED_HEADING_MIN_S = 0.15, 1.2  # step-to-step differences the axis waits for
     RING_N = 64
     NEUTRAL_MAX_DEG = 30.0
     HEADING_EVERY, AVERAGE_EVERY, HEADING_SAMPLE_S = 32, 8, 0.02
@@ -252,11 +253,12 @@ class Mounting:
     HEADING_SETTLED_S, TWIST_DEG, SNAPSHOT_S, REANCHOR_S = 60.0, 10.0, 20.0, 60.0
     TWIST_JUMP_DEG = 60.0
 
-    def __init__(self, nominal=(1.0, 0.0), neutral=None):
+    def __init__(self, nominal=None, neutral=None):
         """``nominal`` and ``neutral`` seed a second reading (``_mounting.seed``)."""
         self.up, self.avg_up = neutral, None
         self.forward = (1.0, 0.0, 0.0)
-        self.nominal = nominal  # cos, sin of the nominal forward in the (e1, e2) basis
+        self.nominal = nominal or (1.0, 0.0)  # cos, sin of the nominal forward in (e1, e2)
+        self.axis_wait_s = self.SEEDED_HEADING_MIN_S if nominal else self.HEADING_MIN_S
         self.learned = None  # the forward learned from the motion, until the heading settled
         self.neutrals, self.first_neutral = 0, None  # still periods that gave a neutral; the first
         self.has_neutral = neutral is not None
@@ -453,7 +455,7 @@ class Mounting:
         """Turn the nominal forward to walking's mean braking vector (along forward, left) when
         it is clear and far off; return the angle turned (rad, 0.0 if none)."""
         angle = math.atan2(across, along)
-        if contacts < self.WALK_TURN_STEPS or self.run_s >= self.HEADING_MIN_S:
+        if contacts < self.WALK_TURN_STEPS or self._axis_shown():
             return 0.0  # too soon, or running's own heading decides
         if abs(angle) < math.radians(self.WALK_TURN_DEG) or math.hypot(along, across) < 0.5:
             return 0.0
@@ -469,10 +471,11 @@ class Mounting:
             self.learned = heading
 
     def _heading(self):
-        """The principal axis signed by the braking evidence; before HEADING_MIN_S the nominal
-        axis, turned round after EARLY_SIGN_S of running by evidence over 0.7 against it."""
+        """The principal axis signed by the braking evidence; until its moments hold
+        axis_wait_s of step-to-step differences (they start one step in) the nominal axis,
+        turned round after EARLY_SIGN_S of running by evidence over 0.7 against it."""
         c1, c2 = self.nominal
-        if self.run_s >= self.HEADING_MIN_S:
+        if self._axis_shown():
             s11, s12, s22 = self.cov
             angle = 0.5 * math.atan2(2 * s12, s11 - s22)
             c1, c2 = math.cos(angle), math.sin(angle)
@@ -482,6 +485,9 @@ class Mounting:
         elif self.run_s >= self.EARLY_SIGN_S and self._braking_along(c1, c2) < -0.7:
             c1, c2 = -c1, -c2
         return c1, c2
+
+    def _axis_shown(self):
+        return self.step_s > 0 and self.run_s >= self.step_s + self.axis_wait_s
 
     def _braking_along(self, c1, c2):
         return -(c1 * self.evid[0] + c2 * self.evid[1]) / (math.hypot(*self.evid) + 1e-12)

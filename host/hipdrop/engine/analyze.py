@@ -25,10 +25,11 @@ def analyze(data: ImuData) -> dict:
     """Analyse a recording: the same causal engine as live, fed in one piece, and read again
     from the start with what it learned where that changes the first steps (``_seeds``).
 
-    Live, the engine takes the board's x as forward until the motion has shown it (1.5 s of
-    running, a dozen walking steps), and has no neutral until the wearer first stands still: with
-    the clip turned on the waistband the first steps' drops are read about another axis, and
-    before the first standing-still period they have no pelvic drop. A whole file need not wait.
+    Live, the engine takes the board's x as forward until the motion has shown it (about half
+    a second of running, a dozen walking steps), and has no neutral until the wearer first
+    stands still: with the clip turned on the waistband the first steps' drops are read about
+    another axis, and before the first standing-still period they have no pelvic drop. A whole
+    file need not wait.
     Otherwise the steps are the live engine's, to the last bit.
     """
     stream = GaitStream()

@@ -44,8 +44,10 @@
   forward axis. (The principal axis of the horizontal force, used before, is the direction of
   travel only where the trunk's sideways accelerations are small: on the real treadmill run it
   lay 14° off.) Its sign comes from braking-then-propulsion (forward force falls while vertical
-  force rises early in stance, so their product averages negative). Until ``HEADING_MIN_S`` of
-  running have been seen, the board's nominal x axis (projected level) is taken as forward
+  force rises early in stance, so their product averages negative). Until the moments hold
+  ``HEADING_MIN_S`` of step-to-step differences (about half a second of running; longer in a
+  second reading, ``SEEDED_HEADING_MIN_S``), the board's nominal x axis (projected level) is
+  taken as forward
   (turned round after ``EARLY_SIGN_S`` when the braking evidence is decisively against it) —
   turned to the way the walker walks when walking shows it is far off (``walking_direction``:
   each heel strike brakes the trunk along the way of walking; worn back to front or turned on
@@ -70,7 +72,14 @@ moving posture is no standing (a side plank, lying down, sitting back): it gives
 _COS_NEUTRAL_MAX = math.cos(math.radians(NEUTRAL_MAX_DEG))
 AVERAGE_TAU_S = 30.0
 HEADING_TAU_S = 20.0
-HEADING_MIN_S = 1.5
+HEADING_MIN_S = 0.15
+"""Step-to-step differences the rotation's moments must hold (they start one running step in)
+before its axis replaces the board's x: about half a second of running. Taking over after
+1.5 s instead, the first five steps of a clip worn turned were read about the wrong axis."""
+SEEDED_HEADING_MIN_S = 1.2
+"""The same before it replaces a forward that a first reading learned (``seed``): that one is
+right already, and so early the rotation's axis scatters by a few degrees (the third step of
+a second reading 0.6–0.8° off at 0.15 s)."""
 HEADING_SETTLED_S = 60.0
 """Running time after which the learned heading has settled (3 × ``HEADING_TAU_S``): from
 then on it watches the clip too."""
@@ -194,7 +203,8 @@ _NEUTRALS = 79
 RING_N = 64
 """Horizontal rates kept, one per ``HEADING_SAMPLE_S`` of running: 1.28 s, more than a step."""
 _TURNED = 80  # 3: the gyro's integral since the last heading sample (deg)
-_RING = 83  # 2 × RING_N: the horizontal rate at each heading sample
+_AXIS_WAIT_S = 83  # the step-to-step differences the rotation's axis waits for (s)
+_RING = 84  # 2 × RING_N: the horizontal rate at each heading sample
 STATE_SIZE = _RING + 2 * RING_N
 
 
@@ -238,6 +248,8 @@ def _start(state, up):
         put(state, UP, up)
     if state[_NOMINAL] == 0.0 and state[_NOMINAL + 1] == 0.0:
         state[_NOMINAL] = 1.0
+    if state[_AXIS_WAIT_S] == 0.0:
+        state[_AXIS_WAIT_S] = HEADING_MIN_S
     state[_SNAP_T] = math.nan
     state[_TWIST_WATCH_FROM_S] = HEADING_SETTLED_S
     state[STARTED] = 1.0
@@ -549,7 +561,7 @@ def walking_direction(state, along, across, contacts):
     running's own heading outranks it. Returns the angle turned (rad, toward left; 0.0 if none):
     the caller's evidence then reads in the turned axes."""
     angle = math.atan2(across, along)
-    if contacts < WALK_TURN_STEPS or state[_RUN_S] >= HEADING_MIN_S or abs(angle) < _WALK_TURN_RAD:
+    if contacts < WALK_TURN_STEPS or _axis_shown(state) or abs(angle) < _WALK_TURN_RAD:
         return 0.0
     if along * along + across * across < WALK_BRAKE_MS2 * WALK_BRAKE_MS2:
         return 0.0
@@ -566,7 +578,7 @@ def _update_heading(state):
     """The step-alternating rotation's principal axis, signed by the braking evidence (else the
     nominal axis, turned round early by decisive evidence)."""
     c1, c2 = state[_NOMINAL], state[_NOMINAL + 1]
-    if state[_RUN_S] >= HEADING_MIN_S:
+    if _axis_shown(state):
         c11, c12, c22 = state[_COV], state[_COV + 1], state[_COV + 2]
         angle = 0.5 * math.atan2(2.0 * c12, c11 - c22)
         c1, c2 = math.cos(angle), math.sin(angle)
@@ -576,6 +588,13 @@ def _update_heading(state):
     elif state[_RUN_S] >= EARLY_SIGN_S and _braking_along(state, c1, c2) < -EARLY_SIGN_MIN:
         c1, c2 = -c1, -c2
     state[_HEADING_C], state[_HEADING_C + 1] = c1, c2
+
+
+@kernel(forceinline=True)
+def _axis_shown(state):
+    """The rotation's moments hold enough step-to-step differences (``HEADING_MIN_S``, or
+    ``SEEDED_HEADING_MIN_S``: ``_AXIS_WAIT_S``) for its axis to stand."""
+    return state[_STEP_S] > 0.0 and state[_RUN_S] >= state[_STEP_S] + state[_AXIS_WAIT_S]
 
 
 @kernel(forceinline=True)
@@ -592,6 +611,7 @@ def seed(state, nominal=None, neutral=None):
     neutral (up in sensor axes) known from the start."""
     if nominal is not None:
         state[_NOMINAL], state[_NOMINAL + 1] = nominal
+        state[_AXIS_WAIT_S] = SEEDED_HEADING_MIN_S
     if neutral is not None:
         state[UP : UP + 3] = neutral
         state[HAS_NEUTRAL] = 1.0
