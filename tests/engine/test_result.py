@@ -114,3 +114,19 @@ def test_minute_medians_match_numpys_median_per_minute_and_side():
             expected = round(float(np.median(known)), 3) if len(known) else None
             assert m[f"pelvic_drop_deg_{key}"] == expected
     assert minutes[2]["pelvic_drop_deg_R"] is None
+
+
+def test_minute_speeds_are_each_minutes_median_even_after_the_clock_jumps_back():
+    from hipdrop.engine.inputs import ImuData
+    from hipdrop.engine.result import _add_speed
+
+    t = np.concatenate([np.arange(0, 150, 0.5), np.arange(30, 90, 0.5)])  # restarted at 30 s
+    speed = 2.5 + 0.01 * np.arange(len(t)) % 0.7
+    speed[400] = np.nan  # an unknown speed makes its minute's median unknown, as np.median does
+    data = ImuData(t, np.zeros((len(t), 3)), np.zeros((len(t), 3)), 2.0, speed, "test")
+    minutes = [{"minute": m} for m in (0, 1, 2, 7)]
+    _add_speed(minutes, data)
+    minute = t // 60
+    expected = [round(float(np.median(speed[minute == m])), 2) for m in (0, 1, 2)]
+    assert [m["speed_mps"] for m in minutes[:3]] == [None if np.isnan(e) else e for e in expected]
+    assert minutes[1]["speed_mps"] is None and minutes[3]["speed_mps"] is None

@@ -114,6 +114,7 @@ def minute_table(columns, drop_key):
     n = len(minutes)
     steps = np.bincount(group, minlength=n)
     activity = np.bincount(group * 3 + columns["activity"].astype(int), minlength=3 * n)
+    commonest = np.argmax(activity.reshape(n, 3), axis=1).tolist()  # the first of equals
     left = columns["side"]
     medians = {
         "cadence_spm": (_medians(group, columns["cadence_spm"], n), 1),
@@ -124,15 +125,16 @@ def minute_table(columns, drop_key):
     table = []
     for i, minute in enumerate(minutes.tolist()):
         row = {"minute": minute, "start_s": minute * 60.0, "steps": int(steps[i])}
-        row["activity"] = ACTIVITY_NAMES[int(np.argmax(activity[3 * i : 3 * i + 3]))]
+        row["activity"] = ACTIVITY_NAMES[commonest[i]]
         row.update((key, _num(values[i], digits)) for key, (values, digits) in medians.items())
         table.append(row)
     return table
 
 
 def _medians(group, values, n):
-    """The median of the finite ``values`` of each group 0 … n−1 (nan for a group without):
-    one sort for all the minutes (a median per minute and column took 0.3 ms of 0.4 ms)."""
+    """The median of the finite ``values`` of each group 0 … n−1 (nan for a group without),
+    from one sort for all the groups: ``np.median`` per minute, side and column took 7.5 ms of
+    a 100-minute run's document, this 5 ms for the whole table."""
     finite = np.isfinite(values)
     group, values = group[finite], values[finite]
     order = np.lexsort((values, group))
@@ -148,10 +150,15 @@ def _medians(group, values, n):
 
 
 def _add_speed(minutes, data):
-    """Median known speed (treadmill column or --speed) of each minute, m/s."""
+    """Median known speed (treadmill column or --speed) of each minute, m/s. The samples are
+    grouped by minute with one sort (already in order unless the clock jumped back): a mask of
+    every sample per minute took 0.1 s for 100 minutes."""
     minute_of_sample = (data.time_s // 60).astype(int)
+    order = np.argsort(minute_of_sample, kind="stable")
+    in_order = minute_of_sample[order]
     for row in minutes:
-        inside = data.speed_mps[minute_of_sample == row["minute"]]
+        first, end = np.searchsorted(in_order, (row["minute"], row["minute"] + 1))
+        inside = data.speed_mps[order[first:end]]
         row["speed_mps"] = _num(np.median(inside), 2) if len(inside) else None
 
 
