@@ -76,6 +76,12 @@ def level_forces(up, forward, acc, fv):
 
 
 @kernel(inline="always")
+def plus_scaled(a, b, scale):
+    """a + scale · b for 3-vectors."""
+    return a[0] + b[0] * scale, a[1] + b[1] * scale, a[2] + b[2] * scale
+
+
+@kernel(inline="always")
 def toward(mean, value, a):
     """One step of a moving average of 3-vectors: ``mean + a (value − mean)``."""
     return (

@@ -29,8 +29,7 @@ def analyze(data: ImuData) -> dict:
     a second of running, a dozen walking steps), and has no neutral until the wearer first
     stands still: with the clip turned on the waistband the first steps' drops are read about
     another axis, and before the first standing-still period they have no pelvic drop. A whole
-    file need not wait.
-    Otherwise the steps are the live engine's, to the last bit.
+    file need not wait. Otherwise the steps are the live engine's, to the last bit.
     """
     stream = GaitStream()
     records = np.concatenate(

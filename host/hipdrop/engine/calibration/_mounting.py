@@ -47,11 +47,10 @@
   force rises early in stance, so their product averages negative). Until the moments hold
   ``HEADING_MIN_S`` of step-to-step differences (about half a second of running; longer in a
   second reading, ``SEEDED_HEADING_MIN_S``), the board's nominal x axis (projected level) is
-  taken as forward
-  (turned round after ``EARLY_SIGN_S`` when the braking evidence is decisively against it) —
-  turned to the way the walker walks when walking shows it is far off (``walking_direction``:
-  each heel strike brakes the trunk along the way of walking; worn back to front or turned on
-  the waistband, the mean braking points elsewhere than forward).
+  taken as forward (turned round after ``EARLY_SIGN_S`` when the braking evidence is
+  decisively against it) — turned to the way the walker walks when walking shows it is far off
+  (``walking_direction``: each heel strike brakes the trunk along the way of walking; worn back
+  to front or turned on the waistband, the mean braking points elsewhere than forward).
 
 The helpers are inlined by LLVM (``forceinline``), not by Numba (``inline="always"``, as in the
 other kernels): Numba's inliner copies and re-types a helper at every call site, and with
@@ -63,7 +62,7 @@ and cost ≈ 1.5 % of the feed.
 import math
 
 from .._jit import kernel
-from .._vec import cross, dot, get3, put, toward, turn_about, unit, weight
+from .._vec import cross, dot, get3, plus_scaled, put, toward, turn_about, unit, weight
 
 NEUTRAL_MIN_S = 2.0
 NEUTRAL_MAX_DEG = 30.0
@@ -492,8 +491,7 @@ def _learn_heading(state, up, acc, gyr, dt, e1, e2):
     average keeps a clip's ringing after each impact (28 Hz on the simulator) from aliasing into
     the heading samples; the sample's own rate did (steady CPD 0.13 → 0.35° on one simulated
     run)."""
-    r = get3(state, _TURNED)
-    turned = (r[0] + gyr[0] * dt, r[1] + gyr[1] * dt, r[2] + gyr[2] * dt)
+    turned = plus_scaled(get3(state, _TURNED), gyr, dt)
     span = state[_UNSAMPLED_S] + dt
     if span < HEADING_SAMPLE_S - 0.5 * dt:
         state[_UNSAMPLED_S] = span

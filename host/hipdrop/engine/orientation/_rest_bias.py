@@ -22,7 +22,7 @@ moving samples do not carry it.
 """
 
 from .._jit import kernel
-from .._vec import cross, get3, put, toward, unit, weight
+from .._vec import cross, get3, plus_scaled, put, toward, unit, weight
 
 BLOCK_S = 0.5
 MEAN_MAX_S = 10.0
@@ -53,16 +53,11 @@ def step(state, at, bias, gyr, acc, dt, begins):
     and the rest ``begins`` with it or has been under way."""
     if begins:
         _begin(state, at, bias)
-    put(state, at + _BLOCK, _plus(get3(state, at + _BLOCK), gyr, dt))
-    put(state, at + _BLOCK_F, _plus(get3(state, at + _BLOCK_F), acc, dt))
+    put(state, at + _BLOCK, plus_scaled(get3(state, at + _BLOCK), gyr, dt))
+    put(state, at + _BLOCK_F, plus_scaled(get3(state, at + _BLOCK_F), acc, dt))
     state[at + _BLOCK_S] += dt
     if state[at + _BLOCK_S] >= BLOCK_S:
         _next_block(state, at)
-
-
-@kernel(inline="always")
-def _plus(a, b, scale):
-    return a[0] + b[0] * scale, a[1] + b[1] * scale, a[2] + b[2] * scale
 
 
 @kernel(inline="always")
@@ -85,7 +80,7 @@ def _next_block(state, at):
     """A block is whole: the one kept before it is now well inside the rest and joins the mean
     (the first block is left out, its force kept for the next); this one is kept."""
     length = state[at + _BLOCK_S]
-    force = _plus(_ZERO, get3(state, at + _BLOCK_F), 1.0 / length)
+    force = plus_scaled(_ZERO, get3(state, at + _BLOCK_F), 1.0 / length)
     kept_s = state[at + _KEPT_S]
     if kept_s > 0.0:
         _take_kept(state, at, force)
@@ -109,11 +104,11 @@ def _take_kept(state, at, later_force):
     itself does not show; standing hardly turns about it, and a bias about it barely tilts.)"""
     kept_s = state[at + _KEPT_S]
     u = unit(get3(state, at + _KEPT_F))
-    moved = _plus(unit(later_force), unit(get3(state, at + _EARLIER_F)), -1.0)
+    moved = plus_scaled(unit(later_force), unit(get3(state, at + _EARLIER_F)), -1.0)
     turned = cross(moved, u)
-    rate = _plus(get3(state, at + _KEPT), turned, -0.5)
+    rate = plus_scaled(get3(state, at + _KEPT), turned, -0.5)
     mean_s = min(state[at + _MEAN_S] + kept_s, MEAN_MAX_S)
-    mean = toward(get3(state, at + _MEAN), _plus(_ZERO, rate, 1.0 / kept_s), kept_s / mean_s)
+    mean = toward(get3(state, at + _MEAN), plus_scaled(_ZERO, rate, 1.0 / kept_s), kept_s / mean_s)
     put(state, at + _MEAN, mean)
     state[at + _MEAN_S] = mean_s
 
