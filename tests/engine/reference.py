@@ -732,10 +732,10 @@ class Side:
     """Two-state alternation HMM over centred, scaled evidence (roll rate, yaw rate, and the
     level force toward the right or nan; each feature with its own statistics, a nan feature
     ignored); the move is "same side" when the time since the last step rounds to an even number
-    of usual steps. With the next step's evidence given, the answer is the one-step smoothed
-    posterior."""
+    of usual steps, and says nothing after more than BRIDGE_STEPS of them (a pause). With the
+    next step's evidence given, the answer is the one-step smoothed posterior."""
 
-    SLIP_P, EVIDENCE_GAIN, FEATURE_TAU_STEPS = 0.03, 1.5, 30.0
+    SLIP_P, EVIDENCE_GAIN, FEATURE_TAU_STEPS, BRIDGE_STEPS = 0.03, 1.5, 30.0, 3
 
     def __init__(self):
         self.p_left = 0.0
@@ -762,6 +762,8 @@ class Side:
     def p_same(self, interval, usual_s):
         """Probability that a step ``interval`` seconds later is on the same side."""
         moves = round(interval / usual_s) if usual_s > 0 else 1
+        if moves > self.BRIDGE_STEPS:
+            return 0.5
         return self.SLIP_P if moves % 2 == 1 else 1 - self.SLIP_P
 
     def step(self, t_ic, usual_s, features, sign, next_step=None):
@@ -985,7 +987,7 @@ class Pipeline:
         m = measure(rows, axes, t_ic, end, t_next)
         if m is None:
             return
-        if kind == RUN:
+        if kind == RUN or (next_kind == RUN and self.side.count[0] > 0):  # a run restarted
             p_left = self.side.step(t_ic, 0.0, (*m["run_rates"], math.nan), 1.0)
         else:
             ahead = measure(rows, axes, t_next, t_next, t_now) if next_kind == WALK else None

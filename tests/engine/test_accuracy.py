@@ -455,3 +455,25 @@ def test_the_real_run_learns_forward_along_the_pelvis(shared_data):
     stream.feed(data.time_s, data.acc_ms2, data.gyr_dps)
     c1, c2 = stream.learned_forward
     assert abs(np.degrees(np.arctan2(c2, c1))) < 3.0
+
+
+@pytest.mark.parametrize("seed, yaw_deg", [(71, 0.0), (72, -60.0), (73, 100.0)])
+def test_a_run_restarted_after_a_stop_starts_on_the_right_leg(seed, yaw_deg):
+    """The first step after a stop, found as a walking contact before the first flight, is
+    judged on its early stance as running steps are: its side and drop are right (within 0.5°).
+    Judged on the stand before it, its side was a coin toss, and then its drop was the rise of
+    the other side (≈ 3.5° off)."""
+    bouts = [Bout("stand", 10.0), Bout("run", 15.0, RUN)]
+    for stop_s in (8.0, 5.0, 12.0, 6.0, 9.0, 4.0):
+        bouts += [Bout("stand", stop_s), Bout("run", 8.0, RUN)]
+    spec = dataclasses.replace(REALISTIC, mount_deg=(yaw_deg, 12.0, 3.0))
+    rec = simulate(Session(tuple(bouts)), spec, seed=seed)
+    steps = GaitStream().feed(rec.time_s, rec.acc_ms2, rec.gyr_dps)
+    truth = rec.truth.steps
+    pairs = dict(match_contacts(np.array([s.t_ic_s for s in truth]), steps[:, pipeline.T_IC]))
+    restarts = np.cumsum([b.duration_s for b in bouts])[2::2]  # where each stop ends
+    for start in restarts:
+        j = min(j for j, s in enumerate(truth) if s.t_ic_s >= start)
+        i = next(i for i, jj in pairs.items() if jj == j)
+        assert (steps[i, pipeline.SIDE] > 0) == (truth[j].side == "L"), start
+        assert abs(steps[i, pipeline.PELVIC_DROP] - truth[j].pelvic_drop_deg) < 0.5, start

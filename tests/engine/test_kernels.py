@@ -312,10 +312,24 @@ def test_a_missed_walking_step_keeps_the_sides_right():
     assert side.side_step(state, 0.5 * 19 + 1.0, 0.5, NO_FEATURES, -1.0, *NO_NEXT) < 0.5
 
 
+@pytest.mark.parametrize("pause_steps", [4, 5, 12])
+def test_after_a_pause_the_alternation_says_nothing(pause_steps):
+    """More than three usual step times after the last step (a stop), which leg lands next is
+    not known from the parity of the pause: without evidence of its own the step is a coin toss,
+    where the parity used to make it 97 % one side (and the wrong one as often as not)."""
+    state = np.zeros(side.STATE_SIZE)
+    for n in range(20):  # walking: a left stance shows negative rates before contact
+        features = (-5.0 if n % 2 == 0 else 5.0, 0.0, math.nan)
+        side.side_step(state, 0.5 * n, 0.5, features, -1.0, *NO_NEXT)
+    no_evidence = (state[1], 0.0, math.nan)  # the rates the earlier steps averaged
+    t_ic = 0.5 * (19 + pause_steps)
+    assert side.side_step(state, t_ic, 0.5, no_evidence, -1.0, *NO_NEXT) == pytest.approx(0.5)
+
+
 def _side_sequence(look_ahead, seed=3, n_steps=80):
-    """Kernel and reference over the same noisy alternating steps (a reset at 30 and 60; running
-    before step 50, walking after, with the force feature only when walking); returns the
-    kernel's probabilities of the true side."""
+    """Kernel and reference over the same noisy alternating steps (a reset at 30 and 60, a 3-s
+    pause before step 40; running before step 50, walking after, with the force feature only
+    when walking); returns the kernel's probabilities of the true side."""
     rng = np.random.default_rng(seed)
     signs = np.where(np.arange(n_steps + 1) < 50, 1.0, -1.0)
     rates = [
@@ -326,15 +340,16 @@ def _side_sequence(look_ahead, seed=3, n_steps=80):
         )
         for n, sign in enumerate(signs)
     ]
+    t = 0.5 * np.arange(n_steps + 1) + np.where(np.arange(n_steps + 1) >= 40, 3.0, 0.0)  # a pause
     state, model = np.zeros(side.STATE_SIZE), ref.Side()
     probabilities = []
     for n, sign in enumerate(signs[:n_steps]):
         if n in (30, 60):
             side.reset(state)
             model.reset()
-        ahead = (0.5 * (n + 1), rates[n + 1]) if look_ahead else None
-        got = side.side_step(state, 0.5 * n, 0.5, rates[n], sign, *(ahead or NO_NEXT))
-        assert got == pytest.approx(model.step(0.5 * n, 0.5, rates[n], sign, ahead), rel=1e-12)
+        ahead = (t[n + 1], rates[n + 1]) if look_ahead else None
+        got = side.side_step(state, t[n], 0.5, rates[n], sign, *(ahead or NO_NEXT))
+        assert got == pytest.approx(model.step(t[n], 0.5, rates[n], sign, ahead), rel=1e-12)
         probabilities.append(got)
     p = np.array(probabilities)
     return np.where(np.arange(n_steps) % 2 == 0, p, 1 - p)

@@ -36,6 +36,9 @@ import math
 from .._jit import kernel
 
 SLIP_P = 0.03
+BRIDGE_STEPS = 3
+"""The alternation carries over at most this many usual step times (two missed contacts); after
+a longer pause (a stop, a stand) it says nothing, and the step's own evidence decides."""
 EVIDENCE_GAIN = 1.5
 FEATURE_TAU_STEPS = 30.0
 
@@ -48,6 +51,12 @@ _SCALE = _MEAN + FEATURES
 _COUNT = _SCALE + FEATURES  # per feature: the steps that measured it
 _LAST_T = _COUNT + FEATURES  # contact time of the last labelled step
 STATE_SIZE = _LAST_T + 1
+
+
+@kernel
+def has_evidence(state):
+    """Earlier steps have measured the rates, so a step's own rates can be judged against them."""
+    return state[_COUNT] > 0
 
 
 @kernel
@@ -81,8 +90,12 @@ def side_step(state, t_ic, usual_s, features, sign, next_t, next_features):
 
 @kernel
 def _moves(interval_s, usual_s):
-    """Steps taken in ``interval_s`` (1 when the usual step time is unknown)."""
-    return round(interval_s / usual_s) if usual_s > 0 else 1.0
+    """Steps taken in ``interval_s`` (1 when the usual step time is unknown; 0, unknown, after
+    more than ``BRIDGE_STEPS``: a pause)."""
+    if usual_s <= 0:
+        return 1.0
+    moves = round(interval_s / usual_s)
+    return moves if moves <= BRIDGE_STEPS else 0.0
 
 
 @kernel
@@ -117,7 +130,9 @@ def _learn(state, features):
 
 @kernel
 def _same_side_p(moves):
-    """Probability that a step ``moves`` steps later is on the same side."""
+    """Probability that a step ``moves`` steps later is on the same side (0: unknown)."""
+    if moves == 0:
+        return 0.5
     return SLIP_P if moves % 2 == 1 else 1.0 - SLIP_P
 
 
