@@ -639,6 +639,7 @@ class Contacts:
     starts after."""
 
     FLIGHT_G, FLIGHT_MIN_S, RISE_G, RUN_HOLD_S, MIN_STEP_S = 0.35, 0.03, 0.6, 1.0, 0.2
+    EDGE_REACH_S = 0.04
     MIN_WALK_STEP_S, WALK_GATE, STEP_TIME_MAX_S, STEP_TIME_WEIGHT = 0.3, 0.45, 1.5, 0.2
 
     def __init__(self):
@@ -695,12 +696,14 @@ class Contacts:
         return t_ic
 
     def _edge(self, t, fv):
-        """Time the line through the last two samples crosses the flight level (±4 samples)."""
+        """Time the line through the last two samples crosses the flight level (±4 samples, at
+        most ±EDGE_REACH_S)."""
         dt = t - self.prev_t
         slope = (fv - self.prev_f) / dt
         if slope == 0.0:
             return t
-        return min(max(t - (fv - self.base) / slope, t - 4 * dt), t + 4 * dt)
+        reach = min(4 * dt, self.EDGE_REACH_S)
+        return min(max(t - (fv - self.base) / slope, t - reach), t + reach)
 
     def _run(self, t, fv):
         if fv < self.FLIGHT_G * G_MS2:

@@ -20,6 +20,7 @@ from hipdrop.engine import _vec
 from hipdrop.engine.calibration import _mounting as mount
 from hipdrop.engine.calibration import _still as still
 from hipdrop.engine.contacts import _detector as contacts
+from hipdrop.engine.evaluate import match_contacts
 from hipdrop.engine.orientation import _filter as orientation
 from hipdrop.engine.steps import _measure as measure
 from hipdrop.engine.steps import _side as side
@@ -274,6 +275,24 @@ def walk_contacts(rec, forward_of=lambda s, f: f):
     got = [(t, int(kind)) for t, kind in got if kind]
     assert got == [(t, kind) for t, kind in want if kind]
     return got
+
+
+def test_running_contacts_match_reference_at_50_hz():
+    """Below 100 Hz the edges' tangents are held to 40 ms, not four samples (kernel and
+    reference alike, to the last bit), and the landings stay within 25 ms of the truth."""
+    rec = scenario("treadmill_quick", seed=303, rate_hz=50.0)
+    fv = rotation.rotate(rec.sensor.sensor_quat, rec.acc_ms2)[:, 2].tolist()
+    state, model = np.zeros(contacts.STATE_SIZE), ref.Contacts()
+    got, want = [], []
+    for t, f in zip(rec.time_s.tolist(), fv):
+        got.append(contacts.contact_step(state, t, f, 0.0, 0.0, True))
+        want.append(model.step(t, f, 0.0, 0.0, True))
+    runs = [t for t, kind in got if kind == contacts.RUN]
+    assert runs == [t for t, kind in want if kind == contacts.RUN]
+    truth = np.array([s.t_ic_s for s in rec.truth.steps])
+    pairs = match_contacts(truth, runs, tol_s=0.2)
+    assert len(pairs) >= len(truth) - 1  # the run's first contact has no flight before it
+    assert max(abs(runs[i] - truth[j]) for i, j in pairs) < 0.025
 
 
 @pytest.fixture(scope="module")
