@@ -36,6 +36,11 @@ def unit(v):
     return tuple(x / n for x in v)
 
 
+def mean2(pairs):
+    """The mean of a list of 2-tuples."""
+    return sum(p[0] for p in pairs) / len(pairs), sum(p[1] for p in pairs) / len(pairs)
+
+
 def ema(mean, value, a):
     """Exponential moving average step for tuples (or floats) with weight ``a``."""
     if isinstance(mean, tuple):
@@ -241,7 +246,7 @@ class Mounting:
 
     NEUTRAL_MIN_S, AVERAGE_TAU_S, HEADING_TAU_S = 2.0, 30.0, 20.0
     HEADING_MIN_S, SEEDED_HEADING_MIN_S = 0.15, 1.2  # step-to-step differences the axis waits for
-    RING_N = 64
+    RING_N, SMOOTH_SAMPLES = 64, 2
     NEUTRAL_MAX_DEG = 30.0
     HEADING_EVERY, AVERAGE_EVERY, HEADING_SAMPLE_S = 32, 8, 0.02
     SIGN_EVIDENCE_MIN, EARLY_SIGN_S = 0.2, 0.5
@@ -436,11 +441,13 @@ class Mounting:
         self.run_s += span
         a = min(span / self.HEADING_TAU_S, 1.0)
         self.evid = ema(self.evid, (h1 * dfv, h2 * dfv), a)
-        lag = int(self.step_s / span + 0.5)
-        if 0 < lag < self.RING_N and self.run_s > self.step_s:
-            d1, d2 = add(rate, self.rates[-lag], -1.0)
-            self.cov = ema(self.cov, (d1 * d1, d1 * d2, d2 * d2), a)
         self.rates.append(rate)
+        lag, m = int(self.step_s / span + 0.5), self.SMOOTH_SAMPLES
+        if 0 < lag <= self.RING_N - m and self.run_s > self.step_s:
+            rates = list(self.rates)  # each rate against a step before, both averaged over m
+            now, then = mean2(rates[-m:]), mean2(rates[-m - lag : len(rates) - lag])
+            d1, d2 = now[0] - then[0], now[1] - then[1]
+            self.cov = ema(self.cov, (d1 * d1, d1 * d2, d2 * d2), a)
 
     def _set_forward(self):
         e1, e2 = self.basis()
