@@ -529,7 +529,8 @@ class Walk:
     until they weigh less than dt / SWING_TAU_S each.
 
     A candidate is judged BRAKE_WINDOW_S after its contact (or at once, when a newer one comes
-    first): its braking is the fall of the forward force from its highest point in [contact −
+    first): its braking is the fall of the forward force (or, once the mean braking vector
+    points clearly elsewhere, of the force along it) from its highest point in [contact −
     BRAKE_BEFORE_S, contact + BRAKE_PEAK_AFTER_S] to its lowest after that point, up to contact
     + BRAKE_WINDOW_S, over the last RING samples. It is a step unless the walker walks forward
     (the mean braking of the earlier candidates, a plain mean up to BRAKE_TAU_STEPS and then an
@@ -540,6 +541,7 @@ class Walk:
     DELAY_S, CLIMBING_AT_START_S = 0.03, 0.1
     BRAKE_BEFORE_S, BRAKE_PEAK_AFTER_S, BRAKE_WINDOW_S = 0.05, 0.03, 0.12
     BRAKE_G, FORWARD_G, BRAKE_TAU_STEPS, RING = 0.07, 0.05, 20, 1024
+    BRAKE_AXIS_STEPS, BRAKE_AXIS_MS2, BRAKE_AXIS_DEG = 12, 0.5, 35.0
 
     def __init__(self):
         self.fast = self.slow = None  # the two smoothing stages; None until the first sample
@@ -605,7 +607,7 @@ class Walk:
             for row in self.kept
             if contact - self.BRAKE_BEFORE_S <= row[0] <= contact + self.BRAKE_WINDOW_S
         ]
-        brake = self._fall(window, contact)
+        brake = self._fall(window, contact, self._braking_direction())
         forward_walk = self.walks_forward()
         self.brakes += 1
         weight = 1.0 / min(self.brakes, self.BRAKE_TAU_STEPS)
@@ -617,14 +619,28 @@ class Walk:
         """The mean braking of the earlier candidates is at least FORWARD_G."""
         return self.brakes > 0 and self.brake_mean >= self.FORWARD_G * G_MS2
 
-    def _fall(self, window, contact):
-        """Fall of the forward force from its first highest point up to PEAK_AFTER to the lowest
-        after that point."""
-        head = [f for s, f, _ in window if s <= contact + self.BRAKE_PEAK_AFTER_S]
+    def _braking_direction(self):
+        """(cos, sin) from forward toward left: the mean braking vector's direction once it is
+        clear (BRAKE_AXIS_STEPS candidates, BRAKE_AXIS_MS2 long) and more than BRAKE_AXIS_DEG
+        off forward, else forward."""
+        along, across = self.brake_vec
+        length = math.hypot(along, across)
+        if self.brakes < self.BRAKE_AXIS_STEPS or length < self.BRAKE_AXIS_MS2:
+            return 1.0, 0.0
+        if along >= math.cos(math.radians(self.BRAKE_AXIS_DEG)) * length:
+            return 1.0, 0.0
+        return along / length, across / length
+
+    def _fall(self, window, contact, direction):
+        """Fall of the level force along ``direction`` from its first highest point up to
+        PEAK_AFTER to the lowest after that point."""
+        c, s = direction
+        force = [(t, c * f + s * left) for t, f, left in window]
+        head = [f for t, f in force if t <= contact + self.BRAKE_PEAK_AFTER_S]
         if not head:
             return 0.0
         at = head.index(max(head))
-        return head[at] - min(f for _, f, _ in window[at:])
+        return head[at] - min(f for _, f in force[at:])
 
     def _braking_vector(self, window, contact):
         """Mean (forward, left) force up to PEAK_AFTER less its mean after it (zeros if either

@@ -306,6 +306,30 @@ def test_contact_step_matches_reference_while_walking(walk_rec):
     assert len(got) == pytest.approx(len(walk_rec.truth.steps), abs=2)
 
 
+def test_walking_read_about_a_forward_turned_50_degrees_keeps_both_legs():
+    """A clip turned 50° on the waistband (too little for walking to turn forward): the forward
+    force mixes in the trunk's sideways force, which turns with the legs, and one leg's contacts
+    fell short of the braking check (every right contact lost). Once the mean braking vector
+    shows the way of walking, the fall is read along it (kernel and reference alike)."""
+    rec = simulate(Session((Bout("stand", 3), Bout("walk", 40, WALK))), STAND_SPEC, seed=9)
+    world = rotation.rotate(rec.sensor.sensor_quat, rec.acc_ms2)
+    c, s = np.cos(np.radians(50.0)), np.sin(np.radians(50.0))
+    forward, left = c * world[:, 0] + s * world[:, 1], c * world[:, 1] - s * world[:, 0]
+    state, model = np.zeros(contacts.STATE_SIZE), ref.Contacts()
+    got, want = [], []
+    for t, f, a, b in zip(
+        rec.time_s.tolist(), world[:, 2].tolist(), forward.tolist(), left.tolist()
+    ):
+        got.append(contacts.contact_step(state, t, f, a, b, t > 3.0))
+        want.append(model.step(t, f, a, b, t > 3.0))
+    found = [t for t, kind in got if kind]
+    assert found == [t for t, kind in want if kind]
+    later = [s for s in rec.truth.steps if s.t_ic_s > 15.0]  # a dozen steps in
+    pairs = match_contacts(np.array([s.t_ic_s for s in later]), found)
+    assert len(pairs) >= len(later) - 1
+    assert {later[j].side for _, j in pairs} == {"L", "R"}
+
+
 def test_a_rise_without_braking_is_no_walking_step(walk_rec):
     """In forward walking, a vertical rise whose forward force does not fall is a bump."""
     steps = walk_contacts(walk_rec)

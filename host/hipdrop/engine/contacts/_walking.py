@@ -15,7 +15,9 @@
    the walker walks forward — while the mean braking of the recent candidates (over
    ``BRAKE_TAU_STEPS``) is at least ``FORWARD_G``: sideways steps (a band walk) and step-ups brake
    little along the forward axis, and for them every rise stands. So does a candidate confirmed
-   so late that the kept forward force no longer reaches back to it.
+   so late that the kept forward force no longer reaches back to it. Once the recent
+   candidates' mean braking vector (below) points clearly elsewhere than forward, the fall is
+   read along it (``BRAKE_AXIS_DEG``).
 
 **Which way is forward.** Each judged candidate also measures its braking as a level vector:
 the mean horizontal force in [contact − ``BRAKE_BEFORE_S``, contact + ``BRAKE_PEAK_AFTER_S``]
@@ -65,6 +67,17 @@ BRAKE_WINDOW_S = 0.12
 BRAKE_G = 0.07
 FORWARD_G = 0.05
 BRAKE_TAU_STEPS = 20.0
+BRAKE_AXIS_STEPS = 12.0
+BRAKE_AXIS_MS2 = 0.5
+BRAKE_AXIS_DEG = 35.0
+"""Once the mean braking vector is clear (after this many candidates, this long) and points
+more than this far from forward, the fall is read along it: with the clip turned 40–60° on the
+waistband (too little for walking to turn forward, ``_mounting.WALK_TURN_DEG``) the forward axis
+mixed in the trunk's sideways force, which turns with the legs, and one leg's contacts fell
+short of ``BRAKE_G`` (half the steps lost, F1 0.66–0.82 on simulated walks; 0.97–0.98 now).
+Nearer forward the forward axis stands: on the shared walks the mean vector lies 16–33° off
+it, and read along it there they gained two false steps."""
+_COS_BRAKE_AXIS = math.cos(math.radians(BRAKE_AXIS_DEG))
 RING = 1024
 """Samples of forward force kept for the braking check: a slow rise (a step-up) is confirmed
 as late as 0.7 s after its contact, so the ring must reach back 0.75 s at the highest rate the
@@ -172,7 +185,7 @@ def _check(state, t, now):
     if math.isnan(contact) or (t < contact + BRAKE_WINDOW_S and not now):
         return math.nan
     state[_CANDIDATE] = math.nan
-    brake, along, across = _braking(state, contact)
+    brake, along, across = _braking(state, contact, _braking_direction(state))
     if math.isnan(brake):  # the kept samples no longer reach back: no evidence, no veto
         return contact
     forward_walk = walks_forward(state)
@@ -182,6 +195,19 @@ def _check(state, t, now):
     state[BRAKE_VEC] += weight * (along - state[BRAKE_VEC])
     state[BRAKE_VEC + 1] += weight * (across - state[BRAKE_VEC + 1])
     return math.nan if forward_walk and brake < BRAKE_G * G_MS2 else contact
+
+
+@kernel(inline="always")
+def _braking_direction(state):
+    """(cos, sin) from forward toward left of the way the trunk brakes: the mean braking vector
+    once it is clear (``BRAKE_AXIS_STEPS`` candidates, ``BRAKE_AXIS_MS2`` long), else forward."""
+    along, across = state[BRAKE_VEC], state[BRAKE_VEC + 1]
+    length = math.sqrt(along * along + across * across)
+    if state[JUDGED] < BRAKE_AXIS_STEPS or length < BRAKE_AXIS_MS2:
+        return 1.0, 0.0
+    if along >= _COS_BRAKE_AXIS * length:
+        return 1.0, 0.0
+    return along / length, across / length
 
 
 @kernel(inline="always")
@@ -202,12 +228,14 @@ def _kept_since(state, start):
 
 
 @kernel
-def _braking(state, contact):
+def _braking(state, contact, direction):
     """The trunk's braking at ``contact``, in one pass over the kept samples of its window: the
-    fall of the forward force from its peak near the contact to its lowest point after it (m/s²;
-    nan when the kept samples do not reach back to the window), and the braking vector, the mean
-    level force (forward, left) around the contact less its mean after it, up to the end of the
-    window (m/s²; zeros when either part has no kept sample)."""
+    fall of the level force along ``direction`` ((cos, sin) from forward toward left) from its
+    peak near the contact to its lowest point after it (m/s²; nan when the kept samples do not
+    reach back to the window), and the braking vector, the mean level force (forward, left)
+    around the contact less its mean after it, up to the end of the window (m/s²; zeros when
+    either part has no kept sample)."""
+    c, s = direction
     head = int(state[_HEAD])
     if state[_RING_T + head] > contact - BRAKE_BEFORE_S:  # the oldest sample kept
         return math.nan, 0.0, 0.0
@@ -215,16 +243,17 @@ def _braking(state, contact):
     f0 = l0 = n0 = f1 = l1 = n1 = 0.0  # around the contact (0), then after it (1)
     for back in range(_kept_since(state, contact - BRAKE_BEFORE_S), 0, -1):  # oldest first
         i = (head - back) % RING
-        t, f = state[_RING_T + i], state[_RING_F + i]
+        t, f, left = state[_RING_T + i], state[_RING_F + i], state[_RING_L + i]
         if t > contact + BRAKE_WINDOW_S:
             continue
+        along = c * f + s * left
         if t <= contact + BRAKE_PEAK_AFTER_S:
-            if f > peak:
-                peak, low = f, f
-            f0, l0, n0 = f0 + f, l0 + state[_RING_L + i], n0 + 1.0
+            if along > peak:
+                peak, low = along, along
+            f0, l0, n0 = f0 + f, l0 + left, n0 + 1.0
         else:
-            f1, l1, n1 = f1 + f, l1 + state[_RING_L + i], n1 + 1.0
-        low = min(low, f)
+            f1, l1, n1 = f1 + f, l1 + left, n1 + 1.0
+        low = min(low, along)
     fall = peak - low if peak > -math.inf else 0.0
     if n0 == 0.0 or n1 == 0.0:
         return fall, 0.0, 0.0
