@@ -26,7 +26,7 @@ RISE_G = 0.6
 EDGE_REACH_S = 0.04
 """The edges' tangents reach back (or ahead) at most four samples and at most this far: below
 100 Hz the tangent through two samples of an edge that had already slowed reached past the
-flight (at 50 Hz, 13 of 350 simulated contacts 51–52 ms early; now within 15 ms)."""
+flight (at 40–50 Hz, simulated contacts up to 52–61 ms early; now within 22 ms)."""
 RUN_HOLD_S = 1.0
 MIN_STEP_S = 0.2
 MIN_WALK_STEP_S = 0.3

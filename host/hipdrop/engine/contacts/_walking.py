@@ -200,12 +200,12 @@ def _check(state, t, now):
 @kernel(inline="always")
 def _braking_direction(state):
     """(cos, sin) from forward toward left of the way the trunk brakes: the mean braking vector
-    once it is clear (``BRAKE_AXIS_STEPS`` candidates, ``BRAKE_AXIS_MS2`` long), else forward."""
+    once it is clear (``BRAKE_AXIS_STEPS`` candidates, ``BRAKE_AXIS_MS2`` long) and more than
+    ``BRAKE_AXIS_DEG`` off forward, else forward."""
     along, across = state[BRAKE_VEC], state[BRAKE_VEC + 1]
     length = math.sqrt(along * along + across * across)
-    if state[JUDGED] < BRAKE_AXIS_STEPS or length < BRAKE_AXIS_MS2:
-        return 1.0, 0.0
-    if along >= _COS_BRAKE_AXIS * length:
+    clear = state[JUDGED] >= BRAKE_AXIS_STEPS and length >= BRAKE_AXIS_MS2
+    if not clear or along >= _COS_BRAKE_AXIS * length:
         return 1.0, 0.0
     return along / length, across / length
 
