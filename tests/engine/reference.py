@@ -777,6 +777,13 @@ class Side:
     def reset(self):
         self.p_left = 0.5
 
+    def forget_axes(self):
+        """The roll rate and the sideways force start afresh (the axes they are read about
+        turned); the yaw rate's statistics stand."""
+        for i in (0, 2):
+            self.mean[i] = self.scale[i] = 0.0
+            self.count[i] = 0
+
     def llr(self, features, sign):
         """Log likelihood ratio (left vs right) of a step's features: each centred on the earlier
         steps' mean, scaled by the mean deviation including this step."""
@@ -963,6 +970,7 @@ class Pipeline:
             c, s = math.cos(angle), math.sin(angle)  # the vector, read in the turned axes
             along, across = walk.brake_vec
             walk.brake_vec = (c * along + s * across, c * across - s * along)
+            self.side.forget_axes()
             self.events.append((t, 4))
         if kind:
             if kind == RUN:

@@ -15,7 +15,7 @@ import pytest
 from hipdrop.engine import _pipeline as pipeline
 from hipdrop.engine.evaluate import match_contacts
 from hipdrop.engine.stream import GaitStream
-from hipdrop.sim import REALISTIC, RUN, Bout, Session, rotation, scenario, simulate
+from hipdrop.sim import REALISTIC, RUN, WALK, Bout, Session, rotation, scenario, simulate
 
 
 @pytest.mark.parametrize("seed", [101, 202, 303])
@@ -515,3 +515,21 @@ def test_a_run_restarted_after_a_stop_starts_on_the_right_leg(seed, yaw_deg):
         i = next(i for i, jj in pairs.items() if jj == j)
         assert (steps[i, pipeline.SIDE] > 0) == (truth[j].side == "L"), start
         assert abs(steps[i, pipeline.PELVIC_DROP] - truth[j].pelvic_drop_deg) < 0.5, start
+
+
+@pytest.mark.parametrize("seed, yaw_deg", [(6, -86.0), (7, -86.0), (8, 100.0)])
+def test_walking_keeps_its_sides_when_forward_turns(seed, yaw_deg):
+    """A walk at 96 steps/min with the clip turned on the waistband: after a dozen steps walking
+    turns forward to the way it brakes. The roll rate and the sideways force are then read about
+    new axes, and the side filter forgets what it had learned of them; centred on their old
+    means they named 9–12 sides in a row wrongly, at confidences up to 1.0."""
+    walk = dataclasses.replace(WALK, cadence_spm=96.0)
+    spec = dataclasses.replace(REALISTIC, mount_deg=(yaw_deg, 17.0, 4.0), ringing_deg=0.2)
+    rec = simulate(Session((Bout("stand", 10.0), Bout("walk", 40.0, walk))), spec, seed=seed)
+    stream = GaitStream()
+    steps = np.concatenate([stream.feed(rec.time_s, rec.acc_ms2, rec.gyr_dps), stream.finish()])
+    assert any(code == pipeline.EV_FORWARD_TURNED for _, code in stream.events)
+    truth = rec.truth.steps
+    pairs = match_contacts(np.array([s.t_ic_s for s in truth]), steps[:, pipeline.T_IC])
+    right = [(steps[i, pipeline.SIDE] > 0) == (truth[j].side == "L") for i, j in pairs]
+    assert len(pairs) > 50 and np.mean(right) >= 0.95

@@ -156,6 +156,7 @@ def process(
         loop[_HEAD] = measure_mod.push(ring, int(loop[_HEAD]), t[k], up, g, a, fv)
         t_ic, kind = contacts.contact_step(con_st, t[k], fv, forward, left_force, not is_still)
         if kind == contacts.WALK and _walking_turned(mount_st, con_st):
+            side_mod.forget_axes(side_st)
             n_events = _event(out_events, n_events, t[k], EV_FORWARD_TURNED)
         if kind:
             if kind == contacts.RUN:
