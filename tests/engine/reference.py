@@ -545,7 +545,7 @@ class Walk:
     DELAY_S, CLIMBING_AT_START_S = 0.03, 0.1
     BRAKE_BEFORE_S, BRAKE_PEAK_AFTER_S, BRAKE_WINDOW_S = 0.05, 0.03, 0.12
     BRAKE_G, FORWARD_G, BRAKE_TAU_STEPS, RING = 0.07, 0.05, 20, 1024
-    BRAKE_AXIS_STEPS, BRAKE_AXIS_MS2, BRAKE_AXIS_DEG = 12, 0.5, 35.0
+    BRAKE_AXIS_DEG = 35.0
 
     def __init__(self):
         self.fast = self.slow = None  # the two smoothing stages; None until the first sample
@@ -625,11 +625,11 @@ class Walk:
 
     def _braking_direction(self):
         """(cos, sin) from forward toward left: the mean braking vector's direction once it is
-        clear (BRAKE_AXIS_STEPS candidates, BRAKE_AXIS_MS2 long) and more than BRAKE_AXIS_DEG
-        off forward, else forward."""
+        clear (as walking's turn of forward needs: Mounting.WALK_TURN_STEPS candidates,
+        WALK_BRAKE_MS2 long) and more than BRAKE_AXIS_DEG off forward, else forward."""
         along, across = self.brake_vec
         length = math.hypot(along, across)
-        if self.brakes < self.BRAKE_AXIS_STEPS or length < self.BRAKE_AXIS_MS2:
+        if self.brakes < Mounting.WALK_TURN_STEPS or length < Mounting.WALK_BRAKE_MS2:
             return 1.0, 0.0
         if along >= math.cos(math.radians(self.BRAKE_AXIS_DEG)) * length:
             return 1.0, 0.0

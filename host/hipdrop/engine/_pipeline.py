@@ -67,7 +67,8 @@ it keeps when that rest ends (``orientation.bias_after_rest``; zeros before): wi
 neutral, what a second reading of the recording starts from."""
 LOOP_SIZE = 10
 """``_DUE_T``: when the pending step is overdue (inf for a running step, or once closed);
-``_PENDING_KIND`` 0: no step pending (its contact time kept for the side filter's gap check)."""
+``_PENDING_KIND`` 0: no step pending (its contact time kept for the side filter's gap check).
+``_STARTED``: 0 before the first sample, 1 after it, 2 once the first interval has set ``_DT``."""
 
 
 def new_state():
@@ -204,8 +205,8 @@ def _bridged(ring, loop, gyr):
     mean of the rates at its two ends. Integrated at its last sample's rate alone, a 70-ms hole
     in a run turned the estimate by degrees (2 % of 14-sample packets lost over a 2-minute
     simulated run: pitch 2.3° RMS off, 0.7° bridged; 5 % lost: the drops 3.0–4.0° RMS off,
-    1.2–1.6° bridged). What is left is the
-    clip's ringing and the pelvis's own turn during the hole, which the two ends do not show."""
+    1.2–1.6° bridged). What is left is the clip's ringing and the pelvis's own turn during the
+    hole, which the two ends do not show."""
     last = (int(loop[_HEAD]) - 1) % ring.shape[0]
     at = measure_mod.GYR
     return (

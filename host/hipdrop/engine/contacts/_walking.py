@@ -45,6 +45,7 @@ shared lab reference than the forward peak), and the forward peak only confirms 
 import math
 
 from .._jit import kernel
+from ..calibration import _mounting as mount
 
 G_MS2 = 9.80665
 SMOOTH_S = 0.0091
@@ -67,11 +68,10 @@ BRAKE_WINDOW_S = 0.12
 BRAKE_G = 0.07
 FORWARD_G = 0.05
 BRAKE_TAU_STEPS = 20.0
-BRAKE_AXIS_STEPS = 12.0
-BRAKE_AXIS_MS2 = 0.5
 BRAKE_AXIS_DEG = 35.0
-"""Once the mean braking vector is clear (after this many candidates, this long) and points
-more than this far from forward, the fall is read along it: with the clip turned 40–60° on the
+"""Once the mean braking vector is clear (as clear as walking's turn of forward needs:
+``_mounting.WALK_TURN_STEPS`` candidates, ``WALK_BRAKE_MS2`` long) and points more than this
+far from forward, the fall is read along it: with the clip turned 40–60° on the
 waistband (too little for walking to turn forward, ``_mounting.WALK_TURN_DEG``) the forward axis
 mixed in the trunk's sideways force, which turns with the legs, and one leg's contacts fell
 short of ``BRAKE_G`` (half the steps lost, F1 0.66–0.82 on simulated walks; 0.97–0.98 now).
@@ -200,11 +200,10 @@ def _check(state, t, now):
 @kernel(inline="always")
 def _braking_direction(state):
     """(cos, sin) from forward toward left of the way the trunk brakes: the mean braking vector
-    once it is clear (``BRAKE_AXIS_STEPS`` candidates, ``BRAKE_AXIS_MS2`` long) and more than
-    ``BRAKE_AXIS_DEG`` off forward, else forward."""
+    once it is clear and more than ``BRAKE_AXIS_DEG`` off forward, else forward."""
     along, across = state[BRAKE_VEC], state[BRAKE_VEC + 1]
     length = math.sqrt(along * along + across * across)
-    clear = state[JUDGED] >= BRAKE_AXIS_STEPS and length >= BRAKE_AXIS_MS2
+    clear = state[JUDGED] >= mount.WALK_TURN_STEPS and length >= mount.WALK_BRAKE_MS2
     if not clear or along >= _COS_BRAKE_AXIS * length:
         return 1.0, 0.0
     return along / length, across / length
