@@ -138,12 +138,13 @@ class Orientation:
     One rotation per sample: the gyro's rotation plus the correction computed at the previous
     sample (from the estimate before its rotation and the average up to the sample before it),
     composed on the sensor side. No correction while turning (mean rate about the vertical above
-    30 °/s, as of the previous sample) and moving. The rate about the vertical is the gyro along
-    up as it stood before the sample's rotation.
+    20 °/s, as of the previous sample) and moving; as a turn ends, the average force starts again
+    from the vertical. The rate about the vertical is the gyro along up as it stood before the
+    sample's rotation.
     """
 
     FORCE_TAU_S, TILT_GAIN, STILL_TILT_GAIN, START_S = 1.5, 0.3, 2.0, 3.0
-    BIAS_GAIN, STILL_BIAS_TAU_S, TURN_DPS, TURN_TAU_S = 0.02, 1.0, 30.0, 1.0
+    BIAS_GAIN, STILL_BIAS_TAU_S, TURN_DPS, TURN_TAU_S = 0.02, 1.0, 20.0, 1.0
 
     def __init__(self):
         self.q = None
@@ -173,8 +174,11 @@ class Orientation:
         self.correction = self._correction(dt, still)
         yaw_rate = dot(turn_dps, self.up)
         self.q = unit(q_mul(self.q, q_from_rotvec(turned)))
-        self.force = ema(self.force, q_rotate(self.q, acc), min(dt / self.FORCE_TAU_S, 1.0))
+        was_turning = abs(self.yaw_rate_dps) > self.TURN_DPS
         self.yaw_rate_dps = ema(self.yaw_rate_dps, yaw_rate, min(dt / self.TURN_TAU_S, 1.0))
+        if was_turning and abs(self.yaw_rate_dps) <= self.TURN_DPS:
+            self.force = (0.0, 0.0, G_MS2)  # the turn's centripetal force is forgotten
+        self.force = ema(self.force, q_rotate(self.q, acc), min(dt / self.FORCE_TAU_S, 1.0))
 
     def _correction(self, dt, still):
         """The sensor-frame rotation vector toward the average force; turns the average and
@@ -773,6 +777,16 @@ class Side:
         self.scale = [0.0, 0.0, 0.0]
         self.count = [0, 0, 0]
         self.last_t = 0.0
+        self.last_step = None  # the last running step: (its next contact, its yaw rates)
+
+    def runner_turn(self, t_ic, t_next, yaw_rates, running_on):
+        """The mean yaw rate over the stride from the step before's contact to the next one's,
+        beyond a ±10 °/s dead band; 0 unless the step before was running and ended here."""
+        last, self.last_step = self.last_step, (t_next, yaw_rates) if running_on else None
+        if not running_on or last is None or last[0] != t_ic or not last[1]:
+            return 0.0
+        rate = _mean(last[1] + yaw_rates)
+        return rate - min(max(rate, -10.0), 10.0)
 
     def reset(self):
         self.p_left = 0.5
@@ -879,6 +893,7 @@ def measure(rows, axes, t_ic, t_stance_end, t_next):
             _mean(r[5] for r in walk),
         ),
         "impact_g": max([0.0] + [r[4] / G_MS2 for r in step if r[0] <= t_ic + 0.1]),
+        "step_yaw": [r[3] for r in step],  # the yaw rates over the step
     }
 
 
@@ -1032,7 +1047,9 @@ class Pipeline:
         if m is None:
             return
         if kind == RUN or (next_kind == RUN and self.side.count[0] > 0):  # a run restarted
-            p_left = self.side.step(t_ic, 0.0, (*m["run_rates"], math.nan), 1.0)
+            roll_rate, yaw_rate = m["run_rates"]
+            turn = self.side.runner_turn(t_ic, t_next, m["step_yaw"], kind == next_kind == RUN)
+            p_left = self.side.step(t_ic, 0.0, (roll_rate, yaw_rate - turn, math.nan), 1.0)
         else:
             ahead = measure(rows, axes, t_next, t_next, t_now) if next_kind == WALK else None
             walk = self.contacts.walk  # None while running: no forward walk

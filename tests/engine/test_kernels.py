@@ -25,7 +25,7 @@ from hipdrop.engine.orientation import _filter as orientation
 from hipdrop.engine.steps import _measure as measure
 from hipdrop.engine.steps import _side as side
 from hipdrop.engine.stream import STEP_COLUMNS, GaitStream
-from hipdrop.sim import REALISTIC, Bout, SensorSpec, Session, rotation, scenario, simulate
+from hipdrop.sim import REALISTIC, Bout, SensorSpec, Session, Turn, rotation, scenario, simulate
 from hipdrop.sim.activities import WALK
 
 T0_S = 10.0
@@ -425,6 +425,27 @@ def test_side_look_ahead_names_an_ambiguous_step_from_the_next_one():
     assert side.side_step(blind, 30.0, 0.5, no_evidence, -1.0, *NO_NEXT) == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("turn_dps", [0.0, 8.0, -35.0, 90.0])
+def test_runner_turn_is_the_stride_mean_beyond_a_dead_band(turn_dps):
+    """Steps alternate ±30 °/s of yaw about the runner's turn: over a stride (two steps) the
+    alternation cancels and the turn is left, less the ±10 °/s dead band. Without the step
+    before it (the first of a run, after a step that was not running) there is no turn."""
+    state, model = np.zeros(side.STATE_SIZE), ref.Side()
+    mean = turn_dps - 30.0 * 2 / 122  # over 60 samples at +30 °/s and 62 at −30 °/s
+    expected = mean - np.clip(mean, -side.TURN_DEADBAND_DPS, side.TURN_DEADBAND_DPS)
+    for n in range(6):
+        yaw = turn_dps + (30.0 if n % 2 == 0 else -30.0)
+        samples = 60 + 2 * (n % 2)
+        measures = np.array([yaw, float(samples)])
+        t_ic, t_next = 0.3 * n, 0.3 * (n + 1)
+        got = side.runner_turn(state, t_ic, t_next, measures, 0, True)
+        want = model.runner_turn(t_ic, t_next, [yaw] * samples, True)
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+        assert got == (0.0 if n == 0 else pytest.approx(expected, rel=1e-12, abs=1e-12))
+    restarted = side.runner_turn(state, 5.0, 5.3, np.array([turn_dps + 30.0, 60.0]), 0, True)
+    assert restarted == 0.0  # the step before ended elsewhere
+
+
 def test_measure_matches_reference(quick):
     rec = quick
     n = pipeline.RING_SAMPLES + 500  # wraps the ring
@@ -473,10 +494,16 @@ def test_measure_matches_reference(quick):
                 *want["run_rates"],
                 *want["walk_rates"],
                 want["impact_g"],
+                0.0,  # a walking step's yaw rate over the whole step is not taken
+                0.0,
             ],
             rtol=1e-12,
             atol=1e-12,
         )
+        measure.measure(ring, head, axes, t_ic, t_end, t_next, False, out)  # a running step
+        step_yaw = want["step_yaw"]
+        assert out[measure.STEP_YAW + 1] == len(step_yaw)
+        assert out[measure.STEP_YAW] == pytest.approx(np.mean(step_yaw), rel=1e-12, abs=1e-12)
     assert checked > 10
     too_old = t[0] - 1.0, t[0] - 0.8, t[0] + 0.3
     assert not measure.measure(ring, head, axes, *too_old, True, out)
@@ -795,6 +822,24 @@ def test_lost_packets_are_bridged_as_the_reference_does():
     pitch_error = stream.angles[:, 1] - rec.pelvis_euler_deg[kept, 1]
     running = holed.t > 20.0
     assert np.sqrt(np.mean(pitch_error[running] ** 2)) < 1.0
+
+
+def test_a_run_through_turns_matches_the_reference():
+    """A run with a 180° turn in 2.5 s and a 90° one in 2 s: the tilt correction pauses in each
+    and the average force starts again from the vertical after it, and the side's yaw rate is
+    read less the stride's turn (kernel and reference alike)."""
+    run = Session(
+        (Bout("stand", 8.0), Bout("run", 30.0)),
+        turns=(Turn(18.0, 2.5, 180.0), Turn(30.0, 2.0, -90.0)),
+    )
+    rec = simulate(run, replace(REALISTIC, mount_deg=(-120.0, 15.0, 2.0), rate_hz=100.0), seed=4)
+    turning = Signals.of(rec)
+    stream = GaitStream(angles=True)
+    got = stream_steps(stream, turning)
+    model, want = reference_steps(turning)
+    assert_same_steps(got, want)
+    np.testing.assert_allclose(stream.angles, model.angles, rtol=0, atol=1e-9)
+    assert len(got) > 60
 
 
 @pytest.mark.parametrize(("yaw_deg", "verdict"), [(180.0, "back_to_front"), (-90.0, "sideways")])

@@ -356,7 +356,9 @@ def _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_s
     restart = next_kind == contacts.RUN and side_mod.has_evidence(side_st)
     if kind == contacts.RUN or restart:
         r = measure_mod.RUN_RATES
-        features = (this[r], this[r + 1], math.nan)  # no force feature when running
+        running_on = kind == contacts.RUN and next_kind == contacts.RUN
+        turn = side_mod.runner_turn(side_st, t_ic, t_next, this, measure_mod.STEP_YAW, running_on)
+        features = (this[r], this[r + 1] - turn, math.nan)  # no force feature when running
         return side_mod.side_step(side_st, t_ic, 0.0, features, 1.0, math.nan, features)
     walking_next = next_kind == contacts.WALK  # a variable: a literal True compiled a second copy
     known = walking_next and measure_mod.measure(

@@ -29,7 +29,9 @@ CHANNELS = 11
 # measurement indices
 ROLL_IC, ROLL_MAX, ROLL_MIN, ROLL_RANGE, RUN_RATES, WALK_RATES, IMPACT_G = 0, 1, 2, 3, 4, 6, 9
 """``RUN_RATES``: roll and yaw rate; ``WALK_RATES``: roll and yaw rate, and the level left force."""
-N_MEASURES = 10
+STEP_YAW = 10
+"""Mean yaw rate over the whole step (running steps only), and the samples it averages."""
+N_MEASURES = 12
 
 
 @kernel(inline="always")
@@ -58,8 +60,10 @@ def measure(ring, head, axes, t_ic, t_stance_end, t_next, walking, out):
     Roll extremes over the stance [t_ic, t_stance_end], roll range over the step, peak vertical
     force in the first 100 ms, side rates averaged over [t_ic, t_ic + 80 ms] (running) and
     [t_ic − WALK_BEFORE_S, t_ic] (walking: the late swing of the leg that lands; with the level
-    left force, the trunk falling toward the side that lands). Returns False
-    when the buffer (whose unwritten rows have time −inf) no longer reaches back to the step.
+    left force, the trunk falling toward the side that lands), and for a running step the yaw
+    rate over the whole step (two steps' make the runner's turn, ``_side.runner_turn``).
+    Returns False when the buffer (whose unwritten rows have time −inf) no longer reaches back
+    to the step.
 
     Rows are read by index, never as views (a view costs a reference count per row), and a roll
     of exactly 90° (a zero up leg) gives an infinite key, not an error (NumPy's error model).
@@ -91,6 +95,9 @@ def measure(ring, head, axes, t_ic, t_stance_end, t_next, walking, out):
                 bottom, bottom_key = i, key
             if t <= t_ic + 0.1:
                 out[IMPACT_G] = max(out[IMPACT_G], ring[i, FV] / 9.80665)
+            if not walking:
+                out[STEP_YAW] += _yaw_rate(ring, i)
+                out[STEP_YAW + 1] += 1.0
             if t <= t_ic + 0.08:
                 roll_rate, yaw_rate = _rates(ring, i, axes)
                 out[RUN_RATES] += roll_rate
@@ -113,6 +120,8 @@ def measure(ring, head, axes, t_ic, t_stance_end, t_next, walking, out):
     out[ROLL_RANGE] = _roll(ring, high, axes, math.nan) - _roll(ring, low, axes, math.nan)
     for i in range(2):
         out[RUN_RATES + i] /= n_run
+    if out[STEP_YAW + 1] > 0:
+        out[STEP_YAW] /= out[STEP_YAW + 1]
     for i in range(3):
         out[WALK_RATES + i] /= n_walk
     return True
@@ -133,7 +142,13 @@ def _up(ring, i):
 def _rates(ring, i, axes):
     """Roll rate about the pelvis forward axis and yaw rate about world up (deg/s) of row ``i``."""
     gyr = (ring[i, GYR], ring[i, GYR + 1], ring[i, GYR + 2])
-    return dot(gyr, axes[0]), dot(gyr, _up(ring, i))
+    return dot(gyr, axes[0]), _yaw_rate(ring, i)
+
+
+@kernel(inline="always")
+def _yaw_rate(ring, i):
+    """Rate about world up (deg/s) of row ``i``."""
+    return dot((ring[i, GYR], ring[i, GYR + 1], ring[i, GYR + 2]), _up(ring, i))
 
 
 @kernel(inline="always")
