@@ -144,7 +144,7 @@ class Orientation:
     """
 
     FORCE_TAU_S, TILT_GAIN, STILL_TILT_GAIN, START_S = 1.5, 0.3, 2.0, 3.0
-    BIAS_GAIN, STILL_BIAS_TAU_S, TURN_DPS, TURN_TAU_S = 0.02, 1.0, 20.0, 1.0
+    BIAS_GAIN, STILL_BIAS_TAU_S, TURN_DPS, TURN_TAU_S = 0.02, 1.0, 20.0, 0.5
 
     def __init__(self):
         self.q = None

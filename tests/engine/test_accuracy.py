@@ -557,7 +557,7 @@ def _run_with_turns(seed, yaw_deg):
 def test_running_through_turns(seed, yaw_deg):
     """A turn leans the runner into it (up to 45° at 3 m/s in a 2.5-s about-turn), and the
     average force holds the centripetal force. Measured on these three runs: drops during the
-    turns 0.5–0.9° RMS off, in the 10 s after 0.4–0.6°, elsewhere 0.2°; every side right.
+    turns 0.4–0.9° RMS off, in the 10 s after 0.3–0.6°, elsewhere 0.2°; every side right.
     Before: the tilt, corrected toward the centripetal force left in the average, read the 10 s
     after the turns 0.8–1.5° off, and a side at the height of an about-turn could come out
     wrong (seed 81: the turns 6.9° off)."""

@@ -4,7 +4,8 @@ Evidence per step, from the pelvis-frame gyro around the contact (signs from the
 checked on the shared real recordings):
 
 * **running**: in early stance ([contact, +80 ms]) the swing side drops and the pelvis turns
-  toward the stance side: roll rate and yaw rate are positive for a left stance;
+  toward the stance side: roll rate and yaw rate are positive for a left stance (the yaw rate
+  less the runner's own turn, ``runner_turn``);
 * **walking** (a lower-back sensor): over the 200 ms before contact, the late swing of the leg
   that lands, the trunk rotates and rolls with it: yaw rate and roll rate are negative for a
   left stance (in all three walkers of the shared lab recordings). The trunk also falls toward
@@ -42,9 +43,9 @@ a longer pause (a stop, a stand) it says nothing, and the step's own evidence de
 EVIDENCE_GAIN = 1.5
 FEATURE_TAU_STEPS = 30.0
 TURN_DEADBAND_DPS = 10.0
-"""A runner's turn (``runner_turn``) counts beyond this: a straight run's stride leaves a few
-°/s (its first strides up to 6), and less its own at the run's start, two sides in the simulated
-treadmill runs changed (one wrong at 0.87 confidence)."""
+"""A runner's turn (``runner_turn``) counts beyond this. Straight running leaves a few °/s in a
+stride's mean (up to 6 in its first strides); read less that, two early sides of the simulated
+treadmill runs changed, one to wrong at 0.87 confidence."""
 
 # state slots
 P_LEFT = 0
