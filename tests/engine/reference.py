@@ -193,7 +193,7 @@ class Orientation:
         r = tuple(e * step for e in error)
         self.force = add(self.force, cross(r, self.force))  # first order, like the kernel
         sensor_error = q_rotate(q_conj(self.q), error)
-        if not still:
+        if slow:  # not while the fast start's error settles
             self.bias = add(self.bias, sensor_error, -self.BIAS_GAIN / self.TILT_GAIN * step)
         return tuple(e * step for e in sensor_error)
 
@@ -951,6 +951,7 @@ class Pipeline:
             self.pending, self.due = (math.nan, 0), math.inf
             self.side.reset()
             self.contacts = Contacts()
+            self.orientation.age_s = 0.0  # the tilt is corrected as at the start
             self.events.append((t, 2))
             return self.typical_dt
         if self.first_interval:  # it is the typical one so far

@@ -71,7 +71,7 @@ def _score(shared_data, folder, tmp_path, *options, data=None):
 
 
 def test_real_treadmill_run(shared_data, tmp_path):
-    """Measured: F1 1.000, left/right 1.000, drop RMS 0.698° (0.824° with forward taken as the
+    """Measured: F1 1.000, left/right 1.000, drop RMS 0.704° (0.824° with forward taken as the
     principal axis of the horizontal force, 14° off the board's x here)."""
     score = _score(shared_data, "fukuchi_run", tmp_path)
     assert score["f1"] >= 0.97
@@ -82,9 +82,9 @@ def test_real_treadmill_run(shared_data, tmp_path):
 @pytest.mark.parametrize(
     ("axes", "side_floor", "drop_ceiling"),
     [
-        ("x=y,y=-x,z=z", 0.99, 0.76),  # measured 1.000 and 0.689° (0.720° live)
-        ("x=-y,y=x,z=z", 0.99, 0.76),  # 1.000 and 0.689° (0.987 and 0.693° live)
-        ("x=-x,y=-y,z=z", 0.99, 0.76),  # 1.000 and 0.698° (1.000 and 0.818° live)
+        ("x=y,y=-x,z=z", 0.99, 0.76),  # measured 1.000 and 0.687° (0.728° live)
+        ("x=-y,y=x,z=z", 0.99, 0.76),  # 1.000 and 0.687° (1.000 and 0.693° live)
+        ("x=-x,y=-y,z=z", 0.99, 0.76),  # 1.000 and 0.699° (1.000 and 0.825° live)
     ],
 )
 def test_real_run_worn_turned(shared_data, tmp_path, axes, side_floor, drop_ceiling):
@@ -578,3 +578,32 @@ def test_running_through_turns(seed, yaw_deg):
             after.append(error)
     assert np.sqrt(np.mean(np.square(during))) < 1.2
     assert np.sqrt(np.mean(np.square(after))) < 0.8
+
+
+@pytest.mark.parametrize("seed, yaw_deg", [(91, -100.0), (92, 40.0)])
+def test_running_through_gaps(seed, yaw_deg):
+    """Gaps of 0.3–1 s every 15 s (a radio out of reach, live): the pelvis turns unseen through
+    each, and the tilt is corrected as at the start for 3 s after it, without the gyro bias
+    learning from that error. Measured on these two runs: drops over the 6 s after the gaps
+    1.8–2.0° RMS off, 0.25° elsewhere; before, 2.8–3.1° and 0.70–0.72° (the bias integral took
+    up each gap's error and spread it over the next 20 s)."""
+    spec = dataclasses.replace(REALISTIC, mount_deg=(yaw_deg, 15.0, 2.0))
+    rec = simulate(Session((Bout("stand", 10.0), Bout("run", 120.0, RUN))), spec, seed=seed)
+    rng = np.random.default_rng(seed)
+    gaps = [(start, start + rng.uniform(0.3, 1.0)) for start in np.arange(30.0, 125.0, 15.0)]
+    kept = np.ones(len(rec.time_s), dtype=bool)
+    for start, end in gaps:
+        kept &= (rec.time_s < start) | (rec.time_s >= end)
+    stream = GaitStream()
+    steps = np.concatenate(
+        [stream.feed(rec.time_s[kept], rec.acc_ms2[kept], rec.gyr_dps[kept]), stream.finish()]
+    )
+    truth = [s for s in rec.truth.steps if s.t_ic_s > 20.0 and s.activity == "run"]
+    pairs = match_contacts(np.array([s.t_ic_s for s in truth]), steps[:, pipeline.T_IC])
+    after, elsewhere = [], []
+    for i, j in pairs:
+        error = steps[i, pipeline.PELVIC_DROP] - truth[j].pelvic_drop_deg
+        near = any(end <= truth[j].t_ic_s <= end + 6.0 for _, end in gaps)
+        (after if near else elsewhere).append(error)
+    assert np.sqrt(np.mean(np.square(after))) < 2.4
+    assert np.sqrt(np.mean(np.square(elsewhere))) < 0.4
