@@ -769,7 +769,7 @@ class Side:
     of usual steps, and says nothing after more than BRIDGE_STEPS of them (a pause). With the
     next step's evidence given, the answer is the one-step smoothed posterior."""
 
-    SLIP_P, EVIDENCE_GAIN, FEATURE_TAU_STEPS, BRIDGE_STEPS = 0.03, 1.5, 30.0, 3
+    SLIP_P, EVIDENCE_GAIN, FEATURE_TAU_STEPS, BRIDGE_STEPS, SETTLED_STEPS = 0.03, 1.5, 30.0, 3, 4
 
     def __init__(self):
         self.p_left = 0.0
@@ -800,14 +800,15 @@ class Side:
 
     def llr(self, features, sign):
         """Log likelihood ratio (left vs right) of a step's features: each centred on the earlier
-        steps' mean, scaled by the mean deviation including this step."""
+        steps' mean, scaled by the mean deviation including this step, and weighed by the steps
+        behind its statistics up to SETTLED_STEPS."""
         score = 0.0
         for value, mean, scale, n in zip(features, self.mean, self.scale, self.count):
             if math.isnan(value) or n == 0:
                 continue
             scale += (abs(value - mean) - scale) / min(n + 1, self.FEATURE_TAU_STEPS)
-            if scale > 1e-6:
-                score += (value - mean) / scale
+            if scale > 1e-6:  # worth less while the statistics rest on few steps
+                score += (value - mean) / scale * min(n / self.SETTLED_STEPS, 1.0)
         return max(min(self.EVIDENCE_GAIN * sign * score, 30.0), -30.0)
 
     def p_same(self, interval, usual_s):

@@ -42,6 +42,13 @@ BRIDGE_STEPS = 3
 a longer pause (a stop, a stand) it says nothing, and the step's own evidence decides."""
 EVIDENCE_GAIN = 1.5
 FEATURE_TAU_STEPS = 30.0
+SETTLED_STEPS = 4.0
+"""A feature's evidence counts in full once this many steps have measured it, and in proportion
+before. Centred and scaled on one step's value, any second step scored ±2 scales per feature:
+near-certain whichever its side. Of the steps named at ≥ 0.99 confidence in twenty simulated runs
+and walks worn at random and the real walks (2,670), the 9 wrong were all among a recording's
+first three (a run worn turned, read before the heading is learned); now none is wrong, and
+those steps come out at 0.5–0.9."""
 TURN_DEADBAND_DPS = 10.0
 """A runner's turn (``runner_turn``) counts beyond this. Straight running leaves a few °/s in a
 stride's mean (up to 6 in its first strides); read less that, two early sides of the simulated
@@ -139,7 +146,8 @@ def _moves(interval_s, usual_s):
 @kernel
 def _score(state, features):
     """A step's evidence: each measured feature centred on the earlier steps' mean and scaled by
-    the mean deviation this step brings it to (0 for a feature's first step)."""
+    the mean deviation this step brings it to, weighed by ``SETTLED_STEPS`` (0 for a feature's
+    first step)."""
     score = 0.0
     for i in range(FEATURES):
         n = state[_COUNT + i]
@@ -150,7 +158,7 @@ def _score(state, features):
             n + 1.0, FEATURE_TAU_STEPS
         )
         if scale > 1e-6:
-            score += centred / scale
+            score += centred / scale * min(n / SETTLED_STEPS, 1.0)
     return score
 
 
