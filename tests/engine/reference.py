@@ -967,6 +967,7 @@ class Pipeline:
         turn = gyr  # after a hole (samples lost), the mean rate of its two ends
         if dt > self.HOLE_SAMPLES * self.typical_dt:
             turn = tuple(0.5 * (a + b) for a, b in zip(gyr, self.rows[-1][2]))
+            self.orientation.age_s = 0.0  # as after a gap
         self.orientation.step(acc, gyr, dt, still, turn)
         up = self.orientation.up
         turning = abs(self.orientation.yaw_rate_dps) > self.orientation.TURN_DPS

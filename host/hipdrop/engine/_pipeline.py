@@ -21,7 +21,8 @@ from .steps import _side as side_mod
 GAP_S = 0.25
 HOLE_SAMPLES = 1.5
 """An interval this many typical ones long (but under ``GAP_S``) is a hole: samples were lost
-(a BLE packet), and the rotation over it is bridged (``_bridged``)."""
+(a BLE packet), and the rotation over it is bridged (``_bridged``); after it, as after a gap,
+the tilt is corrected as at the start (``orientation.after_lost_samples``)."""
 MAX_STEP_S = 2.0
 OVERDUE_STEPS = 2.0
 """A walking step whose next contact has not come within this many usual step times (and
@@ -130,14 +131,17 @@ def process(
             con_st[:] = 0.0
             n_events = _event(out_events, n_events, t[k], EV_GAP)
             dt = loop[_DT]
-            filt = orientation.after_gap(filt)
+            filt = orientation.after_lost_samples(filt)
         a = (acc[k, 0], acc[k, 1], acc[k, 2])  # tuples, not views: no reference counting
         g = (gyr[k, 0], gyr[k, 1], gyr[k, 2])
         is_still = still_mod.still_step(still_st, a, g, dt)
         if is_still or orientation.resting(filt):
             filt = orientation.at_rest(filt, a, g, dt, is_still, ori_st)
         hole = dt > HOLE_SAMPLES * loop[_DT]
-        turn = _bridged(ring, loop, g) if hole else g
+        turn = g
+        if hole:
+            turn = _bridged(ring, loop, g)
+            filt = orientation.after_lost_samples(filt)
         filt = orientation.advance(filt, a, turn, dt, is_still)
         up = orientation.up(filt)
         is_running = contacts.running(con_st, t[k])
