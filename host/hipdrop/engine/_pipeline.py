@@ -210,8 +210,8 @@ def _bridged(ring, loop, gyr):
     mean of the rates at its two ends. Integrated at its last sample's rate alone, a 70-ms hole
     in a run turned the estimate by degrees (2 % of 14-sample packets lost over a 2-minute
     simulated run: pitch 2.3° RMS off, 0.7° bridged; 5 % lost: the drops 3.0–4.0° RMS off,
-    1.2–1.6° bridged). What is left is the clip's ringing and the pelvis's own turn during the
-    hole, which the two ends do not show."""
+    1.2–1.6° bridged, 0.7–1.0° with the fast correction after each hole). What is left is the
+    clip's ringing and the pelvis's own turn during the hole, which the two ends do not show."""
     last = (int(loop[_HEAD]) - 1) % ring.shape[0]
     at = measure_mod.GYR
     return (

@@ -157,9 +157,9 @@ def advance(filt, acc, gyr_dps, dt, still):
         if not still and age_s >= START_S:  # in the sensor frame, what a gyro bias would cause
             k = BIAS_GAIN / TILT_GAIN * step
             bias = (bias[0] - k * sx, bias[1] - k * sy, bias[2] - k * sz)
-    was_turning = abs(yaw_rate_dps) > TURN_DPS
+    was_turning = _turn(yaw_rate_dps)
     yaw_rate_dps += weight(dt, TURN_TAU_S) * (dot(gyr_dps, up_before) - yaw_rate_dps)
-    if was_turning and abs(yaw_rate_dps) <= TURN_DPS:
+    if was_turning and not _turn(yaw_rate_dps):
         force = (0.0, 0.0, G_MS2)
     q = renormalise(multiply(q, from_rotvec(rx, ry, rz)))
     force = toward(force, rotate(q, acc), weight(dt, FORCE_TAU_S))
@@ -217,7 +217,13 @@ def bias_after_rest(state):
 @kernel(inline="always")
 def turning(filt):
     """The mean rate about the vertical is above ``TURN_DPS``."""
-    return abs(filt[4]) > TURN_DPS
+    return _turn(filt[4])
+
+
+@kernel(inline="always")
+def _turn(yaw_rate_dps):
+    """A mean rate about the vertical (deg/s) this high is a turn."""
+    return abs(yaw_rate_dps) > TURN_DPS
 
 
 @kernel(inline="always")
@@ -229,7 +235,7 @@ def _radians(gyr_dps):
 def _tilt_step(yaw_rate_dps, age_s, force, dt, still):
     """This sample's correction gain × dt; 0 while turning (and moving), and without a usable
     reference (the average force below g/2, e.g. after a long free fall)."""
-    if abs(yaw_rate_dps) > TURN_DPS and not still:
+    if _turn(yaw_rate_dps) and not still:
         return 0.0
     if force[0] * force[0] + force[1] * force[1] + force[2] * force[2] < (0.5 * G_MS2) ** 2:
         return 0.0
