@@ -777,16 +777,15 @@ class Side:
         self.scale = [0.0, 0.0, 0.0]
         self.count = [0, 0, 0]
         self.last_t = 0.0
-        self.last_step = None  # the last running step: (its next contact, its yaw rates)
+        self.last_step = None  # the last measured step: (its next contact, its yaw rates)
 
-    def runner_turn(self, t_ic, t_next, yaw_rates, running_on):
-        """The mean yaw rate over the stride from the step before's contact to the next one's,
-        beyond a ±10 °/s dead band; 0 unless the step before was running and ended here."""
-        last, self.last_step = self.last_step, (t_next, yaw_rates) if running_on else None
-        if not running_on or last is None or last[0] != t_ic or not last[1]:
-            return 0.0
-        rate = _mean(last[1] + yaw_rates)
-        return rate - min(max(rate, -10.0), 10.0)
+    def stride_turn(self, t_ic, t_next, yaw_rates):
+        """The mean yaw rate over the stride from the step before's contact to this step's end
+        (``t_next``; nan without a next contact); nan unless the step before ended here."""
+        last, self.last_step = self.last_step, (t_next, yaw_rates)
+        if last is None or last[0] != t_ic or not last[1] or not yaw_rates:
+            return math.nan
+        return _mean(last[1] + yaw_rates)
 
     def reset(self):
         self.p_left = 0.5
@@ -896,6 +895,11 @@ def measure(rows, axes, t_ic, t_stance_end, t_next):
         "impact_g": max([0.0] + [r[4] / G_MS2 for r in step if r[0] <= t_ic + 0.1]),
         "step_yaw": [r[3] for r in step],  # the yaw rates over the step
     }
+
+
+def turn_beyond_dead_band(turn):
+    """The part of a stride's turn (nan: none) beyond ±10 °/s."""
+    return 0.0 if math.isnan(turn) else turn - min(max(turn, -10.0), 10.0)
 
 
 def walk_features(m, forward):
@@ -1049,10 +1053,11 @@ class Pipeline:
         m = measure(rows, axes, t_ic, end, t_next)
         if m is None:
             return
+        turn = self.side.stride_turn(t_ic, t_next if next_kind else math.nan, m["step_yaw"])
         if kind == RUN or (next_kind == RUN and self.side.count[0] > 0):  # a run restarted
             roll_rate, yaw_rate = m["run_rates"]
-            turn = self.side.runner_turn(t_ic, t_next, m["step_yaw"], kind == next_kind == RUN)
-            p_left = self.side.step(t_ic, 0.0, (roll_rate, yaw_rate - turn, math.nan), 1.0)
+            turned = turn_beyond_dead_band(turn) if kind == next_kind == RUN else 0.0
+            p_left = self.side.step(t_ic, 0.0, (roll_rate, yaw_rate - turned, math.nan), 1.0)
         else:
             ahead = measure(rows, axes, t_next, t_next, t_now) if next_kind == WALK else None
             walk = self.contacts.walk  # None while running: no forward walk
@@ -1075,6 +1080,7 @@ class Pipeline:
                 "roll_at_ic_deg": m["roll_ic"],
                 "obliquity_range_deg": m["roll_range"],
                 "impact_g": m["impact_g"],
+                "turn_dps": turn,
                 "t_verdict": t_now,
             }
         )

@@ -426,24 +426,33 @@ def test_side_look_ahead_names_an_ambiguous_step_from_the_next_one():
 
 
 @pytest.mark.parametrize("turn_dps", [0.0, 8.0, -35.0, 90.0])
-def test_runner_turn_is_the_stride_mean_beyond_a_dead_band(turn_dps):
+def test_stride_turn_is_the_stride_mean_and_the_side_reads_it_beyond_a_dead_band(turn_dps):
     """Steps alternate ±30 °/s of yaw about the runner's turn: over a stride (two steps) the
-    alternation cancels and the turn is left, less the ±10 °/s dead band. Without the step
-    before it (the first of a run, after a step that was not running) there is no turn."""
+    alternation cancels and the turn is left; the side reads it less the ±10 °/s dead band.
+    Without the step before it (the first of a recording, after a step closed without its
+    next contact, or one not measured) there is no turn."""
     state, model = np.zeros(side.STATE_SIZE), ref.Side()
     mean = turn_dps - 30.0 * 2 / 122  # over 60 samples at +30 °/s and 62 at −30 °/s
-    expected = mean - np.clip(mean, -side.TURN_DEADBAND_DPS, side.TURN_DEADBAND_DPS)
+    beyond = mean - np.clip(mean, -side.TURN_DEADBAND_DPS, side.TURN_DEADBAND_DPS)
     for n in range(6):
         yaw = turn_dps + (30.0 if n % 2 == 0 else -30.0)
         samples = 60 + 2 * (n % 2)
         measures = np.array([yaw, float(samples)])
         t_ic, t_next = 0.3 * n, 0.3 * (n + 1)
-        got = side.runner_turn(state, t_ic, t_next, measures, 0, True)
-        want = model.runner_turn(t_ic, t_next, [yaw] * samples, True)
+        got = side.stride_turn(state, t_ic, t_next, measures, 0)
+        want = model.stride_turn(t_ic, t_next, [yaw] * samples)
+        if n == 0:
+            assert math.isnan(got) and math.isnan(want)
+            assert side.turn_beyond_dead_band(got) == ref.turn_beyond_dead_band(want) == 0.0
+            continue
         assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
-        assert got == (0.0 if n == 0 else pytest.approx(expected, rel=1e-12, abs=1e-12))
-    restarted = side.runner_turn(state, 5.0, 5.3, np.array([turn_dps + 30.0, 60.0]), 0, True)
-    assert restarted == 0.0  # the step before ended elsewhere
+        assert got == pytest.approx(mean, rel=1e-12, abs=1e-12)
+        assert side.turn_beyond_dead_band(got) == pytest.approx(beyond, rel=1e-12, abs=1e-12)
+        assert ref.turn_beyond_dead_band(want) == pytest.approx(beyond, rel=1e-12, abs=1e-12)
+    restarted = side.stride_turn(state, 5.0, math.nan, np.array([turn_dps + 30.0, 60.0]), 0)
+    assert math.isnan(restarted)  # the step before ended elsewhere
+    after_open_end = side.stride_turn(state, 5.3, 5.6, np.array([turn_dps, 60.0]), 0)
+    assert math.isnan(after_open_end)  # the step before had no next contact
 
 
 def test_measure_matches_reference(quick):
@@ -494,16 +503,15 @@ def test_measure_matches_reference(quick):
                 *want["run_rates"],
                 *want["walk_rates"],
                 want["impact_g"],
-                0.0,  # a walking step's yaw rate over the whole step is not taken
-                0.0,
+                np.mean(want["step_yaw"]),  # the yaw rate over the whole step
+                len(want["step_yaw"]),
             ],
             rtol=1e-12,
             atol=1e-12,
         )
-        measure.measure(ring, head, axes, t_ic, t_end, t_next, False, out)  # a running step
-        step_yaw = want["step_yaw"]
-        assert out[measure.STEP_YAW + 1] == len(step_yaw)
-        assert out[measure.STEP_YAW] == pytest.approx(np.mean(step_yaw), rel=1e-12, abs=1e-12)
+        running = out.copy()
+        measure.measure(ring, head, axes, t_ic, t_end, t_next, False, running)
+        np.testing.assert_array_equal(running[measure.STEP_YAW :], out[measure.STEP_YAW :])
     assert checked > 10
     too_old = t[0] - 1.0, t[0] - 0.8, t[0] + 0.3
     assert not measure.measure(ring, head, axes, *too_old, True, out)
@@ -775,7 +783,9 @@ def reference_steps(s: Signals):
     model = ref.Pipeline()
     model.feed(s.t, s.acc, s.gyr)
     model.finish()
-    steps = np.array([[d[c] for c in STEP_COLUMNS] for d in model.steps]).reshape(-1, 12)
+    steps = np.array([[d[c] for c in STEP_COLUMNS] for d in model.steps]).reshape(
+        -1, pipeline.STEP_FIELDS
+    )
     return model, steps
 
 
@@ -917,7 +927,7 @@ def test_still_sensor(standing):
     rec = standing
     s = Signals.of(rec)
     k = drive_kernels(s)
-    assert GaitStream().feed(s.t, s.acc, s.gyr).shape == (0, 12)
+    assert GaitStream().feed(s.t, s.acc, s.gyr).shape == (0, pipeline.STEP_FIELDS)
     assert not any(kind for _, kind in k["contact"])
     assert k["still"][-int(2 / 0.005) :].all()  # still to the end once found
     truth = REALISTIC.gyr_bias_dps + np.multiply(
@@ -950,7 +960,7 @@ def test_upside_down_sensor_standing():
     assert _angle_deg(k["up"][-1], true_up) < 0.2
     assert _angle_deg(k["up"][-1], [0, 0, -1]) < 2.0
     stream = GaitStream(angles=True)
-    assert stream.feed(s.t, s.acc, s.gyr).shape == (0, 12)
+    assert stream.feed(s.t, s.acc, s.gyr).shape == (0, pipeline.STEP_FIELDS)
     assert np.abs(stream.angles[s.t > T0_S + 6, 0]).max() < 0.5  # pelvis roll ≈ 0
     assert stream.mounting.upside_down and stream.mounting.has_neutral
 
@@ -976,7 +986,7 @@ def test_no_running_gives_no_steps():
     )
     assert rec.truth.steps == []
     s = Signals.of(rec)
-    assert GaitStream().feed(s.t, s.acc, s.gyr).shape == (0, 12)
+    assert GaitStream().feed(s.t, s.acc, s.gyr).shape == (0, pipeline.STEP_FIELDS)
 
 
 def test_single_step_gives_at_most_that_step():
@@ -1035,7 +1045,11 @@ def test_a_step_whose_stance_ends_before_a_gap_is_kept(quick):
 def test_empty_input_changes_nothing(real_run):
     stream = GaitStream(angles=True)
     empty = stream.feed(np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3)))
-    assert empty.shape == (0, 12) and stream.angles.shape == (0, 2) and stream.events == []
+    assert (
+        empty.shape == (0, pipeline.STEP_FIELDS)
+        and stream.angles.shape == (0, 2)
+        and stream.events == []
+    )
     s = real_run
     head = slice(0, 1500)
     after_empty = stream.feed(s.t[head], s.acc[head], s.gyr[head])

@@ -43,6 +43,7 @@ def test_each_step_field_comes_from_its_own_column():
         (p.ROLL_AT_IC, -0.75),
         (p.OBLIQUITY_RANGE, 6.5),
         (p.IMPACT_G, 2.25),
+        (p.TURN_DPS, -12.5),
     ):
         rows[0, column] = value
     (step,) = step_dicts(step_columns(rows))
@@ -58,9 +59,26 @@ def test_each_step_field_comes_from_its_own_column():
         "roll_at_ic_deg": -0.75,
         "obliquity_range_deg": 6.5,
         "impact_g": 2.25,
+        "turn_dps": -12.5,
+        "turning": True,
         "cadence_spm": 150.0,
         "verdict_latency_s": 0.05,
     }
+
+
+def test_a_step_is_turning_beyond_its_gaits_limit_and_its_drop_leaves_the_minutes():
+    """Running, a stride turning faster than 10 °/s is a turn; walking, faster than 20 °/s (a
+    stride's mean stays within 7 °/s in real straight walking). An unknown turn is no turn. The
+    turning steps' drops are left out of the minute's medians; their cadence counts."""
+    turns = [np.nan, 9.9, -10.1, 19.0, -20.5, 35.0]
+    rows = _records(np.arange(6) * 5.0, [1, 1, 1, -1, -1, -1], [1.0, 2.0, 30.0, 3.0, 40.0, 50.0])
+    rows[:, pipeline.ACTIVITY] = [1, 1, 1, 2, 2, 2]
+    rows[:, pipeline.TURN_DPS] = turns
+    columns = step_columns(rows)
+    assert [s["turning"] for s in step_dicts(columns)] == [False, False, True, False, True, True]
+    (minute,) = minute_table(columns, "pelvic_drop_deg")
+    assert (minute["pelvic_drop_deg_L"], minute["pelvic_drop_deg_R"]) == (1.5, 3.0)
+    assert minute["steps"] == 6 and minute["cadence_spm"] == round(60 / 0.34, 1)
 
 
 def test_minutes_take_each_sides_median_and_the_commonest_activity():

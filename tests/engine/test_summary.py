@@ -32,13 +32,14 @@ def test_no_events_no_line():
     assert "events" not in summary_text(_doc([]))
 
 
-def _step(side, drop):
+def _step(side, drop, turning=False):
     return {
         "side": side,
         "activity": "walk",
         "pelvic_drop_deg": drop,
         "cadence_spm": 100.0,
         "contact_time_s": None,
+        "turning": turning,
     }
 
 
@@ -47,3 +48,15 @@ def test_a_drop_range_below_zero_reads_unambiguously():
     doc["steps"] = [_step("R", drop) for drop in (-3.0, -1.7, 0.8, 3.6, 5.0)]
     text = summary_text(doc)
     assert "right-stance drop 0.8° (IQR -1.7 to 3.6)" in text
+
+
+def test_steps_in_turns_are_left_out_of_the_drops_and_counted():
+    doc = _doc([])
+    doc["steps"] = [_step("L", drop) for drop in (2.0, 3.0, 4.0)]
+    doc["steps"] += [_step("L", 25.0, turning=True), _step("L", 30.0, turning=True)]
+    text = summary_text(doc)
+    assert "walk: 5 steps" in text
+    assert "left-stance drop 3.0° (IQR 2.5 to 3.5)" in text
+    assert "2 steps in turns left out of the drops" in text
+    doc["steps"] = doc["steps"][:3]
+    assert "in turns" not in summary_text(doc)

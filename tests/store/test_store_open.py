@@ -24,7 +24,7 @@ def test_a_new_database_is_marked_versioned_and_in_wal_mode(db):
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
     assert _pragma(db, "application_id") == schema.APPLICATION_ID
-    assert _pragma(db, "user_version") == schema.latest_version() == 1
+    assert _pragma(db, "user_version") == schema.latest_version() == 2
     assert _pragma(db, "journal_mode") == "wal"
     assert _pragma(db, "auto_vacuum") == 2  # incremental
 
@@ -111,23 +111,45 @@ def test_an_older_schema_is_migrated_keeping_its_data(db, monkeypatch):
     with Store.open(db) as store:
         sid = store.create_session(started_at=STARTED_AT, source="import", athlete="Ann")
     step = "ALTER TABLE sessions ADD COLUMN shoe TEXT;\nUPDATE sessions SET shoe = 'trainer';\n"
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (2, step)])
+    new_version = schema.latest_version() + 1
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (new_version, step)])
     with pytest.raises(StoreError, match="older hipdrop"):
         Store.open(db, readonly=True)  # a reader cannot upgrade
     with Store.open(db) as store:
         assert store.session(sid).athlete == "Ann"
-    assert _pragma(db, "user_version") == 2
+    assert _pragma(db, "user_version") == new_version
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT shoe FROM sessions").fetchall() == [("trainer",)]
+
+
+def test_a_version_1_database_gains_each_steps_turn_keeping_its_steps(db, monkeypatch):
+    """Version 2 added ``turn_dps`` and ``turning`` to the steps; steps analysed before stay,
+    their turn unknown (null)."""
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    with Store.open(db) as store:
+        sid = store.create_session(started_at=STARTED_AT, source="import")
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO steps (session_id, n, t_ic, side, pelvic_drop_deg) "
+            "VALUES (?, 0, 1.5, 'L', 4.25)",
+            (sid,),
+        )
+    monkeypatch.undo()
+    Store.open(db).close()
+    assert _pragma(db, "user_version") == 2
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT t_ic, side, pelvic_drop_deg, turn_dps, turning FROM steps")
+        assert rows.fetchall() == [(1.5, "L", 4.25, None, None)]
 
 
 def test_a_failing_migration_leaves_the_database_as_it_was(db, monkeypatch):
     Store.open(db).close()
     broken = "ALTER TABLE sessions ADD COLUMN shoe TEXT;\nTHIS IS NOT SQL;\n"
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (2, broken)])
+    version = schema.latest_version()
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (version + 1, broken)])
     with pytest.raises(StoreError, match="syntax error"):
         Store.open(db)
-    assert _pragma(db, "user_version") == 1
+    assert _pragma(db, "user_version") == version
     with sqlite3.connect(db) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(sessions)")]
     assert "shoe" not in columns

@@ -26,15 +26,21 @@ def test_results_come_back_as_the_document_had_them(recorded, treadmill_doc):
 
 
 def test_the_summary_columns_describe_the_analysis(recorded, treadmill_doc):
+    """The mean drops leave out the steps in turns (here ten, their drops made 40°)."""
     db, sid = recorded
-    with Store.open(db) as store:
-        store.replace_results(sid, treadmill_doc)
-        info = store.session(sid)
     metric = treadmill_doc["drop_metric"]
+    steps = [dict(s) for s in treadmill_doc["steps"]]
+    for step in steps[100:110]:
+        step.update({"turning": True, metric: 40.0})
+    doc = {**treadmill_doc, "steps": steps}
+    with Store.open(db) as store:
+        store.replace_results(sid, doc)
+        info = store.session(sid)
+    straight = steps[:100] + steps[110:]
     for side, mean in (("L", info.mean_drop_l_deg), ("R", info.mean_drop_r_deg)):
-        drops = [s[metric] for s in treadmill_doc["steps"] if s["side"] == side and s[metric]]
+        drops = [s[metric] for s in straight if s["side"] == side and s[metric] is not None]
         assert mean == pytest.approx(np.mean(drops), abs=1e-3)
-    assert (info.steps, info.drop_metric) == (len(treadmill_doc["steps"]), metric)
+    assert (info.steps, info.drop_metric) == (len(steps), metric)
     assert info.fatigue_onset_s == treadmill_doc["fatigue"]["onset_s"]
 
 

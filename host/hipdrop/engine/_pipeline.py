@@ -47,9 +47,10 @@ own samples, so the size costs no time."""
     ROLL_AT_IC,
     OBLIQUITY_RANGE,
     IMPACT_G,
+    TURN_DPS,
     T_VERDICT,
-) = range(12)
-STEP_FIELDS = 12
+) = range(13)
+STEP_FIELDS = 13
 
 # event record columns and codes
 EVENT_T, EVENT_CODE = 0, 1
@@ -326,7 +327,11 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now
     walking = kind == contacts.WALK
     if not measure_mod.measure(ring, head, axes, t_ic, stance_end, t_next, walking, meas):
         return False
-    p_left = _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_st, buffers)
+    end = t_next if next_kind else math.nan
+    turn = side_mod.stride_turn(side_st, t_ic, end, meas, measure_mod.STEP_YAW)
+    p_left = _side(
+        side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_st, buffers, turn
+    )
     s = 1.0 if p_left >= 0.5 else -1.0
     peak = meas[measure_mod.ROLL_MAX] if s > 0 else -meas[measure_mod.ROLL_MIN]
     row[T_IC], row[SIDE], row[CONFIDENCE] = t_ic, s, max(p_left, 1 - p_left)
@@ -341,15 +346,16 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now
     row[ROLL_AT_IC] = meas[measure_mod.ROLL_IC]
     row[OBLIQUITY_RANGE] = meas[measure_mod.ROLL_RANGE]
     row[IMPACT_G] = meas[measure_mod.IMPACT_G]
+    row[TURN_DPS] = turn
     row[T_VERDICT] = t_now
     return True
 
 
 @kernel
-def _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_st, buffers):
+def _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_st, buffers, turn):
     """Probability of a left stance for the step measured in ``buffers[0]``; a walking step also
     weighs the next walking step's evidence (measured into ``buffers[1]``: its window, the swing
-    before its contact, is complete by now).
+    before its contact, is complete by now). ``turn``: the step's ``_side.stride_turn``.
 
     A run restarted after a stop begins with a walking contact (no flight before it). Its
     swing came out of the stand, and judged on that its side was a coin toss (wrong in 8 of 12
@@ -362,8 +368,8 @@ def _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_s
     if kind == contacts.RUN or restart:
         r = measure_mod.RUN_RATES
         running_on = kind == contacts.RUN and next_kind == contacts.RUN
-        turn = side_mod.runner_turn(side_st, t_ic, t_next, this, measure_mod.STEP_YAW, running_on)
-        features = (this[r], this[r + 1] - turn, math.nan)  # no force feature when running
+        turned = side_mod.turn_beyond_dead_band(turn) if running_on else 0.0
+        features = (this[r], this[r + 1] - turned, math.nan)  # no force feature when running
         return side_mod.side_step(side_st, t_ic, 0.0, features, 1.0, math.nan, features)
     walking_next = next_kind == contacts.WALK  # a variable: a literal True compiled a second copy
     known = walking_next and measure_mod.measure(

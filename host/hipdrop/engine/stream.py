@@ -27,6 +27,7 @@ STEP_COLUMNS = (
     "roll_at_ic_deg",
     "obliquity_range_deg",
     "impact_g",
+    "turn_dps",
     "t_verdict",
 )
 """Columns of the step records: ``side`` is +1 (left stance) or −1, ``activity`` 1 run, 2 walk;
@@ -37,13 +38,13 @@ class GaitStream:
     """Causal gait analysis of a sacral IMU.
 
     ``feed(time_s, acc_ms2, gyr_dps)`` takes the next samples (sensor frame, m/s², deg/s, any
-    chunk size) and returns the steps completed by them as an (n, 12) array with
+    chunk size) and returns the steps completed by them as an (n, 13) array with
     :data:`STEP_COLUMNS`; ``events`` accumulates (time, code) pairs. With ``angles=True``,
     ``angles`` holds the per-sample pelvis roll and pitch (deg) of the last chunk (else it stays
     empty: 16 bytes a sample nobody reads, and a pitch per sample, cost a tenth of the feed).
-    ``finish()`` ends the recording and returns its last step, (1, 12), when that step's stance
+    ``finish()`` ends the recording and returns its last step, (1, 13), when that step's stance
     is in the data (a running step whose flight has begun, a walking step one usual step time
-    long), else (0, 12): a contact in the last moments of a recording cannot be measured. A gap
+    long), else (0, 13): a contact in the last moments of a recording cannot be measured. A gap
     in the data (more than 0.25 s) closes the pending step the same way; ``feed`` returns it.
 
     For a second reading of the same recording, ``nominal`` (cos, sin) starts the forward axis

@@ -68,8 +68,9 @@ def _activity_line(activity, steps, key):
     cadence = [s["cadence_spm"] for s in steps if s["cadence_spm"] is not None]
     if cadence:
         parts[0] += f", cadence {np.median(cadence):.0f}/min"
+    straight = [s for s in steps if not s["turning"]]
     for side, name in (("L", "left"), ("R", "right")):
-        drops = [s[key] for s in steps if s["side"] == side and s[key] is not None]
+        drops = [s[key] for s in straight if s["side"] == side and s[key] is not None]
         if drops:
             parts.append(
                 f"{name}-stance drop {np.median(drops):.1f}° "
@@ -78,4 +79,6 @@ def _activity_line(activity, steps, key):
     contact = [s["contact_time_s"] for s in steps if s["contact_time_s"] is not None]
     if contact:
         parts.append(f"contact {np.median(contact) * 1000:.0f} ms")
+    if len(straight) < len(steps):
+        parts.append(f"{len(steps) - len(straight)} steps in turns left out of the drops")
     return ", ".join(parts)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine import _pipeline as pipeline
+from ..engine.result import turning
 from ..engine.stream import GaitStream
 from ..engine.summary import summary_text
 from ..link.radio import run_link
@@ -60,8 +61,10 @@ class LiveView:
 
 
 def _recent_drop(steps, last=20):
-    """Median drop of the last steps per stance side (from neutral, else from contact)."""
+    """Median drop of the last steps per stance side (from neutral, else from contact), those
+    in turns left out."""
     recent = np.array(steps[-last:]) if steps else np.zeros((0, pipeline.STEP_FIELDS))
+    recent = recent[~turning(recent)]
     parts = []
     for sign, name in ((1, "L"), (-1, "R")):
         rows = recent[recent[:, pipeline.SIDE] == sign]

@@ -83,7 +83,11 @@ def _summarise(conn, sid, doc):
 
 
 def _mean_drop(steps, metric, side):
-    values = [s[metric] for s in steps if s["side"] == side and s.get(metric) is not None]
+    values = [
+        s[metric]
+        for s in steps
+        if s["side"] == side and s.get(metric) is not None and not s.get("turning")
+    ]
     return round(sum(values) / len(values), 3) if values else None
 
 
@@ -115,7 +119,11 @@ def _steps(conn, sid):
     cursor = conn.execute(
         f"SELECT {', '.join(STEP_COLUMNS)} FROM steps WHERE session_id = ? ORDER BY n", (sid,)
     )
-    return [dict(zip(STEP_COLUMNS, row)) for row in cursor]
+    steps = [dict(zip(STEP_COLUMNS, row)) for row in cursor]
+    for step in steps:
+        if step["turning"] is not None:
+            step["turning"] = bool(step["turning"])
+    return steps
 
 
 def _minutes(conn, sid, metric):

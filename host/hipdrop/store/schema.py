@@ -10,7 +10,7 @@ APPLICATION_ID = 0x48445250
 APPLICATION = "hipdrop.sessions"
 """``meta.application``: the second marker, for tools that do not read the header."""
 
-STEP_COLUMNS = (
+_STEP_COLUMNS_V1 = (
     "t_ic",
     "side",
     "side_confidence",
@@ -25,6 +25,7 @@ STEP_COLUMNS = (
     "cadence_spm",
     "verdict_latency_s",
 )
+STEP_COLUMNS = (*_STEP_COLUMNS_V1, "turn_dps", "turning")
 """Step fields of an analysis document (docs/analysis.md), one column each, same names."""
 
 MINUTE_COLUMNS = (
@@ -41,7 +42,13 @@ MINUTE_COLUMNS = (
 """Per-minute aggregates; ``drop_l_deg``/``drop_r_deg`` hold the document's
 ``<drop_metric>_L``/``_R`` (the metric is the session's ``drop_metric``)."""
 
-_TYPES = {"side": "TEXT", "activity": "TEXT", "minute": "INTEGER", "steps": "INTEGER"}
+_TYPES = {
+    "side": "TEXT",
+    "activity": "TEXT",
+    "minute": "INTEGER",
+    "steps": "INTEGER",
+    "turning": "INTEGER",
+}
 
 
 def _columns(names):
@@ -128,7 +135,7 @@ CREATE INDEX events_by_session ON events (session_id, origin);
 CREATE TABLE steps (
     session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
     n INTEGER NOT NULL,
-    {_columns(STEP_COLUMNS)},
+    {_columns(_STEP_COLUMNS_V1)},
     PRIMARY KEY (session_id, n)
 ) WITHOUT ROWID;
 CREATE TABLE minutes (
@@ -139,7 +146,13 @@ CREATE TABLE minutes (
 INSERT INTO meta VALUES ('application', '{APPLICATION}');
 """
 
-MIGRATIONS = [(1, _V1)]
+_V2 = """
+ALTER TABLE steps ADD COLUMN turn_dps REAL;
+ALTER TABLE steps ADD COLUMN turning INTEGER;
+"""
+"""Each step's turn (analyses before it leave both null)."""
+
+MIGRATIONS = [(1, _V1), (2, _V2)]
 """``(version, SQL script)`` in order; see the module docstring."""
 
 

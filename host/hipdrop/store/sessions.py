@@ -64,7 +64,7 @@ class SessionInfo:
     """None until the session is analysed."""
     drop_metric: str | None
     mean_drop_l_deg: float | None
-    """Mean of ``drop_metric`` over left-stance steps."""
+    """Mean of ``drop_metric`` over left-stance steps, those in turns left out."""
     mean_drop_r_deg: float | None
     fatigue_onset_s: float | None
     analysed_at: float | None

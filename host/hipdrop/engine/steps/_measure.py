@@ -30,7 +30,7 @@ CHANNELS = 11
 ROLL_IC, ROLL_MAX, ROLL_MIN, ROLL_RANGE, RUN_RATES, WALK_RATES, IMPACT_G = 0, 1, 2, 3, 4, 6, 9
 """``RUN_RATES``: roll and yaw rate; ``WALK_RATES``: roll and yaw rate, and the level left force."""
 STEP_YAW = 10
-"""Mean yaw rate over the whole step (running steps only), and the samples it averages."""
+"""Mean yaw rate over the whole step, and the samples it averages."""
 N_MEASURES = 12
 
 
@@ -60,8 +60,8 @@ def measure(ring, head, axes, t_ic, t_stance_end, t_next, walking, out):
     Roll extremes over the stance [t_ic, t_stance_end], roll range over the step, peak vertical
     force in the first 100 ms, side rates averaged over [t_ic, t_ic + 80 ms] (running) and
     [t_ic − WALK_BEFORE_S, t_ic] (walking: the late swing of the leg that lands; with the level
-    left force, the trunk falling toward the side that lands), and for a running step the yaw
-    rate over the whole step (two steps' make the runner's turn, ``_side.runner_turn``).
+    left force, the trunk falling toward the side that lands), and the mean yaw rate over the
+    whole step (two steps' make the turn, ``_side.stride_turn``).
     Returns False when the buffer (whose unwritten rows have time −inf) no longer reaches back
     to the step.
 
@@ -95,9 +95,8 @@ def measure(ring, head, axes, t_ic, t_stance_end, t_next, walking, out):
                 bottom, bottom_key = i, key
             if t <= t_ic + 0.1:
                 out[IMPACT_G] = max(out[IMPACT_G], ring[i, FV] / 9.80665)
-            if not walking:
-                out[STEP_YAW] += _yaw_rate(ring, i)
-                out[STEP_YAW + 1] += 1.0
+            out[STEP_YAW] += _yaw_rate(ring, i)
+            out[STEP_YAW + 1] += 1.0
             if t <= t_ic + 0.08:
                 roll_rate, yaw_rate = _rates(ring, i, axes)
                 out[RUN_RATES] += roll_rate

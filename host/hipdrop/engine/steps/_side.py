@@ -5,7 +5,7 @@ checked on the shared real recordings):
 
 * **running**: in early stance ([contact, +80 ms]) the swing side drops and the pelvis turns
   toward the stance side: roll rate and yaw rate are positive for a left stance (the yaw rate
-  less the runner's own turn, ``runner_turn``);
+  less the runner's own turn, ``stride_turn``);
 * **walking** (a lower-back sensor): over the 200 ms before contact, the late swing of the leg
   that lands, the trunk rotates and rolls with it: yaw rate and roll rate are negative for a
   left stance (in all three walkers of the shared lab recordings). The trunk also falls toward
@@ -50,7 +50,7 @@ and walks worn at random and the real walks (2,670), the 9 wrong were all among 
 first three (a run worn turned, read before the heading is learned); now none is wrong, and
 those steps come out at 0.5–0.9."""
 TURN_DEADBAND_DPS = 10.0
-"""A runner's turn (``runner_turn``) counts beyond this. Straight running leaves a few °/s in a
+"""A runner's turn (``stride_turn``) counts beyond this. Straight running leaves a few °/s in a
 stride's mean (up to 6 in its first strides); read less that, two early sides of the simulated
 treadmill runs changed, one to wrong at 0.87 confidence."""
 
@@ -63,8 +63,8 @@ _SCALE = _MEAN + FEATURES
 _COUNT = _SCALE + FEATURES  # per feature: the steps that measured it
 _LAST_T = _COUNT + FEATURES  # contact time of the last labelled step
 _LAST_STEP = _LAST_T + 1
-"""3 slots: the last running step's end (its next contact; nan when it was none) and its mean
-yaw rate and samples (``runner_turn``)."""
+"""3 slots: the last measured step's end (its next contact; nan when it was none) and its mean
+yaw rate and samples (``stride_turn``)."""
 STATE_SIZE = _LAST_STEP + 3
 
 
@@ -75,22 +75,28 @@ def has_evidence(state):
 
 
 @kernel
-def runner_turn(state, t_ic, t_next, measures, at, running_on):
-    """The runner's turn (deg/s) at a running step between two running contacts: the mean yaw
-    rate over the stride from the step before's contact to the next one's (``measures[at]``:
-    this step's mean yaw rate, ``measures[at + 1]`` its samples; the step before's kept here),
-    where the pelvis's own rotation, alternating step by step, cancels; beyond
-    ±``TURN_DEADBAND_DPS``; 0 without the step before. In a turn the early-stance yaw rate
-    carries the turn (up to 100 °/s in an about-turn), which outvoted the alternation: it is
-    read less this."""
+def stride_turn(state, t_ic, t_next, measures, at):
+    """The walker's or runner's turn (deg/s, positive to the left) at a step from ``t_ic`` to
+    ``t_next`` (nan when it had no next contact): the mean yaw rate over the stride from the
+    step before's contact to this step's end (``measures[at]``: this step's mean yaw rate,
+    ``measures[at + 1]`` its samples; the step before's kept here), where the pelvis's own
+    rotation, alternating step by step, cancels. nan without the step before."""
     last_end, last_yaw, last_n = state[_LAST_STEP], state[_LAST_STEP + 1], state[_LAST_STEP + 2]
     yaw, n = measures[at], measures[at + 1]
-    state[_LAST_STEP] = t_next if running_on else math.nan
-    state[_LAST_STEP + 1], state[_LAST_STEP + 2] = yaw, n
-    if not running_on or last_end != t_ic or last_n == 0:
+    state[_LAST_STEP], state[_LAST_STEP + 1], state[_LAST_STEP + 2] = t_next, yaw, n
+    if last_end != t_ic or last_n == 0 or n == 0:
+        return math.nan
+    return (yaw * n + last_yaw * last_n) / (n + last_n)
+
+
+@kernel(inline="always")
+def turn_beyond_dead_band(turn):
+    """The part of a running step's ``stride_turn`` (nan: 0) beyond ±``TURN_DEADBAND_DPS``,
+    which its side evidence is read less. In a turn the early-stance yaw rate carries the turn
+    (up to 100 °/s in an about-turn), which outvoted the alternation."""
+    if math.isnan(turn):
         return 0.0
-    rate = (yaw * n + last_yaw * last_n) / (n + last_n)
-    return rate - min(max(rate, -TURN_DEADBAND_DPS), TURN_DEADBAND_DPS)
+    return turn - min(max(turn, -TURN_DEADBAND_DPS), TURN_DEADBAND_DPS)
 
 
 @kernel
