@@ -327,8 +327,8 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now
     walking = kind == contacts.WALK
     if not measure_mod.measure(ring, head, axes, t_ic, stance_end, t_next, walking, meas):
         return False
-    end = t_next if next_kind else math.nan
-    turn = side_mod.stride_turn(side_st, t_ic, end, meas, measure_mod.STEP_YAW)
+    step_end = t_next if next_kind else math.nan
+    turn = side_mod.stride_turn(side_st, t_ic, step_end, meas, measure_mod.STEP_YAW)
     p_left = _side(
         side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_st, buffers, turn
     )
