@@ -145,12 +145,14 @@ class Orientation:
 
     FORCE_TAU_S, TILT_GAIN, STILL_TILT_GAIN, START_S = 1.5, 0.3, 2.0, 3.0
     BIAS_GAIN, STILL_BIAS_TAU_S, TURN_DPS, TURN_TAU_S = 0.02, 1.0, 20.0, 0.5
+    FRESH_FLOOR_S = 0.2
 
     def __init__(self):
         self.q = None
         self.bias = (0.0, 0.0, 0.0)  # rad/s
         self.force = (0.0, 0.0, G_MS2)  # world frame, m/s²
         self.age_s = 0.0
+        self.fresh_s = 0.0  # since the average force started afresh
         self.yaw_rate_dps = 0.0
         self.correction = (0.0, 0.0, 0.0)  # for the next sample
         self.rest = None  # the rest under way (RestBias), None while moving
@@ -162,6 +164,7 @@ class Orientation:
         if self.q is None:
             self.q = level_from_gravity(acc)
         self.age_s += dt
+        self.fresh_s += dt
         gyr = tuple(math.radians(g) for g in gyr_dps)
         if still:
             self.rest = self.rest or RestBias(self.bias)
@@ -178,7 +181,14 @@ class Orientation:
         self.yaw_rate_dps = ema(self.yaw_rate_dps, yaw_rate, min(dt / self.TURN_TAU_S, 1.0))
         if was_turning and abs(self.yaw_rate_dps) <= self.TURN_DPS:
             self.force = (0.0, 0.0, G_MS2)  # the turn's centripetal force is forgotten
-        self.force = ema(self.force, q_rotate(self.q, acc), min(dt / self.FORCE_TAU_S, 1.0))
+        weight = min(dt / self.FORCE_TAU_S, 1.0)
+        if self.fresh_s < self.FORCE_TAU_S:  # a plain mean since the start or a gap
+            weight = max(weight, dt / max(self.fresh_s, self.FRESH_FLOOR_S))
+        self.force = ema(self.force, q_rotate(self.q, acc), weight)
+
+    def after_gap(self):
+        """The tilt is corrected as at the start, and the average force starts afresh."""
+        self.age_s = self.fresh_s = 0.0
 
     def _correction(self, dt, still):
         """The sensor-frame rotation vector toward the average force; turns the average and
@@ -956,7 +966,7 @@ class Pipeline:
             self.pending, self.due = (math.nan, 0), math.inf
             self.side.reset()
             self.contacts = Contacts()
-            self.orientation.age_s = 0.0  # the tilt is corrected as at the start
+            self.orientation.after_gap()
             self.events.append((t, 2))
             return self.typical_dt
         if self.first_interval:  # it is the typical one so far

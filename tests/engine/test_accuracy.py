@@ -648,10 +648,12 @@ def test_on_a_track_the_bends_read_as_the_straights():
 @pytest.mark.parametrize("seed, yaw_deg", [(91, -100.0), (92, 40.0)])
 def test_running_through_gaps(seed, yaw_deg):
     """Gaps of 0.3–1 s every 15 s (a radio out of reach, live): the pelvis turns unseen through
-    each, and the tilt is corrected as at the start for 3 s after it, without the gyro bias
-    learning from that error. Measured on these two runs: drops over the 6 s after the gaps
-    1.8–2.0° RMS off, 0.25° elsewhere; before, 2.8–3.1° and 0.70–0.72° (the bias integral took
-    up each gap's error and spread it over the next 20 s)."""
+    each. After it the average force starts afresh and the tilt is corrected as at the start for
+    3 s, without the gyro bias learning from that error. Measured on these two runs: drops over
+    the 6 s after the gaps 1.13 / 1.16° RMS off (from the second second on 0.27 / 0.30°),
+    0.08 / 0.13° elsewhere. With the average carried over the gap: 1.77 / 1.99° (1.09 / 1.25°
+    from the second second on) and 0.24 / 0.25°; before the bias rule, 2.8–3.1° and 0.70–0.72°
+    (the bias integral took up each gap's error and spread it over the next 20 s)."""
     spec = dataclasses.replace(REALISTIC, mount_deg=(yaw_deg, 15.0, 2.0))
     rec = simulate(Session((Bout("stand", 10.0), Bout("run", 120.0, RUN))), spec, seed=seed)
     rng = np.random.default_rng(seed)
@@ -665,13 +667,16 @@ def test_running_through_gaps(seed, yaw_deg):
     )
     truth = [s for s in rec.truth.steps if s.t_ic_s > 20.0 and s.activity == "run"]
     pairs = match_contacts(np.array([s.t_ic_s for s in truth]), steps[:, pipeline.T_IC])
-    after, elsewhere = [], []
+    after, settled, elsewhere = [], [], []
     for i, j in pairs:
         error = steps[i, pipeline.PELVIC_DROP] - truth[j].pelvic_drop_deg
-        near = any(end <= truth[j].t_ic_s <= end + 6.0 for _, end in gaps)
-        (after if near else elsewhere).append(error)
-    assert np.sqrt(np.mean(np.square(after))) < 2.4
-    assert np.sqrt(np.mean(np.square(elsewhere))) < 0.4
+        since = [truth[j].t_ic_s - end for _, end in gaps if 0.0 <= truth[j].t_ic_s - end <= 6.0]
+        (after if since else elsewhere).append(error)
+        if since and since[0] >= 1.0:
+            settled.append(error)
+    assert np.sqrt(np.mean(np.square(after))) < 1.5
+    assert np.sqrt(np.mean(np.square(settled))) < 0.5
+    assert np.sqrt(np.mean(np.square(elsewhere))) < 0.2
 
 
 @pytest.mark.parametrize("seed", [101, 102, 103])

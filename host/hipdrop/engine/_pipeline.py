@@ -132,7 +132,7 @@ def process(
             con_st[:] = 0.0
             n_events = _event(out_events, n_events, t[k], EV_GAP)
             dt = loop[_DT]
-            filt = orientation.after_lost_samples(filt)
+            filt = orientation.after_gap(filt)
         a = (acc[k, 0], acc[k, 1], acc[k, 2])  # tuples, not views: no reference counting
         g = (gyr[k, 0], gyr[k, 1], gyr[k, 2])
         is_still = still_mod.still_step(still_st, a, g, dt)
