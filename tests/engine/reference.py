@@ -924,6 +924,63 @@ def _mean(values):
     return sum(values) / len(values)
 
 
+# -- _bridge -------------------------------------------------------------------------------------
+
+
+BRIDGE_WINDOW, BRIDGE_SEARCH, BRIDGE_MATCH_MAX = 10, 0.1, 0.5
+
+
+def bridged_rate(rows, gyr, span, stride_s):
+    """The rate over a hole ``span`` s long before the sample with rate ``gyr`` (``rows``: the
+    buffer, oldest first, its last row the sample before the hole): the rates one stride back
+    where they best match the ones around the hole, less the mismatch at the hole's two ends;
+    the mean of the two ends' rates without a stride or a continuous buffer."""
+    w = BRIDGE_WINDOW
+    dt = (rows[-1][0] - rows[-1 - w][0]) / w
+    n = int(span / dt + 0.5) if dt > 0 else 0
+    lag = _bridge_lag(rows, gyr, n, dt, stride_s) if n > 0 else -1
+    if lag < 0:
+        return tuple(0.5 * (a + b) for a, b in zip(gyr, rows[-1][2]))
+    template = [rows[-1 - lag + m][2] for m in range(1, n + 1)]
+    start, end = rows[-1 - lag][2], rows[-1 - lag + n][2]
+    return tuple(
+        sum(r[a] for r in template) / n + 0.5 * ((rows[-1][2][a] - start[a]) + (gyr[a] - end[a]))
+        for a in range(3)
+    )
+
+
+def _bridge_lag(rows, gyr, n, dt, stride_s):
+    """The row lag, its time lag within 10 % of the stride, whose rows are continuous and best
+    match the last ``BRIDGE_WINDOW`` rows and the sample after the hole, if its mismatch is
+    within ``BRIDGE_MATCH_MAX`` of their squared rates; −1 if none."""
+    w = BRIDGE_WINDOW
+
+    def continuous(newest, count):  # rows[newest] and the ``count`` intervals before it
+        return abs(rows[newest][0] - rows[newest - count][0] - count * dt) <= 3.0 * dt
+
+    if stride_s <= 0 or not continuous(-1, w - 1):
+        return -1
+    shortest, longest = stride_s * (1 - BRIDGE_SEARCH), stride_s * (1 + BRIDGE_SEARCH)
+    best, best_cost = -1, math.inf
+    for lag in range(n + 1, min(int(longest / dt) + 2, len(rows) - w)):
+        back = rows[-1][0] - rows[-1 - lag][0]
+        if back < shortest:
+            continue
+        if back > longest:
+            break
+        if not continuous(-1 - lag + n, n + w - 1):
+            continue
+        cost = sum(
+            sum((a - b) ** 2 for a, b in zip(rows[-1 - k][2], rows[-1 - k - lag][2]))
+            for k in range(w)
+        )
+        cost += w * sum((a - b) ** 2 for a, b in zip(gyr, rows[-1 - lag + n][2]))
+        if cost < best_cost:
+            best, best_cost = lag, cost
+    energy = w * sum(a * a for a in gyr) + sum(a * a for k in range(w) for a in rows[-1 - k][2])
+    return best if best_cost <= BRIDGE_MATCH_MAX * energy else -1
+
+
 # -- _pipeline -----------------------------------------------------------------------------------
 
 
@@ -978,9 +1035,11 @@ class Pipeline:
     def sample(self, t, acc, gyr):
         dt = self._dt(t)
         still = self.still.step(acc, gyr, dt)
-        turn = gyr  # after a hole (samples lost), the mean rate of its two ends
+        turn = gyr  # after a hole (samples lost), bridged from the stride before
         if dt > self.HOLE_SAMPLES * self.typical_dt:
-            turn = tuple(0.5 * (a + b) for a, b in zip(gyr, self.rows[-1][2]))
+            running = self.contacts.running(t)
+            step_s = self.mounting.step_s if running else (self.contacts.step_s or 0.0)
+            turn = bridged_rate(self.rows, gyr, dt, 2.0 * step_s)
             self.orientation.age_s = 0.0  # as after a gap
         self.orientation.step(acc, gyr, dt, still, turn)
         up = self.orientation.up

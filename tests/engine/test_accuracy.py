@@ -682,9 +682,10 @@ def test_running_through_gaps(seed, yaw_deg):
 @pytest.mark.parametrize("seed", [101, 102, 103])
 def test_running_with_packets_lost(seed):
     """5 % of the 14-sample packets lost at random (a hole of 70 ms every 1.4 s on average),
-    live: each hole is bridged, and after it the tilt is corrected as at the start. Measured:
-    drops 0.71 / 0.95 / 0.89° RMS off (0.37 / 0.17 / 0.48° with none lost); corrected at the
-    running gain after the holes, 1.22 / 1.60 / 1.20°."""
+    live: each hole is bridged from the stride before, and after it the tilt is corrected as at
+    the start. Measured: drops 0.39 / 0.48 / 0.65° RMS off (0.12 / 0.09 / 0.06° with none lost,
+    after the first 20 s); bridged by the mean rate of the hole's two ends, 0.71 / 0.95 /
+    0.87°, and corrected at the running gain after the holes as well, 1.22 / 1.60 / 1.20°."""
     rec = scenario("treadmill_quick", seed=seed)
     packet = np.arange(len(rec.time_s)) // 14
     kept = (np.random.default_rng(seed).uniform(size=packet.max() + 1) >= 0.05)[packet]
@@ -697,4 +698,4 @@ def test_running_with_packets_lost(seed):
     pairs = match_contacts(np.array([s.t_ic_s for s in truth]), steps[:, pipeline.T_IC])
     errors = [steps[i, pipeline.PELVIC_DROP] - truth[j].pelvic_drop_deg for i, j in pairs]
     assert len(pairs) > 0.98 * len(truth)
-    assert np.sqrt(np.nanmean(np.square(errors))) < 1.1
+    assert np.sqrt(np.nanmean(np.square(errors))) < 0.8

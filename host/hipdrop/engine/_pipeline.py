@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from . import _bridge as bridge
 from ._jit import kernel
 from ._vec import cross, get3, level_forces, put
 from .calibration import _mounting as mount
@@ -21,8 +22,8 @@ from .steps import _side as side_mod
 GAP_S = 0.25
 HOLE_SAMPLES = 1.5
 """An interval this many typical ones long (but under ``GAP_S``) is a hole: samples were lost
-(a BLE packet), and the rotation over it is bridged (``_bridged``); after it, as after a gap,
-the tilt is corrected as at the start (``orientation.after_lost_samples``)."""
+(a BLE packet), and the rotation over it is bridged from the stride before (``_bridge``); after
+it, as after a gap, the tilt is corrected as at the start (``orientation.after_lost_samples``)."""
 MAX_STEP_S = 2.0
 OVERDUE_STEPS = 2.0
 """A walking step whose next contact has not come within this many usual step times (and
@@ -141,7 +142,8 @@ def process(
         hole = dt > HOLE_SAMPLES * loop[_DT]
         turn = g
         if hole:
-            turn = _bridged(ring, loop, g)
+            stride_s = _stride_s(mount_st, con_st, t[k])
+            turn = bridge.bridged_rate(ring, int(loop[_HEAD]), g, dt, stride_s)
             filt = orientation.after_lost_samples(filt)
         filt = orientation.advance(filt, a, turn, dt, is_still)
         up = orientation.up(filt)
@@ -206,20 +208,11 @@ def _dt(loop, t):
 
 
 @kernel(inline="always")
-def _bridged(ring, loop, gyr):
-    """The angular rate that turns the estimate over a hole (samples lost: a BLE packet): the
-    mean of the rates at its two ends. Integrated at its last sample's rate alone, a 70-ms hole
-    in a run turned the estimate by degrees (2 % of 14-sample packets lost over a 2-minute
-    simulated run: pitch 2.3° RMS off, 0.7° bridged; 5 % lost: the drops 3.0–4.0° RMS off,
-    1.2–1.6° bridged, 0.7–1.0° with the fast correction after each hole). What is left is the
-    clip's ringing and the pelvis's own turn during the hole, which the two ends do not show."""
-    last = (int(loop[_HEAD]) - 1) % ring.shape[0]
-    at = measure_mod.GYR
-    return (
-        0.5 * (gyr[0] + ring[last, at]),
-        0.5 * (gyr[1] + ring[last, at + 1]),
-        0.5 * (gyr[2] + ring[last, at + 2]),
-    )
+def _stride_s(mount_st, con_st, t):
+    """The stride time (two steps, s) of the running or walking under way; 0 when unknown."""
+    if contacts.running(con_st, t):
+        return 2.0 * mount.step_time(mount_st)
+    return 2.0 * con_st[contacts.STEP_S]
 
 
 @kernel(inline="always")

@@ -551,6 +551,12 @@ def _ring_mean(state, last):
     return sum1 / SMOOTH_SAMPLES, sum2 / SMOOTH_SAMPLES
 
 
+@kernel(inline="always")
+def step_time(state):
+    """The running step time (s; 0 before the first interval)."""
+    return state[_STEP_S]
+
+
 @kernel
 def note_step(state, interval):
     """A running contact ``interval`` s after the one before: the step time the heading's

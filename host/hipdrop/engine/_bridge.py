@@ -1,0 +1,138 @@
+"""The angular rate across a hole in the data (samples lost: a BLE packet), from the stride
+before it (Numba kernel).
+
+Running and walking repeat stride by stride, so what the pelvis turned through during the lost
+samples, it turned through one stride earlier too. The samples before the hole are matched
+against the ring buffer about one stride further back (the last ``WINDOW`` samples before the
+hole, and the first one after it, at lags within ``SEARCH`` of the stride time); the best match's
+rates over the hole's span, less the mismatch at its two ends (a linear ramp between them), turn
+the estimate. Without a known stride, without a continuous buffer back that far, or without a
+close match, the mean of the rates at the hole's two ends does.
+
+On simulated runs the rotation over a 14-sample hole came out 0.27° RMS off this way, against
+0.87° from the ends' mean; on the real treadmill run (100 Hz, 7 samples lost) 1.2° against 2.1°.
+"""
+
+import math
+
+from ._jit import kernel
+from .steps import _measure as measure_mod
+
+WINDOW = 10
+"""Samples before the hole matched against the stride before (50 ms at 200 Hz)."""
+SEARCH = 0.1
+"""Lags within this share of the stride time either way are tried (stride times vary by a few
+per cent, and the stride time known is a moving average)."""
+MATCH_MAX = 0.5
+"""The best match is used only when its squared mismatch is at most this share of the matched
+samples' own (squared rates): on the real treadmill run 99 % of the best matches are within it;
+on simulated runs the few beyond it (some 3 %, up to 40 times it) were no stride at all."""
+CONTINUOUS = 3.0
+"""Rows count as continuous when their time span is within this many sample intervals of what
+their count should span (timestamps jitter; a hole among them breaks it)."""
+
+_GYR = measure_mod.GYR
+_T = measure_mod.T
+
+
+@kernel
+def bridged_rate(ring, head, gyr, span, stride_s):
+    """The rate (deg/s, 3-tuple) that turns the estimate over a hole ``span`` s long, ending at
+    the sample with rate ``gyr``; ``stride_s`` the stride time (0 when unknown), ``head`` the
+    ring's next row (its last row is the sample before the hole). The sample interval is the
+    one just before the hole (the engine's typical interval has already taken the hole in)."""
+    size = ring.shape[0]
+    last = (head - 1) % size
+    dt = (ring[last, _T] - ring[(last - WINDOW) % size, _T]) / WINDOW
+    n = int(span / dt + 0.5) if dt > 0.0 else 0  # the sample after the hole is the n-th
+    lag = _best_lag(ring, last, gyr, n, dt, stride_s) if n > 0 else -1
+    if lag < 0:
+        return (
+            0.5 * (gyr[0] + ring[last, _GYR]),
+            0.5 * (gyr[1] + ring[last, _GYR + 1]),
+            0.5 * (gyr[2] + ring[last, _GYR + 2]),
+        )
+    start, end = (last - lag) % size, (last - lag + n) % size
+    r0 = r1 = r2 = 0.0
+    for m in range(1, n + 1):
+        row = (last - lag + m) % size
+        r0 += ring[row, _GYR]
+        r1 += ring[row, _GYR + 1]
+        r2 += ring[row, _GYR + 2]
+    return (
+        r0 / n + _ends(ring, last, start, end, gyr[0], 0),
+        r1 / n + _ends(ring, last, start, end, gyr[1], 1),
+        r2 / n + _ends(ring, last, start, end, gyr[2], 2),
+    )
+
+
+@kernel(inline="always")
+def _ends(ring, last, start, end, after_hole, axis):
+    """The mean of the mismatches at the hole's two ends along ``axis``: the linear ramp that
+    takes the stride before's rates onto the ones around the hole."""
+    before = ring[last, _GYR + axis] - ring[start, _GYR + axis]
+    after = after_hole - ring[end, _GYR + axis]
+    return 0.5 * (before + after)
+
+
+@kernel
+def _best_lag(ring, last, gyr, n, dt, stride_s):
+    """The lag (rows) at which the samples about one stride back (a time lag within ``SEARCH``
+    of ``stride_s``) best match the ones around the hole; −1 where none can be read: no stride
+    known, the last ``WINDOW`` samples or a candidate's rows not continuous (an earlier hole, a
+    gap, rows not yet written). Lags count rows, and an earlier hole between a candidate and
+    now leaves fewer rows for the same time: the time lag is read from the timestamps."""
+    if stride_s <= 0.0 or not _continuous(ring, last, WINDOW - 1, dt):
+        return -1
+    size = ring.shape[0]
+    shortest, longest = stride_s * (1.0 - SEARCH), stride_s * (1.0 + SEARCH)
+    best, best_cost = -1, math.inf
+    for lag in range(n + 1, min(int(longest / dt) + 2, size - WINDOW)):
+        back = ring[last, _T] - ring[(last - lag) % size, _T]
+        if back < shortest:
+            continue
+        if back > longest:
+            break
+        if not _continuous(ring, (last - lag + n) % size, n + WINDOW - 1, dt):
+            continue
+        cost = 0.0
+        for w in range(WINDOW):
+            cost += _distance(ring, (last - w) % size, (last - w - lag) % size)
+        after = (last - lag + n) % size
+        d0 = gyr[0] - ring[after, _GYR]
+        d1 = gyr[1] - ring[after, _GYR + 1]
+        d2 = gyr[2] - ring[after, _GYR + 2]
+        cost += WINDOW * (d0 * d0 + d1 * d1 + d2 * d2)
+        if cost < best_cost:
+            best, best_cost = lag, cost
+    return best if best_cost <= MATCH_MAX * _energy(ring, last, gyr) else -1
+
+
+@kernel(inline="always")
+def _energy(ring, last, gyr):
+    """The squared rates the match compares: the last ``WINDOW`` rows, and the sample after the
+    hole weighted as all of them."""
+    size = ring.shape[0]
+    total = WINDOW * (gyr[0] * gyr[0] + gyr[1] * gyr[1] + gyr[2] * gyr[2])
+    for w in range(WINDOW):
+        i = (last - w) % size
+        total += ring[i, _GYR] ** 2 + ring[i, _GYR + 1] ** 2 + ring[i, _GYR + 2] ** 2
+    return total
+
+
+@kernel(inline="always")
+def _continuous(ring, newest, rows, dt):
+    """The ``rows`` intervals back from row ``newest`` span about as long as they should (also
+    false where rows are not yet written: their time is −inf)."""
+    older = (newest - rows) % ring.shape[0]
+    return abs(ring[newest, _T] - ring[older, _T] - rows * dt) <= CONTINUOUS * dt
+
+
+@kernel(inline="always")
+def _distance(ring, i, j):
+    """Squared difference of the angular rates of rows ``i`` and ``j``."""
+    total = 0.0
+    for a in range(3):
+        d = ring[i, _GYR + a] - ring[j, _GYR + a]
+        total += d * d
+    return total
