@@ -68,7 +68,7 @@ def test_each_step_field_comes_from_its_own_column():
 
 def test_a_step_is_turning_beyond_its_gaits_limit_and_its_drop_leaves_the_minutes():
     """Running, a stride turning faster than 10 °/s is a turn; walking, faster than 20 °/s (a
-    stride's mean stays within 7 °/s in real straight walking). An unknown turn is no turn. The
+    stride's mean stays within 7.5 °/s in real straight walking). An unknown turn is no turn. The
     turning steps' drops are left out of the minute's medians; their cadence counts."""
     turns = [np.nan, 9.9, -10.1, 19.0, -20.5, 35.0]
     rows = _records(np.arange(6) * 5.0, [1, 1, 1, -1, -1, -1], [1.0, 2.0, 30.0, 3.0, 40.0, 50.0])

@@ -13,8 +13,8 @@ TURNING_RUN_DPS, TURNING_WALK_DPS = 10.0, 20.0
 second, is ``turning``. Its drop then holds the lean into the turn, ≈ atan(speed × turn rate
 / g): 3.6° running at 3.5 m/s through 10 °/s, 2.9° walking at 1.4 m/s through 20 °/s. The
 per-minute medians, the summary and fatigue leave it out. Straight, a stride's mean turn stays
-within 4 °/s on the real treadmill run and within 7 °/s in the real straight walks after their
-first steps."""
+within 4 °/s on the real treadmill run, and within 7.5 °/s in the real straight walks between
+their first and last steps."""
 EVENT_NAMES = {
     pipeline.EV_NEUTRAL: "calibration",
     pipeline.EV_GAP: "gap",
