@@ -5,9 +5,9 @@ Running and walking repeat stride by stride, so what the pelvis turned through d
 samples, it turned through one stride earlier too. The samples before the hole are matched
 against the ring buffer about one stride further back (the last ``WINDOW`` samples before the
 hole, and the first one after it, at lags within ``SEARCH`` of the stride time); the best match's
-rates over the hole's span, less the mismatch at its two ends (a linear ramp between them), turn
-the estimate. Without a known stride, without a continuous buffer back that far, or without a
-close match, the mean of the rates at the hole's two ends does.
+rates over the hole's span, plus the mismatch at the hole's two ends (a linear ramp from one to
+the other), turn the estimate. Without a known stride, without a continuous buffer back that
+far, or without a close match, the mean of the rates at the hole's two ends does.
 
 On simulated runs the rotation over a 14-sample hole came out 0.27° RMS off this way, against
 0.87° from the ends' mean; on the real treadmill run (100 Hz, 7 samples lost) 1.2° against 2.1°.
