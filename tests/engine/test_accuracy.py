@@ -180,6 +180,26 @@ def _rewritten(shared_data, tmp_path, rewrite, folder="mobgap_lab"):
     return copies.parent
 
 
+def test_real_run_with_packets_lost(shared_data, tmp_path):
+    """The real treadmill run with 5 % of its 7-sample packets (70 ms at 100 Hz) lost, as a
+    live recording without backfill has them: each hole is bridged from the stride before.
+    Measured: F1 0.994, left/right 1.000, from contact 0.75° RMS (0.71° with none lost); bridged
+    by the mean rate of each hole's two ends, left/right 0.987 and 1.11°."""
+
+    def lose_packets(samples, rec):
+        packet = np.arange(len(samples)) // 7
+        kept = np.random.default_rng(len(samples)).uniform(size=packet.max() + 1) >= 0.05
+        kept = kept[packet]
+        kept[:200] = True
+        return samples[kept]
+
+    data = _rewritten(shared_data, tmp_path, lose_packets, "fukuchi_run")
+    score = _score(shared_data, "fukuchi_run", tmp_path, data=data)
+    assert score["f1"] >= 0.97
+    assert score["side_acc"] >= 0.99
+    assert score["drop_rmse_deg"] <= 0.85
+
+
 def test_real_walks_cut_to_start_mid_walk(shared_data, tmp_path):
     """Each walk cut to start 0.3 s before its first reference contact, as recordings that
     start mid-walk do: F1 0.632 (0.580 while the detector reported nothing in its first 2 s)."""
