@@ -95,14 +95,9 @@ def _best_lag(ring, last, gyr, n, dt, stride_s):
             break
         if not _continuous(ring, (last - lag + n) % size, n + WINDOW - 1, dt):
             continue
-        cost = 0.0
+        cost = WINDOW * _squared(gyr, _rate(ring, (last - lag + n) % size))
         for w in range(WINDOW):
-            cost += _distance(ring, (last - w) % size, (last - w - lag) % size)
-        after = (last - lag + n) % size
-        d0 = gyr[0] - ring[after, _GYR]
-        d1 = gyr[1] - ring[after, _GYR + 1]
-        d2 = gyr[2] - ring[after, _GYR + 2]
-        cost += WINDOW * (d0 * d0 + d1 * d1 + d2 * d2)
+            cost += _squared(_rate(ring, (last - w) % size), _rate(ring, (last - w - lag) % size))
         if cost < best_cost:
             best, best_cost = lag, cost
     return best if best_cost <= MATCH_MAX * _energy(ring, last, gyr) else -1
@@ -112,11 +107,10 @@ def _best_lag(ring, last, gyr, n, dt, stride_s):
 def _energy(ring, last, gyr):
     """The squared rates the match compares: the last ``WINDOW`` rows, and the sample after the
     hole weighted as all of them."""
-    size = ring.shape[0]
-    total = WINDOW * (gyr[0] * gyr[0] + gyr[1] * gyr[1] + gyr[2] * gyr[2])
+    size, still = ring.shape[0], (0.0, 0.0, 0.0)
+    total = WINDOW * _squared(gyr, still)
     for w in range(WINDOW):
-        i = (last - w) % size
-        total += ring[i, _GYR] ** 2 + ring[i, _GYR + 1] ** 2 + ring[i, _GYR + 2] ** 2
+        total += _squared(_rate(ring, (last - w) % size), still)
     return total
 
 
@@ -129,10 +123,13 @@ def _continuous(ring, newest, rows, dt):
 
 
 @kernel(inline="always")
-def _distance(ring, i, j):
-    """Squared difference of the angular rates of rows ``i`` and ``j``."""
-    total = 0.0
-    for a in range(3):
-        d = ring[i, _GYR + a] - ring[j, _GYR + a]
-        total += d * d
-    return total
+def _rate(ring, i):
+    """The angular rate of row ``i`` (deg/s, 3-tuple)."""
+    return ring[i, _GYR], ring[i, _GYR + 1], ring[i, _GYR + 2]
+
+
+@kernel(inline="always")
+def _squared(a, b):
+    """The squared difference of two rates."""
+    d0, d1, d2 = a[0] - b[0], a[1] - b[1], a[2] - b[2]
+    return d0 * d0 + d1 * d1 + d2 * d2
