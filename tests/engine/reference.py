@@ -680,12 +680,12 @@ class Contacts:
     starts after."""
 
     FLIGHT_G, FLIGHT_MIN_S, RISE_G, RUN_HOLD_S, MIN_STEP_S = 0.35, 0.03, 0.6, 1.0, 0.2
-    EDGE_REACH_S = 0.04
+    EDGE_REACH_S, ONSET_G = 0.04, 0.1
     MIN_WALK_STEP_S, WALK_GATE, STEP_TIME_MAX_S, STEP_TIME_WEIGHT = 0.3, 0.45, 1.5, 0.2
 
     def __init__(self):
         self.started = False
-        self.prev_t = self.prev_f = 0.0
+        self.earlier = deque(maxlen=4)  # the last four samples' (t, fv), newest last
         self.last_flight_t = self.last_ic_t = -1e9
         self.last_kind = 0
         self.flight_s = self.flight_sum = 0.0  # duration and summed force of the current flight
@@ -705,17 +705,18 @@ class Contacts:
         """Return (contact time or nan, RUN/WALK/0); ``forward`` and ``left`` (level forces) feed
         the walking detector."""
         if not self.started:
-            self.started, self.prev_t, self.prev_f = True, t, fv
+            self.started = True
+            self.earlier.append((t, fv))
             return math.nan, 0
         found, kind = self._run(t, fv), RUN
         if self.running(t):
             self.walk = None  # not fed while running: a fresh one when the run ends
         else:
             self.walk = self.walk or Walk()
-            walked = self.walk.step(t, t - self.prev_t, fv, forward, left)
+            walked = self.walk.step(t, t - self.earlier[-1][0], fv, forward, left)
             if math.isnan(found) and moving:
                 found, kind = self._gate(walked), WALK
-        self.prev_t, self.prev_f = t, fv
+        self.earlier.append((t, fv))
         if math.isnan(found):
             return found, 0
         self.last_ic_t, self.last_kind = found, kind
@@ -739,8 +740,9 @@ class Contacts:
     def _edge(self, t, fv):
         """Time the line through the last two samples crosses the flight level (±4 samples, at
         most ±EDGE_REACH_S)."""
-        dt = t - self.prev_t
-        slope = (fv - self.prev_f) / dt
+        prev_t, prev_f = self.earlier[-1]
+        dt = t - prev_t
+        slope = (fv - prev_f) / dt
         if slope == 0.0:
             return t
         reach = min(4 * dt, self.EDGE_REACH_S)
@@ -750,7 +752,7 @@ class Contacts:
         if fv < self.FLIGHT_G * G_MS2:
             if self.in_stance:
                 self.stance_end_t, self.in_stance = self._edge(t, fv), False
-            self.flight_s += t - self.prev_t
+            self.flight_s += t - self.earlier[-1][0]
             self.flight_sum += fv
             self.flight_n += 1
             return math.nan
@@ -766,7 +768,18 @@ class Contacts:
             return math.nan
         self.in_stance = True
         self.prev_stance_end_t, self.stance_end_t = self.stance_end_t, math.nan
-        return self._edge(t, fv)
+        return self._onset(t, fv)
+
+    def _onset(self, t, fv):
+        """Where the rising edge crossed the flight level + ONSET_G g: between the latest of the
+        last four samples at or below it and the one after; the earliest of them if none was."""
+        level = self.base + self.ONSET_G * G_MS2
+        t1, f1 = t, fv
+        for t0, f0 in reversed(self.earlier):
+            if f0 <= level:
+                return t0 + (t1 - t0) * (level - f0) / (f1 - f0)
+            t1, f1 = t0, f0
+        return t1
 
 
 # -- steps/_side ----------------------------------------------------------------------------------
@@ -892,7 +905,7 @@ def measure(rows, axes, t_ic, t_stance_end, t_next):
         return None
     rolls = [r[1] for r in step]
     return {
-        "roll_ic": step[0][1],
+        "roll_ic": _roll_at(t_ic, [r for r in rows if r[0] < t_ic], step),
         "roll_max": max(stance, default=-math.inf),
         "roll_min": min(stance, default=math.inf),
         "roll_range": max(rolls) - min(rolls),
@@ -917,6 +930,16 @@ def walk_features(m, forward):
     stance); the force only while walking ``forward`` (else nan)."""
     roll_rate, yaw_rate, left_force = m["walk_rates"]
     return roll_rate, yaw_rate, -left_force if forward else math.nan
+
+
+def _roll_at(t_ic, before, step):
+    """The roll at ``t_ic``, linearly between the rows either side of it (the row at or after
+    it alone if it is the first)."""
+    t1, roll1 = step[0][:2]
+    if not before:
+        return roll1
+    t0, roll0 = before[-1][:2]
+    return roll0 + (roll1 - roll0) * (t_ic - t0) / (t1 - t0)
 
 
 def _mean(values):

@@ -277,9 +277,30 @@ def walk_contacts(rec, forward_of=lambda s, f: f):
     return got
 
 
+@pytest.mark.parametrize("t_landing", [1.003, 1.0075])
+def test_a_landing_is_where_its_edge_left_the_flight(t_landing):
+    """A soft landing at 100 Hz: the vertical force rises fast to 0.55 g over 20 ms, then slowly
+    to 1 g. The contact is where the edge crossed the flight level + 0.1 g (2.3 / 3.8 ms after
+    the landing), kernel and reference alike. The tangent at the crossing of 0.6 g, on the slow
+    part, reached back its whole 40 ms: 13 / 7.5 ms before the landing."""
+    t = np.arange(0.0, 1.3, 0.01)
+    knees = [0.0, t_landing, t_landing + 0.02, t_landing + 0.08, 2.0]
+    fv = np.interp(t, knees, [0.0, 0.0, 0.55 * contacts.G_MS2, contacts.G_MS2, contacts.G_MS2])
+    state, model = np.zeros(contacts.STATE_SIZE), ref.Contacts()
+    got, want = [], []
+    for t_k, f in zip(t.tolist(), fv.tolist()):
+        got.append(contacts.contact_step(state, t_k, f, 0.0, 0.0, True))
+        want.append(model.step(t_k, f, 0.0, 0.0, True))
+    landings = [t_k for t_k, kind in got if kind]
+    assert landings == [t_k for t_k, kind in want if kind]
+    assert len(landings) == 1
+    assert 0.0 < landings[0] - t_landing < 0.005
+
+
 def test_running_contacts_match_reference_at_50_hz():
-    """Below 100 Hz the edges' tangents are held to 40 ms, not four samples (kernel and
-    reference alike, to the last bit), and the landings stay within 25 ms of the truth."""
+    """Below 100 Hz the stance end's tangent is held to 40 ms, not four samples, and a landing's
+    crossing is read between samples (kernel and reference alike, to the last bit); the landings
+    stay within 25 ms of the truth."""
     rec = scenario("treadmill_quick", seed=303, rate_hz=50.0)
     fv = rotation.rotate(rec.sensor.sensor_quat, rec.acc_ms2)[:, 2].tolist()
     state, model = np.zeros(contacts.STATE_SIZE), ref.Contacts()
