@@ -514,6 +514,10 @@ class Mounting:
     def _axis_shown(self):
         return self.step_s > 0 and self.run_s >= self.step_s + self.axis_wait_s
 
+    def forward_known(self):
+        """The forward is the motion's: shown by running, or seeded by a first reading."""
+        return self.axis_wait_s == self.SEEDED_HEADING_MIN_S or self._axis_shown()
+
     def _braking_along(self, c1, c2):
         return -(c1 * self.evid[0] + c2 * self.evid[1]) / (math.hypot(*self.evid) + 1e-12)
 
@@ -680,7 +684,7 @@ class Contacts:
     starts after."""
 
     FLIGHT_G, FLIGHT_MIN_S, RISE_G, RUN_HOLD_S, MIN_STEP_S = 0.35, 0.03, 0.6, 1.0, 0.2
-    EDGE_REACH_S, ONSET_G = 0.04, 0.1
+    EDGE_REACH_S, ONSET_G = 0.04, 0.05
     MIN_WALK_STEP_S, WALK_GATE, STEP_TIME_MAX_S, STEP_TIME_WEIGHT = 0.3, 0.45, 1.5, 0.2
 
     def __init__(self):
@@ -771,13 +775,15 @@ class Contacts:
         return self._onset(t, fv)
 
     def _onset(self, t, fv):
-        """Where the rising edge crossed the flight level + ONSET_G g: between the latest of the
-        last four samples at or below it and the one after; the earliest of them if none was."""
-        level = self.base + self.ONSET_G * G_MS2
+        """Where the rising edge crossed ONSET_G g above the lowest of the flight's mean and the
+        last four samples: between the latest of them at or below that level and the one after;
+        the earliest of them if none was. Never more than EDGE_REACH_S before the sample after
+        (across a hole)."""
+        level = min([self.base] + [f for _, f in self.earlier]) + self.ONSET_G * G_MS2
         t1, f1 = t, fv
         for t0, f0 in reversed(self.earlier):
             if f0 <= level:
-                return t0 + (t1 - t0) * (level - f0) / (f1 - f0)
+                return max(t0 + (t1 - t0) * (level - f0) / (f1 - f0), t1 - self.EDGE_REACH_S)
             t1, f1 = t0, f0
         return t1
 
@@ -1148,6 +1154,8 @@ class Pipeline:
         turn = self.side.stride_turn(t_ic, t_next if next_kind else math.nan, m["step_yaw"])
         if kind == RUN or (next_kind == RUN and self.side.count[0] > 0):  # a run restarted
             roll_rate, yaw_rate = m["run_rates"]
+            if not self.mounting.forward_known():  # read about the board's x: no evidence
+                roll_rate = math.nan
             turned = turn_beyond_dead_band(turn) if kind == next_kind == RUN else 0.0
             p_left = self.side.step(t_ic, 0.0, (roll_rate, yaw_rate - turned, math.nan), 1.0)
         else:

@@ -72,15 +72,15 @@ def _score(shared_data, folder, tmp_path, *options, data=None):
 
 
 def test_real_treadmill_run(shared_data, tmp_path):
-    """Measured: F1 1.000, left/right 1.000, contacts 10.0 ms after the force plate's, drops
-    from contact 0.464° RMS off (−0.40° on average). Contacts from the tangent of the rising
-    edge, with the roll read at the sample after: 14.2 ms, 0.708° (−0.63°). On a treadmill the
-    runner does not turn: no step is ``turning`` (the strides' turns stay within 4 °/s)."""
+    """Measured: F1 1.000, left/right 1.000, contacts 2.4 ms after the force plate's, drops from
+    contact 0.334° RMS off (−0.24° on average). Contacts from the tangent of the rising edge,
+    with the roll read at the sample after: 14.2 ms, 0.708° (−0.63°). On a treadmill the runner
+    does not turn: no step is ``turning`` (the strides' turns stay within 4 °/s)."""
     score = _score(shared_data, "fukuchi_run", tmp_path)
     assert score["f1"] >= 0.97
     assert score["side_acc"] >= 0.97
-    assert abs(score["bias_ms"]) <= 12.0
-    assert score["drop_rmse_deg"] <= 0.52
+    assert abs(score["bias_ms"]) <= 5.0
+    assert score["drop_rmse_deg"] <= 0.4
     (doc,) = [json.loads(path.read_text()) for path in (tmp_path / "fukuchi_run").glob("*.json")]
     turns = [abs(s["turn_dps"]) for s in doc["steps"] if s["turn_dps"] is not None]
     assert len(turns) >= len(doc["steps"]) - 1 and max(turns) < 5.0
@@ -90,9 +90,9 @@ def test_real_treadmill_run(shared_data, tmp_path):
 @pytest.mark.parametrize(
     ("axes", "side_floor", "drop_ceiling"),
     [
-        ("x=y,y=-x,z=z", 0.99, 0.52),  # measured 1.000 and 0.439° (0.471° live)
-        ("x=-y,y=x,z=z", 0.99, 0.52),  # 1.000 and 0.439° (1.000 and 0.460° live)
-        ("x=-x,y=-y,z=z", 0.99, 0.52),  # 1.000 and 0.448° (1.000 and 0.541° live)
+        ("x=y,y=-x,z=z", 0.99, 0.4),  # measured 1.000 and 0.294° (0.330° live)
+        ("x=-y,y=x,z=z", 0.99, 0.4),  # 1.000 and 0.294° (1.000 and 0.334° live)
+        ("x=-x,y=-y,z=z", 0.99, 0.4),  # 1.000 and 0.308° (1.000 and 0.406° live)
     ],
 )
 def test_real_run_worn_turned(shared_data, tmp_path, axes, side_floor, drop_ceiling):
@@ -120,7 +120,7 @@ def test_real_run_from_an_accelerometer_that_reads_minus_g(shared_data, tmp_path
 
     data = _rewritten(shared_data, tmp_path, negate, "fukuchi_run")
     score = _score(shared_data, "fukuchi_run", tmp_path, "--acc-unit=-m/s2", data=data)
-    assert score["f1"] >= 0.97 and score["side_acc"] >= 0.97 and score["drop_rmse_deg"] <= 0.52
+    assert score["f1"] >= 0.97 and score["side_acc"] >= 0.97 and score["drop_rmse_deg"] <= 0.4
     csv = next((data / "fukuchi_run").glob("*.csv"))
     summary = subprocess.run(
         [sys.executable, "-m", "hipdrop.cli", "analyze", str(csv)],
@@ -185,9 +185,9 @@ def _rewritten(shared_data, tmp_path, rewrite, folder="mobgap_lab"):
 def test_real_run_with_packets_lost(shared_data, tmp_path):
     """The real treadmill run with 5 % of its 7-sample packets (70 ms at 100 Hz) lost, as a
     live recording without backfill has them: each hole is bridged from the stride before.
-    Measured: F1 0.994, left/right 1.000, from contact 0.53° RMS (0.46° with none lost). With
-    the contacts read from the tangent of the rising edge: 0.75°; bridged by the mean rate of
-    each hole's two ends as well, left/right 0.987 and 1.11°."""
+    Measured: F1 0.980, left/right 1.000, from contact 0.43° RMS (0.33° with none lost). With
+    the contacts read from the tangent of the rising edge: F1 0.994, 0.75°; bridged by the mean
+    rate of each hole's two ends as well, left/right 0.987 and 1.11°."""
 
     def lose_packets(samples, rec):
         packet = np.arange(len(samples)) // 7
@@ -200,7 +200,7 @@ def test_real_run_with_packets_lost(shared_data, tmp_path):
     score = _score(shared_data, "fukuchi_run", tmp_path, data=data)
     assert score["f1"] >= 0.97
     assert score["side_acc"] >= 0.99
-    assert score["drop_rmse_deg"] <= 0.6
+    assert score["drop_rmse_deg"] <= 0.5
 
 
 def test_real_walks_cut_to_start_mid_walk(shared_data, tmp_path):
@@ -547,6 +547,22 @@ def test_a_run_restarted_after_a_stop_starts_on_the_right_leg(seed, yaw_deg):
         i = next(i for i, jj in pairs.items() if jj == j)
         assert (steps[i, pipeline.SIDE] > 0) == (truth[j].side == "L"), start
         assert abs(steps[i, pipeline.PELVIC_DROP] - truth[j].pelvic_drop_deg) < 0.5, start
+
+
+@pytest.mark.parametrize("seed", [104, 105])
+def test_the_first_running_steps_of_a_clip_worn_turned(seed):
+    """Live, a run's first steps come before the motion has shown the forward axis, while the
+    pelvis axes are the board's: their roll rate, read about the board's x, is no evidence of
+    the side, and they are judged on the yaw rate. Measured: one wrong side in each run, the
+    run's second step, at 0.68 / 0.67 confidence; with the roll rate counted, the third step
+    was wrong too, and the second at 0.81."""
+    rec = scenario("treadmill_quick", seed=seed)
+    steps = GaitStream().feed(rec.time_s, rec.acc_ms2, rec.gyr_dps)
+    truth = rec.truth.steps
+    pairs = match_contacts(np.array([s.t_ic_s for s in truth]), steps[:, pipeline.T_IC])
+    wrong = [i for i, j in pairs if (steps[i, pipeline.SIDE] > 0) != (truth[j].side == "L")]
+    assert len(wrong) <= 1
+    assert all(steps[i, pipeline.CONFIDENCE] < 0.7 for i in wrong)
 
 
 @pytest.mark.parametrize("seed, yaw_deg", [(6, -86.0), (7, -86.0), (8, 100.0)])

@@ -322,9 +322,13 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now
         return False
     step_end = t_next if next_kind else math.nan
     turn = side_mod.stride_turn(side_st, t_ic, step_end, meas, measure_mod.STEP_YAW)
-    p_left = _side(
-        side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_st, buffers, turn
-    )
+    if kind == contacts.RUN or _restart(side_st, next_kind):
+        roll_known = mount.forward_known(mount_st)
+        p_left = _running_side(side_st, meas, t_ic, kind, next_kind, turn, roll_known)
+    else:
+        p_left = _walking_side(
+            side_st, ring, head, axes, t_ic, t_next, next_kind, t_now, con_st, buffers
+        )
     s = 1.0 if p_left >= 0.5 else -1.0
     peak = meas[measure_mod.ROLL_MAX] if s > 0 else -meas[measure_mod.ROLL_MIN]
     row[T_IC], row[SIDE], row[CONFIDENCE] = t_ic, s, max(p_left, 1 - p_left)
@@ -344,26 +348,42 @@ def _finish_step(loop, con_st, mount_st, side_st, ring, t_next, next_kind, t_now
     return True
 
 
-@kernel
-def _side(side_st, ring, head, axes, t_ic, kind, t_next, next_kind, t_now, con_st, buffers, turn):
-    """Probability of a left stance for the step measured in ``buffers[0]``; a walking step also
-    weighs the next walking step's evidence (measured into ``buffers[1]``: its window, the swing
-    before its contact, is complete by now). ``turn``: the step's ``_side.stride_turn``.
+@kernel(inline="always")
+def _restart(side_st, next_kind):
+    """A walking contact followed by a running one starts a run restarted after a stop (no
+    flight before it). Its swing came out of the stand, and judged on that its side was a coin
+    toss (wrong in 8 of 12 restarts of simulated runs, its drop then read ≈ 3.5° off); it is
+    judged on its early stance instead, as running steps are, once earlier steps have shown
+    those rates. A recording's first step has none to be judged against, and its walking rates
+    (little more than the gyro's bias, out of a stand) start the statistics."""
+    return next_kind == contacts.RUN and side_mod.has_evidence(side_st)
 
-    A run restarted after a stop begins with a walking contact (no flight before it). Its
-    swing came out of the stand, and judged on that its side was a coin toss (wrong in 8 of 12
-    restarts of simulated runs, its drop then read ≈ 3.5° off); it is judged on its early
-    stance instead, as running steps are, once earlier steps have shown those rates. A
-    recording's first step has none to be judged against, and its walking rates (little more
-    than the gyro's bias, out of a stand) start the statistics."""
+
+@kernel
+def _running_side(side_st, meas, t_ic, kind, next_kind, turn, roll_known):
+    """Probability of a left stance for a running step (or a run's restart, ``_restart``)
+    measured in ``meas``, from its early-stance roll and yaw rates; ``turn``: the step's
+    ``_side.stride_turn``.
+
+    The roll rate counts once the forward axis is known (``roll_known``:
+    ``mount.forward_known``). Before, it is read about the board's x, which with the clip turned
+    may be the pelvis's left axis or its back, and it named the second and third steps of
+    running wrongly, at 0.53–0.81 confidence, in four of table c's six runs (worn turned by up
+    to ±180°); then those steps are judged on their yaw rate, about the vertical."""
+    r = measure_mod.RUN_RATES
+    running_on = kind == contacts.RUN and next_kind == contacts.RUN
+    turned = side_mod.turn_beyond_dead_band(turn) if running_on else 0.0
+    roll_rate = meas[r] if roll_known else math.nan
+    features = (roll_rate, meas[r + 1] - turned, math.nan)  # no force feature when running
+    return side_mod.side_step(side_st, t_ic, 0.0, features, 1.0, math.nan, features)
+
+
+@kernel
+def _walking_side(side_st, ring, head, axes, t_ic, t_next, next_kind, t_now, con_st, buffers):
+    """Probability of a left stance for the walking step measured in ``buffers[0]``, weighing
+    the next walking step's evidence too (measured into ``buffers[1]``: its window, the swing
+    before its contact, is complete by now)."""
     this, ahead = buffers[0], buffers[1]
-    restart = next_kind == contacts.RUN and side_mod.has_evidence(side_st)
-    if kind == contacts.RUN or restart:
-        r = measure_mod.RUN_RATES
-        running_on = kind == contacts.RUN and next_kind == contacts.RUN
-        turned = side_mod.turn_beyond_dead_band(turn) if running_on else 0.0
-        features = (this[r], this[r + 1] - turned, math.nan)  # no force feature when running
-        return side_mod.side_step(side_st, t_ic, 0.0, features, 1.0, math.nan, features)
     walking_next = next_kind == contacts.WALK  # a variable: a literal True compiled a second copy
     known = walking_next and measure_mod.measure(
         ring, head, axes, t_next, t_next, t_now, walking_next, ahead

@@ -24,17 +24,21 @@ FLIGHT_G = 0.35
 FLIGHT_MIN_S = 0.03
 RISE_G = 0.6
 EDGE_REACH_S = 0.04
-"""The falling edge's tangent reaches ahead at most four samples and at most this far: below
-100 Hz the tangent through two samples of an edge that had already slowed reached past
-the flight (at 40–50 Hz, simulated contacts up to 52–61 ms early; now within 22 ms)."""
-ONSET_G = 0.1
-"""A landing's contact is where its rising edge crossed the flight's mean level plus this. On a
-smooth edge (the real run's sacral force comes from markers low-passed at 20 Hz) the tangent
-at ``RISE_G`` met the flight's level 14 ms after the force plate's contact, where the swing
-side had already begun to drop: with the roll read at the contact itself (``_measure``), its
-drops from contact read 0.51° low (0.58° RMS). From the crossing of 0.1 g: 9.5 ms late, 0.40°
-low (0.46° RMS). 0.05 g was 2 ms earlier still, but nearer a real clip's noise in flight. On
-the simulator's sharper edges the contacts moved 1 ms earlier (+1–2.5 ms from the truth)."""
+"""The falling edge's tangent reaches ahead at most four samples and at most this far (below
+100 Hz the tangent through two samples of an edge that had already slowed reached past the
+flight: at 40–50 Hz, contacts up to 52–61 ms early, when landings were read so too), and a
+landing's crossing is read at most this far before the sample after it (``_onset_time``)."""
+ONSET_G = 0.05
+"""A landing's contact is where its rising edge crossed this far above the flight's lowest
+level: the lower of its mean and the last four samples (``HISTORY``). On a smooth edge (the
+real run's sacral force comes from markers low-passed at 20 Hz, and dips below its flight mean
+just before the landing) the tangent at ``RISE_G`` met the flight's mean level 14 ms after the
+force plate's contact, where the swing side had already begun to drop: with the roll read at
+the contact itself (``_measure``), its drops from contact read 0.51° low (0.58° RMS). Now the
+contacts are 1.9 ms late, and the drops 0.24° low (0.33° RMS). Above the flight's mean instead
+of its lowest level: 9.5 ms (at 0.1 g), 0.46°. At 0.1 / 0.2 g above the lowest level:
+5.7 / 12.1 ms; at 0.02 g, 1.0 ms early, near a real clip's noise in flight. On the simulator's
+sharper edges the contacts moved 3 ms earlier, to within 0.3 ms of the truth at 200 Hz."""
 HISTORY = 4
 RUN_HOLD_S = 1.0
 MIN_STEP_S = 0.2
@@ -81,9 +85,8 @@ def contact_step(state, t, fv, forward, left, moving):
     if state[_STARTED] < 0.5:
         state[LAST_FLIGHT_T] = -1e9
         state[LAST_IC_T] = -1e9
-        for back in range(HISTORY):
-            state[_HISTORY + 2 * back] = -math.inf
-        _remember(state, t, fv)
+        for _ in range(HISTORY):
+            _remember(state, t, fv)
         state[_STARTED] = 1.0
         return math.nan, 0
     found, kind = _running_contact(state, t, fv), RUN
@@ -144,25 +147,30 @@ def _remember(state, t, fv):
 @kernel(inline="always")
 def _earlier(state, back):
     """(time, vertical force) of the sample ``back`` samples before this one (1: the previous;
-    time −inf before the recording's first)."""
+    the recording's first stands in for those before it)."""
     i = _HISTORY + 2 * (back - 1)
     return state[i], state[i + 1]
 
 
 @kernel(inline="always")
 def _onset_time(state, t, fv, base):
-    """Where the rising edge that reached ``fv`` at ``t`` crossed ``base`` + ``ONSET_G``:
-    between the last earlier sample at or below that level and the sample after it, reaching
-    back at most ``HISTORY`` samples; the earliest of them if the edge stood above the level all
-    that way. The crossing is read between two samples, never extrapolated, so unlike the
-    tangent's (``_edge_time``) it needs no reach in time: across a hole in the data it lies in
-    the hole, where the landing was."""
-    level = base + ONSET_G * G_MS2
+    """Where the rising edge that reached ``fv`` at ``t`` crossed ``ONSET_G`` above the lowest of
+    the flight's mean ``base`` and the last ``HISTORY`` samples: between the last of them at or
+    below that level and the sample after it; the earliest of them if the edge stood above the
+    level all that way. Across a hole in the data (lost samples) the crossing is read at most
+    ``EDGE_REACH_S`` before the sample after the hole: read between the two, it came at the
+    hole's start, 10–16 ms early on average next to 70-ms holes in simulated runs (now −1 to
+    +5 ms), and a few contacts fell outside 50 ms."""
+    low = base
+    for back in range(1, HISTORY + 1):
+        low = min(low, _earlier(state, back)[1])
+    level = low + ONSET_G * G_MS2
     t_after, f_after = t, fv
     for back in range(1, HISTORY + 1):
         t_before, f_before = _earlier(state, back)
         if f_before <= level:
-            return t_before + (t_after - t_before) * (level - f_before) / (f_after - f_before)
+            crossed = t_before + (t_after - t_before) * (level - f_before) / (f_after - f_before)
+            return max(crossed, t_after - EDGE_REACH_S)
         t_after, f_after = t_before, f_before
     return t_after
 
