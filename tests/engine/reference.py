@@ -514,10 +514,6 @@ class Mounting:
     def _axis_shown(self):
         return self.step_s > 0 and self.run_s >= self.step_s + self.axis_wait_s
 
-    def forward_known(self):
-        """The forward is the motion's: shown by running, or seeded by a first reading."""
-        return self.axis_wait_s == self.SEEDED_HEADING_MIN_S or self._axis_shown()
-
     def _braking_along(self, c1, c2):
         return -(c1 * self.evid[0] + c2 * self.evid[1]) / (math.hypot(*self.evid) + 1e-12)
 
@@ -1154,8 +1150,6 @@ class Pipeline:
         turn = self.side.stride_turn(t_ic, t_next if next_kind else math.nan, m["step_yaw"])
         if kind == RUN or (next_kind == RUN and self.side.count[0] > 0):  # a run restarted
             roll_rate, yaw_rate = m["run_rates"]
-            if not self.mounting.forward_known():  # read about the board's x: no evidence
-                roll_rate = math.nan
             turned = turn_beyond_dead_band(turn) if kind == next_kind == RUN else 0.0
             p_left = self.side.step(t_ic, 0.0, (roll_rate, yaw_rate - turned, math.nan), 1.0)
         else:

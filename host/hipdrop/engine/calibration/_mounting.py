@@ -615,14 +615,6 @@ def _update_heading(state):
     state[_HEADING_C], state[_HEADING_C + 1] = c1, c2
 
 
-@kernel
-def forward_known(state):
-    """The forward axis is the motion's: shown by the running (``_axis_shown``), or seeded from
-    a first reading of the recording (``seed``). Before, it is the board's nominal x, which may
-    be any horizontal axis of the pelvis."""
-    return state[_AXIS_WAIT_S] == SEEDED_HEADING_MIN_S or _axis_shown(state)
-
-
 @kernel(forceinline=True)
 def _axis_shown(state):
     """The rotation's moments hold enough step-to-step differences (``HEADING_MIN_S``, or
