@@ -35,10 +35,12 @@ real run's sacral force comes from markers low-passed at 20 Hz, and dips below i
 just before the landing) the tangent at ``RISE_G`` met the flight's mean level 14 ms after the
 force plate's contact, where the swing side had already begun to drop: with the roll read at
 the contact itself (``_measure``), its drops from contact read 0.51° low (0.58° RMS). Now the
-contacts are 1.9 ms late, and the drops 0.24° low (0.33° RMS). Above the flight's mean instead
-of its lowest level: 9.5 ms (at 0.1 g), 0.46°. At 0.1 / 0.2 g above the lowest level:
-5.7 / 12.1 ms; at 0.02 g, 1.0 ms early, near a real clip's noise in flight. On the simulator's
-sharper edges the contacts moved 3 ms earlier, to within 0.3 ms of the truth at 200 Hz."""
+contacts are 2.4 ms late (``score_real``'s bias; 14.2 ms before), and the drops 0.24° low
+(0.33° RMS). Other levels, with the contact's mean offset from its nearest force-plate contact
+(1.9 ms now, 13.7 ms before): above the flight's mean instead of its lowest level, 9.5 ms (at
+0.1 g), 0.46°; 0.1 / 0.2 g above the lowest level, 5.7 / 12.1 ms; 0.02 g, 1.0 ms early, near a
+real clip's noise in flight. On the simulator's sharper edges the contacts moved 3 ms earlier,
+to within 0.3 ms of the truth at 200 Hz."""
 HISTORY = 4
 RUN_HOLD_S = 1.0
 MIN_STEP_S = 0.2
