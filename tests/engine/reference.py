@@ -190,6 +190,18 @@ class Orientation:
         """The tilt is corrected as at the start, and the average force starts afresh."""
         self.age_s = self.fresh_s = 0.0
 
+    def after_bridged_gap(self, up_then):
+        """Turned by the least rotation (about up_then × up, through the angle between them)
+        that makes world up read ``up_then`` in the sensor frame; then corrected as at the
+        start, the average force kept."""
+        up_now = self.up
+        axis = cross(up_then, up_now)
+        sine = math.sqrt(dot(axis, axis))
+        if sine > 1e-12:
+            angle = math.atan2(sine, dot(up_then, up_now))
+            self.q = unit(q_mul(self.q, q_from_rotvec(tuple(a / sine * angle for a in axis))))
+        self.age_s = 0.0
+
     def _correction(self, dt, still):
         """The sensor-frame rotation vector toward the average force; turns the average and
         learns the bias from the same error."""
@@ -974,10 +986,22 @@ def bridged_rate(rows, gyr, span, stride_s):
     )
 
 
+def bridged_up(rows, gyr, span, stride_s):
+    """World up at the sample after a gap ``span`` s long (rate ``gyr``): the up of the row at
+    the same phase of the best-matching stride back, or nans without one."""
+    w = BRIDGE_WINDOW
+    dt = (rows[-1][0] - rows[-1 - w][0]) / w
+    n = int(span / dt + 0.5) if dt > 0 else 0
+    lag = _bridge_lag(rows, gyr, n, dt, stride_s) if n > 0 else -1
+    return (math.nan,) * 3 if lag < 0 else rows[-1 - lag + n][1]
+
+
 def _bridge_lag(rows, gyr, n, dt, stride_s):
-    """The row lag, its time lag within 10 % of the stride, whose rows are continuous and best
-    match the last ``BRIDGE_WINDOW`` rows and the sample after the hole, if its mismatch is
-    within ``BRIDGE_MATCH_MAX`` of their squared rates; −1 if none."""
+    """The row lag, its time lag within 10 % of k strides (k: the fewest whole strides, each
+    taken 10 % short, that reach back past the n lost samples and the one after them), whose
+    rows are continuous and best match the last ``BRIDGE_WINDOW`` rows and the
+    sample after the loss, if its mismatch is within ``BRIDGE_MATCH_MAX`` of their squared
+    rates; −1 if none."""
     w = BRIDGE_WINDOW
 
     def continuous(newest, count):  # rows[newest] and the ``count`` intervals before it
@@ -985,7 +1009,9 @@ def _bridge_lag(rows, gyr, n, dt, stride_s):
 
     if stride_s <= 0 or not continuous(-1, w - 1):
         return -1
-    shortest, longest = stride_s * (1 - BRIDGE_SEARCH), stride_s * (1 + BRIDGE_SEARCH)
+    strides = math.floor((n + 1) * dt / (stride_s * (1 - BRIDGE_SEARCH))) + 1
+    shortest = strides * stride_s * (1 - BRIDGE_SEARCH)
+    longest = strides * stride_s * (1 + BRIDGE_SEARCH)
     best, best_cost = -1, math.inf
     for lag in range(n + 1, min(int(longest / dt) + 2, len(rows) - w)):
         back = rows[-1][0] - rows[-1 - lag][0]
@@ -1017,6 +1043,7 @@ class Pipeline:
     """
 
     GAP_S, MAX_STEP_S, RING_SAMPLES, OVERDUE_STEPS, HOLE_SAMPLES = 0.25, 2.0, 4096, 2.0, 1.5
+    BRIDGE_GAP_S = 2.5
 
     def __init__(self):
         self.still, self.orientation = Still(), Orientation()
@@ -1035,7 +1062,7 @@ class Pipeline:
         for sample in zip(t.tolist(), acc.tolist(), gyr.tolist()):
             self.sample(*sample)
 
-    def _dt(self, t):
+    def _dt(self, t, gyr):
         if self.prev_t is None:
             self.prev_t = t
             return self.typical_dt
@@ -1044,11 +1071,12 @@ class Pipeline:
         if -self.GAP_S <= dt <= 0:  # timestamp jitter: the typical interval stands in
             return self.typical_dt
         if dt > self.GAP_S or dt < 0:  # a gap: the contacts and the pending step start over
+            stride_s = self._stride_s(t_before)
             self._close_pending(t_before, t)
             self.pending, self.due = (math.nan, 0), math.inf
             self.side.reset()
             self.contacts = Contacts()
-            self.orientation.after_gap()
+            self._after_gap(dt, gyr, stride_s)
             self.events.append((t, 2))
             return self.typical_dt
         if self.first_interval:  # it is the typical one so far
@@ -1057,14 +1085,28 @@ class Pipeline:
             self.typical_dt += 0.01 * (dt - self.typical_dt)
         return dt
 
+    def _stride_s(self, t):
+        """The stride of the gait under way at ``t`` (s; 0 when unknown)."""
+        running = self.contacts.running(t)
+        return 2.0 * (self.mounting.step_s if running else (self.contacts.step_s or 0.0))
+
+    def _after_gap(self, span, gyr, stride_s):
+        """The tilt read from the strides before a gap up to ``BRIDGE_GAP_S`` where they match;
+        otherwise corrected afresh."""
+        up_then = (math.nan,) * 3
+        if 0 < span <= self.BRIDGE_GAP_S:
+            up_then = bridged_up(self.rows, gyr, span, stride_s)
+        if math.isnan(up_then[0]):
+            self.orientation.after_gap()
+        else:
+            self.orientation.after_bridged_gap(up_then)
+
     def sample(self, t, acc, gyr):
-        dt = self._dt(t)
+        dt = self._dt(t, gyr)
         still = self.still.step(acc, gyr, dt)
         turn = gyr  # after a hole (samples lost), bridged from the stride before
         if dt > self.HOLE_SAMPLES * self.typical_dt:
-            running = self.contacts.running(t)
-            step_s = self.mounting.step_s if running else (self.contacts.step_s or 0.0)
-            turn = bridged_rate(self.rows, gyr, dt, 2.0 * step_s)
+            turn = bridged_rate(self.rows, gyr, dt, self._stride_s(t))
             self.orientation.age_s = 0.0  # as after a gap
         self.orientation.step(acc, gyr, dt, still, turn)
         up = self.orientation.up

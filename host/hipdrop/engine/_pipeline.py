@@ -20,6 +20,11 @@ from .steps import _measure as measure_mod
 from .steps import _side as side_mod
 
 GAP_S = 0.25
+BRIDGE_GAP_S = 2.5
+"""A gap up to this long while the gait goes on is bridged: the tilt after it is read from the
+strides before (``_bridge.bridged_up``). In simulated runs with gaps of 0.3–1 / 1–2 / 2.5–4 s,
+bridged, the drops over the 6 s after each read 0.26 / 0.36 / 0.33° RMS off instead of 1.07 /
+1.02 / 0.98°. Longer, the runner is likelier to have changed pace or stopped unseen."""
 HOLE_SAMPLES = 1.5
 """An interval this many typical ones long (but under ``GAP_S``) is a hole: samples were lost
 (a BLE packet), and the rotation over it is bridged from the stride before (``_bridge``); after
@@ -125,6 +130,7 @@ def process(
         t_before = loop[_PREV_T]
         dt = _dt(loop, t[k])
         if dt < 0:  # a gap (or a device clock restarted): contacts start over
+            stride_s = _stride_s(mount_st, con_st, t_before)
             row = out_steps[n_steps]  # the pending step, if its stance is in the data
             n_steps += _close_pending(
                 mount_st, con_st, side_st, loop, ring, t_before, t[k], meas, row
@@ -133,7 +139,7 @@ def process(
             con_st[:] = 0.0
             n_events = _event(out_events, n_events, t[k], EV_GAP)
             dt = loop[_DT]
-            filt = orientation.after_gap(filt)
+            filt = _after_gap(filt, ring, loop, t[k] - t_before, gyr[k], stride_s)
         a = (acc[k, 0], acc[k, 1], acc[k, 2])  # tuples, not views: no reference counting
         g = (gyr[k, 0], gyr[k, 1], gyr[k, 2])
         is_still = still_mod.still_step(still_st, a, g, dt)
@@ -180,6 +186,19 @@ def process(
             n_steps += _close_pending(mount_st, con_st, side_st, loop, ring, t[k], t[k], meas, row)
     orientation.store(ori_st, filt)
     return n_steps, n_events, taken
+
+
+@kernel(inline="always")
+def _after_gap(filt, ring, loop, span, gyr, stride_s):
+    """The orientation's state tuple after a gap ``span`` s long, before the sample with rate
+    ``gyr``: its tilt read from the strides before where they match (a gap up to
+    ``BRIDGE_GAP_S``, ``_bridge.bridged_up``), else corrected afresh (``orientation.after_gap``)."""
+    up_then = (math.nan, math.nan, math.nan)
+    if 0.0 < span <= BRIDGE_GAP_S:
+        up_then = bridge.bridged_up(ring, int(loop[_HEAD]), (gyr[0], gyr[1], gyr[2]), span, stride_s)
+    if math.isnan(up_then[0]):
+        return orientation.after_gap(filt)
+    return orientation.after_bridged_gap(filt, up_then)
 
 
 @kernel(inline="always")
