@@ -827,6 +827,12 @@ class Side:
     def reset(self):
         self.p_left = 0.5
 
+    def carry_over(self, lag_s, stride_s, t_after):
+        """Over a gap bridged from ``lag_s`` (whole strides) back: the last step moved on by
+        them, then by whole strides, into the last stride before ``t_after``."""
+        moved = self.last_t + lag_s
+        self.last_t = moved + math.floor((t_after - moved) / stride_s) * stride_s
+
     def forget_axes(self):
         """The roll rate and the sideways force start afresh (the axes they are read about
         turned); the yaw rate's statistics stand."""
@@ -850,7 +856,7 @@ class Side:
     def p_same(self, interval, usual_s):
         """Probability that a step ``interval`` seconds later is on the same side."""
         moves = round(interval / usual_s) if usual_s > 0 else 1
-        if moves > self.BRIDGE_STEPS:
+        if moves > self.BRIDGE_STEPS or moves == 0:  # a pause, or an extra contact
             return 0.5
         return self.SLIP_P if moves % 2 == 1 else 1 - self.SLIP_P
 
@@ -987,13 +993,16 @@ def bridged_rate(rows, gyr, span, stride_s):
 
 
 def bridged_up(rows, gyr, span, stride_s):
-    """World up at the sample after a gap ``span`` s long (rate ``gyr``): the up of the row at
-    the same phase of the best-matching stride back, or nans without one."""
+    """(world up, lag s) at the sample after a gap ``span`` s long (rate ``gyr``): the up of the
+    row at the same phase of the best-matching strides back and how far back they are, or nans
+    without one."""
     w = BRIDGE_WINDOW
     dt = (rows[-1][0] - rows[-1 - w][0]) / w
     n = int(span / dt + 0.5) if dt > 0 else 0
     lag = _bridge_lag(rows, gyr, n, dt, stride_s) if n > 0 else -1
-    return (math.nan,) * 3 if lag < 0 else rows[-1 - lag + n][1]
+    if lag < 0:
+        return (math.nan,) * 3, math.nan
+    return rows[-1 - lag + n][1], rows[-1][0] - rows[-1 - lag][0]
 
 
 def _bridge_lag(rows, gyr, n, dt, stride_s):
@@ -1071,12 +1080,11 @@ class Pipeline:
         if -self.GAP_S <= dt <= 0:  # timestamp jitter: the typical interval stands in
             return self.typical_dt
         if dt > self.GAP_S or dt < 0:  # a gap: the contacts and the pending step start over
-            stride_s = self._stride_s(t_before)
+            stride_s, running = self._stride_s(t_before), self.contacts.running(t_before)
             self._close_pending(t_before, t)
             self.pending, self.due = (math.nan, 0), math.inf
-            self.side.reset()
             self.contacts = Contacts()
-            self._after_gap(dt, gyr, stride_s)
+            self._after_gap(t, dt, gyr, stride_s, running)
             self.events.append((t, 2))
             return self.typical_dt
         if self.first_interval:  # it is the typical one so far
@@ -1090,16 +1098,21 @@ class Pipeline:
         running = self.contacts.running(t)
         return 2.0 * (self.mounting.step_s if running else (self.contacts.step_s or 0.0))
 
-    def _after_gap(self, span, gyr, stride_s):
-        """The tilt read from the strides before a gap up to ``BRIDGE_GAP_S`` where they match;
-        otherwise corrected afresh."""
-        up_then = (math.nan,) * 3
+    def _after_gap(self, t_after, span, gyr, stride_s, running):
+        """The tilt read from the strides before a gap up to ``BRIDGE_GAP_S`` where they match,
+        and then, if running, the sides' alternation carried over; otherwise the tilt corrected
+        afresh and the alternation started over."""
+        up_then, lag_s = (math.nan,) * 3, math.nan
         if 0 < span <= self.BRIDGE_GAP_S:
-            up_then = bridged_up(self.rows, gyr, span, stride_s)
-        if math.isnan(up_then[0]):
+            up_then, lag_s = bridged_up(self.rows, gyr, span, stride_s)
+        if math.isnan(lag_s):
             self.orientation.after_gap()
         else:
             self.orientation.after_bridged_gap(up_then)
+        if running and not math.isnan(lag_s):
+            self.side.carry_over(lag_s, stride_s, t_after)
+        else:
+            self.side.reset()
 
     def sample(self, t, acc, gyr):
         dt = self._dt(t, gyr)
@@ -1177,7 +1190,9 @@ class Pipeline:
 
     def _finish(self, t_next, next_kind, t_now):
         t_ic, kind = self.pending
-        if math.isnan(t_ic) or t_next - t_ic > self.MAX_STEP_S:
+        if math.isnan(t_ic):  # none pending: the start, or after a gap
+            return
+        if t_next - t_ic > self.MAX_STEP_S:
             self.side.reset()
             return
         if kind == 0:
@@ -1193,7 +1208,8 @@ class Pipeline:
         if kind == RUN or (next_kind == RUN and self.side.count[0] > 0):  # a run restarted
             roll_rate, yaw_rate = m["run_rates"]
             turned = turn_beyond_dead_band(turn) if kind == next_kind == RUN else 0.0
-            p_left = self.side.step(t_ic, 0.0, (roll_rate, yaw_rate - turned, math.nan), 1.0)
+            features = (roll_rate, yaw_rate - turned, math.nan)
+            p_left = self.side.step(t_ic, self.mounting.step_s, features, 1.0)
         else:
             ahead = measure(rows, axes, t_next, t_next, t_now) if next_kind == WALK else None
             walk = self.contacts.walk  # None while running: no forward walk

@@ -203,6 +203,29 @@ def test_real_run_with_packets_lost(shared_data, tmp_path):
     assert score["drop_rmse_deg"] <= 0.5
 
 
+def test_real_run_with_gaps(shared_data, tmp_path):
+    """The real treadmill run with six gaps of 0.3–1 s (a radio out of reach, live, without
+    backfill), one every 4 s: after each the tilt is read from the strides before, and the
+    sides' alternation carries over. Every step found has its side right, and the drops from
+    contact read 0.38° RMS off (0.33° with no gap). With the tilt corrected afresh and the
+    alternation started over after each gap, one step took the wrong side (its drop 7° off:
+    1.20° RMS in all); with the tilt bridged alone, one too (0.97°). Over 16 such draws: a
+    wrong side in 6 / 6 / 0 of them, drops 0.39–1.20° / 0.36–0.98° / 0.36–0.38°."""
+
+    def cut_gaps(samples, rec):
+        rng = np.random.default_rng(4)
+        kept = np.ones(len(samples), bool)
+        for start in np.arange(4.0, 28.0, 4.0) + rng.uniform(0.0, 1.0, 6):
+            end = start + rng.uniform(0.3, 1.0)
+            kept &= (samples[:, 0] < start) | (samples[:, 0] >= end)
+        return samples[kept]
+
+    data = _rewritten(shared_data, tmp_path, cut_gaps, "fukuchi_run")
+    score = _score(shared_data, "fukuchi_run", tmp_path, data=data)
+    assert score["side_acc"] == 1.0
+    assert score["drop_rmse_deg"] <= 0.5
+
+
 def test_real_walks_cut_to_start_mid_walk(shared_data, tmp_path):
     """Each walk cut to start 0.3 s before its first reference contact, as recordings that
     start mid-walk do: F1 0.632 (0.580 while the detector reported nothing in its first 2 s)."""

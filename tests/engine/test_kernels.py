@@ -909,8 +909,9 @@ def test_a_hole_is_bridged_from_the_stride_before(jitter, earlier_hole, bridged)
 def test_a_gap_reads_the_tilt_from_the_strides_before(span, jitter):
     """A gyro and a tilt repeating every 0.7 s (a stride), and a gap of 0.5–2 s: the up read at
     the matched phase of the strides before is the tilt after the gap, within 0.3° (the tilt
-    swings ±5°), with the stride known only to 5 % and strides a little irregular. No stride,
-    or one further back than the data: none (nan). Kernel and reference alike."""
+    swings ±5°), with the stride known only to 5 % and strides a little irregular; the match
+    lies whole strides back (the same leg then as now). No stride, or one further back than the
+    data: none (nan). Kernel and reference alike."""
     from hipdrop.engine import _bridge as bridge
 
     rate_hz, stride_s = 200.0, 0.7
@@ -919,14 +920,18 @@ def test_a_gap_reads_the_tilt_from_the_strides_before(span, jitter):
     g_after = tuple(float(x) for x in rate(t_after + jitter * np.sin(7 * t_after)))
     true_up = rate.up(t_after + jitter * np.sin(7 * t_after))
     for stride in (stride_s, stride_s * 1.05, 0.0, 15.0):
-        got = np.array(bridge.bridged_up(ring, head, g_after, span, stride))
-        want = np.array(ref.bridged_up(rows, g_after, span, stride))
+        got, lag_s = bridge.bridged_up(ring, head, g_after, span, stride)
+        want, want_lag_s = ref.bridged_up(rows, g_after, span, stride)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, equal_nan=True)
+        assert lag_s == want_lag_s or np.isnan(lag_s) and np.isnan(want_lag_s)
         if stride in (stride_s, stride_s * 1.05):
             off_deg = np.degrees(np.arccos(min(np.dot(got, true_up), 1.0)))
             assert off_deg < 0.3
+            strides = lag_s / stride_s  # whole strides back, the gap and the sample after in
+            assert round(strides) * stride_s > span
+            assert strides == pytest.approx(round(strides), abs=0.02)
         else:
-            assert np.isnan(got).all()
+            assert np.isnan(got).all() and np.isnan(lag_s)
 
 
 def test_gaps_while_running_are_bridged_as_the_reference_does():

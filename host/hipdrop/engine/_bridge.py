@@ -71,15 +71,18 @@ def bridged_rate(ring, head, gyr, span, stride_s):
 
 @kernel
 def bridged_up(ring, head, gyr, span, stride_s):
-    """World up in the sensor frame (3-tuple) at the sample after a gap ``span`` s long, whose
-    rate is ``gyr``: the estimate's up at the same phase of the stride that best matches the
-    samples around the gap (``stride_s`` the stride time, 0 when unknown); nans without a close
-    match."""
+    """(world up in the sensor frame, a 3-tuple; the lag, s) at the sample after a gap ``span``
+    s long, whose rate is ``gyr``: the estimate's up at the same phase of the stride that best
+    matches the samples around the gap (``stride_s`` the stride time, 0 when unknown), and how
+    far back that match lies (whole strides: the same leg stands then as now); nans without a
+    close match."""
     last, n, lag = _match(ring, head, gyr, span, stride_s)
     if lag < 0:
-        return math.nan, math.nan, math.nan
-    row = (last - lag + n) % ring.shape[0]
-    return ring[row, _UP], ring[row, _UP + 1], ring[row, _UP + 2]
+        return (math.nan, math.nan, math.nan), math.nan
+    size = ring.shape[0]
+    row = (last - lag + n) % size
+    lag_s = ring[last, _T] - ring[(last - lag) % size, _T]
+    return (ring[row, _UP], ring[row, _UP + 1], ring[row, _UP + 2]), lag_s
 
 
 @kernel(inline="always")

@@ -117,6 +117,16 @@ def reset(state):
 
 
 @kernel
+def carry_over(state, lag_s, stride_s, t_after):
+    """Carry the alternation over a gap that ends at ``t_after``, bridged from the strides
+    ``lag_s`` back (``_bridge.bridged_up``: whole strides, so the same leg stood then as now):
+    the last labelled step is moved on by them, and then by whole strides of ``stride_s``, into
+    the last stride before ``t_after``; the steps after the gap then count from there."""
+    moved = state[_LAST_T] + lag_s
+    state[_LAST_T] = moved + math.floor((t_after - moved) / stride_s) * stride_s
+
+
+@kernel
 def side_step(state, t_ic, usual_s, features, sign, next_t, next_features):
     """Update with one step (contact ``t_ic``, the usual step time ``usual_s`` or 0 if unknown),
     its ``features`` (roll rate and yaw rate, deg/s, and the level force toward the right, m/s²,
@@ -141,8 +151,8 @@ def side_step(state, t_ic, usual_s, features, sign, next_t, next_features):
 
 @kernel
 def _moves(interval_s, usual_s):
-    """Steps taken in ``interval_s`` (1 when the usual step time is unknown; 0, unknown, after
-    more than ``BRIDGE_STEPS``: a pause)."""
+    """Steps taken in ``interval_s`` (1 when the usual step time is unknown; 0, unknown, under
+    half a usual step — an extra contact — and after more than ``BRIDGE_STEPS``: a pause)."""
     if usual_s <= 0:
         return 1.0
     moves = round(interval_s / usual_s)
