@@ -211,14 +211,12 @@ def _after_gap(filt, side_st, up_then, lag_s, running, stride_s, t_after):
     started over, the first step's side rested on its own evidence alone, and on the real
     treadmill run with gaps cut every 4 s one step took the wrong side after 4 of 60 gaps, its
     drop 7° off). Otherwise the tilt is corrected afresh and the alternation starts over."""
-    if math.isnan(lag_s):
-        side_mod.reset(side_st)
-        return orientation.after_gap(filt)
-    if running:
+    bridged = not math.isnan(lag_s)
+    if bridged and running:
         side_mod.carry_over(side_st, lag_s, stride_s, t_after)
     else:
         side_mod.reset(side_st)
-    return orientation.after_bridged_gap(filt, up_then)
+    return orientation.after_bridged_gap(filt, up_then) if bridged else orientation.after_gap(filt)
 
 
 @kernel(inline="always")
