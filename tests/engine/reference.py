@@ -1100,19 +1100,19 @@ class Pipeline:
 
     def _after_gap(self, t_after, span, gyr, stride_s, running):
         """The tilt read from the strides before a gap up to ``BRIDGE_GAP_S`` where they match,
-        and then, if running, the sides' alternation carried over; otherwise the tilt corrected
-        afresh and the alternation started over."""
+        and the sides' alternation carried over (walking, with its usual step time); otherwise
+        the tilt corrected afresh and the alternation started over."""
         up_then, lag_s = (math.nan,) * 3, math.nan
         if 0 < span <= self.BRIDGE_GAP_S:
             up_then, lag_s = bridged_up(self.rows, gyr, span, stride_s)
         if math.isnan(lag_s):
             self.orientation.after_gap()
-        else:
-            self.orientation.after_bridged_gap(up_then)
-        if running and not math.isnan(lag_s):
-            self.side.carry_over(lag_s, stride_s, t_after)
-        else:
             self.side.reset()
+            return
+        self.orientation.after_bridged_gap(up_then)
+        self.side.carry_over(lag_s, stride_s, t_after)
+        if not running:  # walking on: the usual step time holds across the gap
+            self.contacts.step_s = 0.5 * stride_s
 
     def sample(self, t, acc, gyr):
         dt = self._dt(t, gyr)

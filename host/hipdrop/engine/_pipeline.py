@@ -145,7 +145,9 @@ def process(
             n_events = _event(out_events, n_events, t[k], EV_GAP)
             dt = loop[_DT]
             up_then, lag_s = _gap_bridge(ring, loop, t[k] - t_before, gyr[k], stride_s)
-            filt = _after_gap(filt, side_st, up_then, lag_s, running, stride_s, t[k])
+            filt = _after_gap(filt, side_st, up_then, lag_s, stride_s, t[k])
+            if not (running or math.isnan(lag_s)):  # walking on: its step time carries over
+                con_st[contacts.STEP_S] = 0.5 * stride_s
         a = (acc[k, 0], acc[k, 1], acc[k, 2])  # tuples, not views: no reference counting
         g = (gyr[k, 0], gyr[k, 1], gyr[k, 2])
         is_still = still_mod.still_step(still_st, a, g, dt)
@@ -204,19 +206,19 @@ def _gap_bridge(ring, loop, span, gyr, stride_s):
 
 
 @kernel(inline="always")
-def _after_gap(filt, side_st, up_then, lag_s, running, stride_s, t_after):
+def _after_gap(filt, side_st, up_then, lag_s, stride_s, t_after):
     """The orientation's state tuple after a gap, and the side filter set for the steps after
-    it. Bridged (``lag_s`` known), the tilt is the one the strides before had at the same phase;
-    and if the runner was running, the alternation carries over (``side_mod.carry_over``:
-    started over, the first step's side rested on its own evidence alone, and on the real
-    treadmill run with gaps cut every 4 s one step took the wrong side after 4 of 60 gaps, its
-    drop 7° off). Otherwise the tilt is corrected afresh and the alternation starts over."""
-    bridged = not math.isnan(lag_s)
-    if bridged and running:
-        side_mod.carry_over(side_st, lag_s, stride_s, t_after)
-    else:
+    it. Bridged (``lag_s`` known), the tilt is the one the strides before had at the same phase,
+    and the alternation carries over (``side_mod.carry_over``). Started over, the first step's
+    side rested on its own evidence alone: on the real treadmill run with gaps cut every 4 s,
+    one step took the wrong side after 4 of 60 gaps (its drop 7° off), and on simulated walks
+    with gaps the first step after 8 of them. Otherwise the tilt is corrected afresh and the
+    alternation starts over."""
+    if math.isnan(lag_s):
         side_mod.reset(side_st)
-    return orientation.after_bridged_gap(filt, up_then) if bridged else orientation.after_gap(filt)
+        return orientation.after_gap(filt)
+    side_mod.carry_over(side_st, lag_s, stride_s, t_after)
+    return orientation.after_bridged_gap(filt, up_then)
 
 
 @kernel(inline="always")
