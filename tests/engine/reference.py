@@ -1048,7 +1048,7 @@ class Pipeline:
     """still → orientation → mounting → contacts → steps, one sample at a time.
 
     ``steps`` collects one dict per finished step, ``events`` (time, code) pairs
-    (1 neutral set, 2 gap, 3 clip moved, 4 forward turned by walking).
+    (1 neutral set, 2 gap, 3 clip moved, 4 forward turned by walking, 5 gap bridged).
     """
 
     GAP_S, MAX_STEP_S, RING_SAMPLES, OVERDUE_STEPS, HOLE_SAMPLES = 0.25, 2.0, 4096, 2.0, 1.5
@@ -1084,8 +1084,8 @@ class Pipeline:
             self._close_pending(t_before, t)
             self.pending, self.due = (math.nan, 0), math.inf
             self.contacts = Contacts()
-            self._after_gap(t, dt, gyr, stride_s, running)
-            self.events.append((t, 2))
+            bridged = self._after_gap(t, dt, gyr, stride_s, running)
+            self.events.append((t, 5 if bridged else 2))
             return self.typical_dt
         if self.first_interval:  # it is the typical one so far
             self.typical_dt, self.first_interval = dt, False
@@ -1108,11 +1108,12 @@ class Pipeline:
         if math.isnan(lag_s):
             self.orientation.after_gap()
             self.side.reset()
-            return
+            return False
         self.orientation.after_bridged_gap(up_then)
         self.side.carry_over(lag_s, stride_s, t_after)
         if not running:  # walking on: the usual step time holds across the gap
             self.contacts.step_s = 0.5 * stride_s
+        return True
 
     def sample(self, t, acc, gyr):
         dt = self._dt(t, gyr)

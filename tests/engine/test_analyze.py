@@ -104,3 +104,21 @@ def test_a_second_reading_for_the_neutral_starts_about_the_learned_forward():
     _, doc = _both(rec)
     errors = _drop_errors([s for s in doc["steps"] if s["activity"] == "run"], rec, 10.0)
     assert len(errors) > 20 and np.sqrt(np.mean(errors**2)) < 0.6
+
+
+def test_the_document_says_which_gaps_were_bridged():
+    """A run with a 0.8-s gap (bridged from the strides before) and a 4-s one (too long): both
+    are `gap` events at their first sample after, with their length and whether they were
+    bridged."""
+    rec = _run(0.0, seed=5)
+    kept = np.ones(len(rec.time_s), bool)
+    for start, end in ((40.0, 40.8), (60.0, 64.0)):
+        kept &= (rec.time_s < start) | (rec.time_s >= end)
+    t = rec.time_s[kept]
+    data = ImuData(t, rec.acc_ms2[kept], rec.gyr_dps[kept], 200.0, None, "sim", ())
+    gaps = [e for e in analyze(data)["events"] if e["type"] == "gap"]
+    assert [e["bridged"] for e in gaps] == [True, False]
+    for event, end in zip(gaps, (40.8, 64.0)):
+        after = t[t >= end][0]
+        assert event["t_s"] == pytest.approx(after, abs=1e-3)
+        assert event["duration_s"] == pytest.approx(after - t[t < end][-1], abs=1e-3)

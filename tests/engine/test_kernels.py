@@ -950,7 +950,7 @@ def test_gaps_while_running_are_bridged_as_the_reference_does():
     model, want = reference_steps(gapped)
     assert_same_steps(got, want)
     np.testing.assert_allclose(stream.angles, model.angles, rtol=0, atol=1e-9)
-    assert [t for t, code in stream.events if code == pipeline.EV_GAP] == [
+    assert [t for t, code in stream.events if code == pipeline.EV_GAP_BRIDGED] == [
         gapped.t[gapped.t >= end][0] for _, end in gaps
     ]
     after = np.zeros(len(gapped.t), bool)
@@ -1184,7 +1184,7 @@ def test_gap_is_reported_and_no_step_spans_it(quick, phase_s):
     before, after = s.t[s.t < start][-1], s.t[s.t >= start][0]
     stream = GaitStream()
     steps = stream.feed(s.t, s.acc, s.gyr)
-    assert (after, pipeline.EV_GAP) in stream.events
+    assert (after, pipeline.EV_GAP_BRIDGED) in stream.events  # bridged from the strides before
     ends = steps[:, pipeline.T_IC] + steps[:, pipeline.STEP_TIME]
     assert not ((steps[:, pipeline.T_IC] < after) & (ends > before)).any()
     assert ((ends < before) & (ends > before - 1)).any()  # steps right up to it …

@@ -101,10 +101,23 @@ def test_minutes_take_each_sides_median_and_the_commonest_activity():
 def test_a_pause_between_contacts_is_a_stop_from_the_end_of_the_last_step():
     rows = _records([1.0, 1.5, 9.5, 10.0], [1, -1, 1, -1], [1.0] * 4, step_time=0.5)
     rows[1, pipeline.STEP_TIME] = np.nan  # closed as overdue: the stop starts at its contact
-    events = event_list([(0.5, pipeline.EV_NEUTRAL)], step_columns(rows))
+    events = event_list([(0.5, pipeline.EV_NEUTRAL)], step_columns(rows), np.arange(0, 12, 0.01))
     assert events == [
         {"t_s": 0.5, "type": "calibration"},
         {"t_s": 1.5, "type": "stop", "duration_s": 8.0},
+    ]
+
+
+def test_a_gap_says_how_long_it_was_and_whether_it_was_bridged():
+    """The samples lost, from the last sample before the gap to the first after it, and
+    whether the engine carried its tilt and sides over it (``EV_GAP_BRIDGED``)."""
+    time_s = np.concatenate([np.arange(1000) * 0.01, 11.2 + np.arange(280) * 0.01, [17.0, 17.01]])
+    rows = _records([1.0, 1.5], [1, -1], [1.0] * 2, step_time=0.5)
+    raw = [(11.2, pipeline.EV_GAP_BRIDGED), (17.0, pipeline.EV_GAP)]
+    events = event_list(raw, step_columns(rows), time_s)
+    assert events == [
+        {"t_s": 11.2, "type": "gap", "duration_s": 1.21, "bridged": True},
+        {"t_s": 17.0, "type": "gap", "duration_s": 3.01, "bridged": False},
     ]
 
 

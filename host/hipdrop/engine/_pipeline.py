@@ -64,7 +64,8 @@ STEP_FIELDS = 13
 
 # event record columns and codes
 EVENT_T, EVENT_CODE = 0, 1
-EV_NEUTRAL, EV_GAP, EV_CLIP_MOVED, EV_FORWARD_TURNED = 1, 2, 3, 4
+EV_NEUTRAL, EV_GAP, EV_CLIP_MOVED, EV_FORWARD_TURNED, EV_GAP_BRIDGED = 1, 2, 3, 4, 5
+"""``EV_GAP_BRIDGED``: a gap bridged from the strides before it (``BRIDGE_GAP_S``)."""
 
 STEPS_PER_SAMPLE = 2
 """At most this many steps end at one sample (the step a gap closes, and one at a contact)."""
@@ -142,10 +143,11 @@ def process(
             )
             loop[_PENDING_T], loop[_DUE_T] = math.nan, math.inf
             con_st[:] = 0.0
-            n_events = _event(out_events, n_events, t[k], EV_GAP)
             dt = loop[_DT]
             up_then, lag_s = _gap_bridge(ring, loop, t[k] - t_before, gyr[k], stride_s)
             filt = _after_gap(filt, side_st, up_then, lag_s, stride_s, t[k])
+            code = EV_GAP if math.isnan(lag_s) else EV_GAP_BRIDGED
+            n_events = _event(out_events, n_events, t[k], code)
             if not (running or math.isnan(lag_s)):  # walking on: its step time carries over
                 con_st[contacts.STEP_S] = 0.5 * stride_s
         a = (acc[k, 0], acc[k, 1], acc[k, 2])  # tuples, not views: no reference counting

@@ -1,5 +1,7 @@
 """The analysis document (``hipdrop analyze --json``; schema in docs/analysis.md)."""
 
+import math
+
 import numpy as np
 
 from . import _pipeline as pipeline
@@ -20,6 +22,7 @@ EVENT_NAMES = {
     pipeline.EV_GAP: "gap",
     pipeline.EV_CLIP_MOVED: "clip_moved",
     pipeline.EV_FORWARD_TURNED: "forward_turned",
+    pipeline.EV_GAP_BRIDGED: "gap",
 }
 
 
@@ -192,10 +195,13 @@ def _add_speed(minutes, data):
         row["speed_mps"] = _num(np.median(inside), 2) if len(inside) else None
 
 
-def event_list(raw_events, columns):
+def event_list(raw_events, columns, time_s):
     """The engine's events and the stops (pauses of more than ``STOP_MIN_S`` between
-    contacts), in time order."""
+    contacts), in time order; a gap also says how long it was and whether it was bridged."""
     events = [{"t_s": _num(t, 3), "type": EVENT_NAMES[code]} for t, code in raw_events]
+    for event, (t, code) in zip(events, raw_events):
+        if code in (pipeline.EV_GAP, pipeline.EV_GAP_BRIDGED):
+            event.update(_gap_details(t, code, time_s))
     t_ic, step_s = columns["t_ic"], np.nan_to_num(columns["step_time_s"])  # NaN: closed overdue
     for i in np.flatnonzero(np.diff(t_ic) > STOP_MIN_S).tolist():
         pause = t_ic[i + 1] - t_ic[i]
@@ -207,6 +213,18 @@ def event_list(raw_events, columns):
             }
         )
     return sorted(events, key=lambda e: e["t_s"])
+
+
+def _gap_details(t_after, code, time_s):
+    """``duration_s``: from the last sample before the gap to the first after it (null where
+    the clock stepped back: a restarted device); ``bridged``: the tilt and the sides' alternation
+    were carried over it from the strides before (``_pipeline.BRIDGE_GAP_S``)."""
+    after = int(np.searchsorted(time_s, t_after))
+    span = t_after - time_s[after - 1] if 0 < after <= len(time_s) else math.nan
+    return {
+        "duration_s": _num(span if span > 0 else math.nan, 3),
+        "bridged": code == pipeline.EV_GAP_BRIDGED,
+    }
 
 
 def build_document(data, records, raw_events, mounting):
@@ -227,7 +245,7 @@ def build_document(data, records, raw_events, mounting):
         "steps": step_dicts(columns),
         "fatigue": detect_fatigue(minutes, drop_key).to_dict(),
         "minutes": minutes,
-        "events": event_list(raw_events, columns),
+        "events": event_list(raw_events, columns, data.time_s),
     }
 
 
