@@ -835,6 +835,18 @@ def test_process_matches_reference_pipeline(signals):
     np.testing.assert_allclose(stream.angles, model.angles, rtol=0, atol=1e-9)
 
 
+def _as_the_reference_does(rec, kept):
+    """(the signals, the stream, its steps) for the ``kept`` samples of ``rec``, once the
+    kernels' steps and per-sample angles are checked against the reference pipeline's."""
+    s = Signals(rec.time_s[kept], rec.acc_ms2[kept], rec.gyr_dps[kept])
+    stream = GaitStream(angles=True)
+    got = stream_steps(stream, s)
+    model, want = reference_steps(s)
+    assert_same_steps(got, want)
+    np.testing.assert_allclose(stream.angles, model.angles, rtol=0, atol=1e-9)
+    return s, stream, got
+
+
 def _periodic_ring(rate_hz, stride_s, seconds, jitter=0.0, lost=(0.0, 0.0)):
     """A ring buffer and its rows (the reference's) of a gyro and a world up repeating every
     ``stride_s``, its last row at ``seconds``, the samples in ``lost`` (start, end) left out;
@@ -944,12 +956,7 @@ def test_gaps_while_running_are_bridged_as_the_reference_does():
     kept = rec.time_s < 60.0
     for start, end in gaps:
         kept &= (rec.time_s < start) | (rec.time_s >= end)
-    gapped = Signals(rec.time_s[kept], rec.acc_ms2[kept], rec.gyr_dps[kept])
-    stream = GaitStream(angles=True)
-    got = stream_steps(stream, gapped)
-    model, want = reference_steps(gapped)
-    assert_same_steps(got, want)
-    np.testing.assert_allclose(stream.angles, model.angles, rtol=0, atol=1e-9)
+    gapped, stream, _ = _as_the_reference_does(rec, kept)
     assert [t for t, code in stream.events if code == pipeline.EV_GAP_BRIDGED] == [
         gapped.t[gapped.t >= end][0] for _, end in gaps
     ]
@@ -972,10 +979,7 @@ def test_gaps_while_walking_carry_the_sides_over():
     kept = np.ones(len(rec.time_s), bool)
     for start, end in ((20.0, 20.6), (32.0, 32.9)):
         kept &= (rec.time_s < start) | (rec.time_s >= end)
-    gapped = Signals(rec.time_s[kept], rec.acc_ms2[kept], rec.gyr_dps[kept])
-    got = stream_steps(GaitStream(), gapped)
-    model, want = reference_steps(gapped)
-    assert_same_steps(got, want)
+    _, _, got = _as_the_reference_does(rec, kept)
     truth = rec.truth.steps
     pairs = match_contacts(np.array([x.t_ic_s for x in truth]), got[:, pipeline.T_IC])
     assert len(pairs) >= 0.9 * len(truth)
@@ -996,12 +1000,7 @@ def test_lost_packets_are_bridged_as_the_reference_does():
     kept = np.random.default_rng(5).uniform(size=packet.max() + 1) >= 0.02
     kept = kept[packet] & (rec.time_s < 70.0)
     kept[:3000] = True  # the stand and the start of the run whole
-    holed = Signals(rec.time_s[kept], rec.acc_ms2[kept], rec.gyr_dps[kept])
-    stream = GaitStream(angles=True)
-    got = stream_steps(stream, holed)
-    model, want = reference_steps(holed)
-    assert_same_steps(got, want)
-    np.testing.assert_allclose(stream.angles, model.angles, rtol=0, atol=1e-9)
+    holed, stream, _ = _as_the_reference_does(rec, kept)
     pitch_error = stream.angles[:, 1] - rec.pelvis_euler_deg[kept, 1]
     running = holed.t > 20.0
     assert np.sqrt(np.mean(pitch_error[running] ** 2)) < 0.5
