@@ -978,10 +978,7 @@ def bridged_rate(rows, gyr, span, stride_s):
     buffer, oldest first, its last row the sample before the hole): the rates one stride back
     where they best match the ones around the hole, less the mismatch at the hole's two ends;
     the mean of the two ends' rates without a stride or a continuous buffer."""
-    w = BRIDGE_WINDOW
-    dt = (rows[-1][0] - rows[-1 - w][0]) / w
-    n = int(span / dt + 0.5) if dt > 0 else 0
-    lag = _bridge_lag(rows, gyr, n, dt, stride_s) if n > 0 else -1
+    n, lag = _bridge_match(rows, gyr, span, stride_s)
     if lag < 0:
         return tuple(0.5 * (a + b) for a, b in zip(gyr, rows[-1][2]))
     template = [rows[-1 - lag + m][2] for m in range(1, n + 1)]
@@ -996,13 +993,19 @@ def bridged_up(rows, gyr, span, stride_s):
     """(world up, lag s) at the sample after a gap ``span`` s long (rate ``gyr``): the up of the
     row at the same phase of the best-matching strides back and how far back they are, or nans
     without one."""
-    w = BRIDGE_WINDOW
-    dt = (rows[-1][0] - rows[-1 - w][0]) / w
-    n = int(span / dt + 0.5) if dt > 0 else 0
-    lag = _bridge_lag(rows, gyr, n, dt, stride_s) if n > 0 else -1
+    n, lag = _bridge_match(rows, gyr, span, stride_s)
     if lag < 0:
         return (math.nan,) * 3, math.nan
     return rows[-1 - lag + n][1], rows[-1][0] - rows[-1 - lag][0]
+
+
+def _bridge_match(rows, gyr, span, stride_s):
+    """(the samples a loss ``span`` s long spans, the best lag or −1), the sample interval read
+    over the last ``BRIDGE_WINDOW`` rows before the loss."""
+    w = BRIDGE_WINDOW
+    dt = (rows[-1][0] - rows[-1 - w][0]) / w
+    n = int(span / dt + 0.5) if dt > 0 else 0
+    return n, _bridge_lag(rows, gyr, n, dt, stride_s) if n > 0 else -1
 
 
 def _bridge_lag(rows, gyr, n, dt, stride_s):

@@ -145,11 +145,9 @@ def process(
             con_st[:] = 0.0
             dt = loop[_DT]
             up_then, lag_s = _gap_bridge(ring, loop, t[k] - t_before, gyr[k], stride_s)
-            filt = _after_gap(filt, side_st, up_then, lag_s, stride_s, t[k])
+            filt = _after_gap(filt, side_st, con_st, up_then, lag_s, stride_s, running, t[k])
             code = EV_GAP if math.isnan(lag_s) else EV_GAP_BRIDGED
             n_events = _event(out_events, n_events, t[k], code)
-            if not (running or math.isnan(lag_s)):  # walking on: its step time carries over
-                con_st[contacts.STEP_S] = 0.5 * stride_s
         a = (acc[k, 0], acc[k, 1], acc[k, 2])  # tuples, not views: no reference counting
         g = (gyr[k, 0], gyr[k, 1], gyr[k, 2])
         is_still = still_mod.still_step(still_st, a, g, dt)
@@ -208,20 +206,23 @@ def _gap_bridge(ring, loop, span, gyr, stride_s):
 
 
 @kernel
-def _after_gap(filt, side_st, up_then, lag_s, stride_s, t_after):
+def _after_gap(filt, side_st, con_st, up_then, lag_s, stride_s, running, t_after):
     """The orientation's state tuple after a gap, and the side filter set for the steps after
     it. Bridged (``lag_s`` known), the tilt is the one the strides before had at the same
-    phase, and the alternation carries over (``side_mod.carry_over``). Started over, the first
-    step's side rested on its own evidence alone: on the real treadmill run with gaps cut every
-    4 s, one step took the wrong side after 4 of 60 gaps (its drop 7° off), and on simulated
-    walks with gaps the first step after 8 of them. Otherwise the tilt is corrected afresh and
-    the alternation starts over. Not inlined (nor ``_gap_bridge``): gaps are rare, and inlined
-    in the loop their code made the feed ≈ 1 % slower (0.0957–0.0960 against 0.0946–0.0952 s,
-    alternating)."""
+    phase, and the alternation carries over (``side_mod.carry_over``); walking, so does its
+    usual step time (the contacts, ``con_st``, have started over; ``stride_s`` is two steps).
+    Started over, the first step's side rested on its own evidence alone: on the real
+    treadmill run with gaps cut every 4 s, one step took the wrong side after 4 of 60 gaps (its
+    drop 7° off), and on simulated walks with gaps the first step after 8 of them. Otherwise
+    the tilt is corrected afresh and the alternation starts over. Not inlined (nor
+    ``_gap_bridge``): gaps are rare, and inlined in the loop their code made the feed ≈ 1 %
+    slower (0.0957–0.0960 against 0.0946–0.0952 s, alternating)."""
     if math.isnan(lag_s):
         side_mod.reset(side_st)
         return orientation.after_gap(filt)
     side_mod.carry_over(side_st, lag_s, stride_s, t_after)
+    if not running:
+        con_st[contacts.STEP_S] = 0.5 * stride_s
     return orientation.after_bridged_gap(filt, up_then)
 
 
