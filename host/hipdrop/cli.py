@@ -107,7 +107,9 @@ def _run_analyze(args):
     if _is_session_ref(args.input):
         return _run_analyze_session(args)
     data = check_plausible(
-        read_csv(args.input, args.axes, args.acc_unit, args.gyr_unit, args.speed)
+        read_csv(args.input, args.axes, args.acc_unit, args.gyr_unit, args.speed),
+        args.acc_unit,
+        args.gyr_unit,
     )
     warm_up()  # after the checks: a wrong path or unit is said at once
     _show_analysis(analyze(data), args.json)

@@ -183,6 +183,22 @@ def test_analyze_refuses_a_mirror_axis_map(tmp_path, capsys):
     assert "left and right" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--acc-unit", "g"], "leave out --acc-unit g"),
+        (["--gyr-unit", "rad/s"], "leave out --gyr-unit rad/s"),
+    ],
+)
+def test_analyze_names_a_unit_option_the_data_do_not_need(tmp_path, capsys, option, said):
+    """The simulator writes m/s² and deg/s: read in g or rad/s they are said to be wrong, with
+    the option to drop, before the engine starts."""
+    csv = tmp_path / "walk.csv"
+    main(["simulate", "band_walk_set", "--out", str(csv)])
+    assert main(["analyze", str(csv), *option]) == 2
+    assert said in capsys.readouterr().err
+
+
 def test_a_sensor_worn_upside_down_is_detected_and_still_measured(tmp_path, capsys):
     from dataclasses import replace
 

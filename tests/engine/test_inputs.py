@@ -45,8 +45,9 @@ def _columns(rec, acc=None, gyr=None):
 
 
 def _raises(match, *args, **kwargs):
+    units = {key: kwargs[key] for key in ("acc_unit", "gyr_unit") if key in kwargs}
     with pytest.raises(HipdropError, match=match) as info:
-        check_plausible(read_csv(*args, **kwargs))
+        check_plausible(read_csv(*args, **kwargs), **units)
     return str(info.value)
 
 
@@ -341,6 +342,30 @@ def test_acc_in_g_is_detected(rec, tmp_path):
 def test_gyr_in_rad_s_is_detected(rec, tmp_path):
     path = _write(tmp_path / "r.csv", _columns(rec, gyr=np.radians(rec.gyr_dps)))
     _raises("looks like it is in rad/s: use --gyr-unit rad/s", path)
+
+
+def test_acc_in_m_s2_read_as_g_is_named(rec, tmp_path):
+    path = _write(tmp_path / "r.csv", _columns(rec))
+    match = r"reads \|acc\| 9\d\.\d m/s², 9.81 times too much: .* leave out --acc-unit g"
+    _raises(match, path, acc_unit="g")
+
+
+def test_gyr_in_deg_s_read_as_rad_s_is_named(rec, tmp_path):
+    """It used to pass: the orientation then turned 57 times too fast, and nothing was said."""
+    path = _write(tmp_path / "r.csv", _columns(rec))
+    _raises(r"reads \d+ °/s at its 99th .* leave out --gyr-unit rad/s", path, gyr_unit="rad/s")
+
+
+def test_gyr_in_raw_counts_is_not_deg_s(rec, tmp_path):
+    """16.4 counts per deg/s: an MPU-6886 at its ±2000 °/s range, exported unconverted."""
+    path = _write(tmp_path / "r.csv", _columns(rec, gyr=rec.gyr_dps * 16.4))
+    _raises(r"reads \d+ °/s .* the gyroscope is not in deg/s \(raw sensor counts\?\)", path)
+
+
+@pytest.mark.parametrize("name", ["band_walk_set", "side_plank_hold", "steady_run"])
+def test_gyro_check_passes_every_scenario(name, tmp_path):
+    sim = scenario(name, seed=4, rate_hz=50.0)
+    check_plausible(read_csv(write_csv(sim, tmp_path / "s.csv")[0]))
 
 
 def test_acc_without_gravity_is_named(rec, tmp_path):

@@ -2,7 +2,8 @@
 
 The sample rate, values within any IMU's range, gravity in the stillest second, and a gyroscope
 that moves with the wearer. Every problem is a :class:`~hipdrop.errors.HipdropError` that names
-the likely cause (time in ms, acc in g, gravity taken out, gyro in rad/s).
+the likely cause (time in ms, acc in g, gravity taken out, gyro in rad/s, and either read in the
+other unit by mistake).
 """
 
 from dataclasses import replace
@@ -11,6 +12,13 @@ import numpy as np
 
 from ..errors import HipdropError
 from .inputs import G_MS2, ImuData
+
+RAD_DPS = 180.0 / np.pi
+"""deg/s in one rad/s: a gyroscope given in deg/s but read as rad/s reads this much too fast."""
+GYRO_MAX_P99_DPS = 600.0
+"""No pelvis turns this fast for 1 % of a recording: walks and runs, real and simulated, reach
+50–135 °/s at their 99th percentile (a turn on the spot 260 °/s at most). Read as rad/s, the
+same data in deg/s reach 3,000–7,700 °/s, and the simulator's band walk and step-ups 800–900."""
 
 MIN_RATE_HZ, MAX_RATE_HZ = 20.0, 1000.0
 """Sample rates the engine handles: on simulated walks and runs contacts stay within 50 ms
@@ -38,13 +46,16 @@ def _stillest_window(data, window):
     return int(np.argmin(variance)) * block
 
 
-def check_plausible(data: ImuData) -> ImuData:
+def check_plausible(data: ImuData, acc_unit="m/s2", gyr_unit="deg/s") -> ImuData:
     """Check that the units look like m/s² and deg/s on a sacral IMU; return data with a note.
+    ``acc_unit`` and ``gyr_unit`` are the units the file was read in (``read_csv``'s), for the
+    messages: data read in the wrong one are named as such.
 
     The sample rate must lie in ``MIN_RATE_HZ``–``MAX_RATE_HZ`` (time in ms or µs is named).
     The stillest ~1 s (lowest summed acc and gyro variance) must read |acc| = 9.81 m/s² ± 15 %.
     A moving recording (std of |acc| > 1 m/s²) whose 99th percentile of |gyr| is below 3 is
-    taken to be in rad/s. A still recording is never called rad/s.
+    taken to be in rad/s. A still recording is never called rad/s. Any recording whose 99th
+    percentile of |gyr| is above ``GYRO_MAX_P99_DPS`` is not in deg/s.
     """
     _check_rate(data)
     _check_magnitudes(data)
@@ -52,8 +63,8 @@ def check_plausible(data: ImuData) -> ImuData:
     start = _stillest_window(data, window)
     still_ms2 = float(np.linalg.norm(data.acc_ms2[start : start + window].mean(axis=0)))
     at_s = data.time_s[start]
-    _check_gravity(data, still_ms2, at_s)
-    _check_gyro_unit(data)
+    _check_gravity(data, still_ms2, at_s, acc_unit)
+    _check_gyro_unit(data, gyr_unit)
     note = f"stillest 1 s (from {at_s:.2f} s) reads |acc| {still_ms2:.2f} m/s²"
     return replace(data, notes=data.notes + (note,))
 
@@ -92,12 +103,17 @@ def _rate_in_range(rate_hz):
     return MIN_RATE_HZ * (1 - RATE_SLACK) <= rate_hz <= MAX_RATE_HZ * (1 + RATE_SLACK)
 
 
-def _check_gravity(data, still_ms2, at_s):
+def _check_gravity(data, still_ms2, at_s, acc_unit):
     if abs(still_ms2 - G_MS2) <= 0.15 * G_MS2:
         return
     where = f"{data.source}: the stillest second (from {at_s:.2f} s) reads |acc| {still_ms2:.3g}"
     if abs(still_ms2 - 1.0) <= 0.15:
         raise HipdropError(f"{where}; the accelerometer looks like it is in g: use --acc-unit g")
+    if acc_unit == "g" and abs(still_ms2 - G_MS2 * G_MS2) <= 0.15 * G_MS2 * G_MS2:
+        raise HipdropError(
+            f"{where} m/s², 9.81 times too much: the accelerometer is in m/s² already; leave "
+            "out --acc-unit g"
+        )
     if still_ms2 < 0.15:  # ≈ 0 in m/s² and in g alike
         raise HipdropError(
             f"{where} m/s²: gravity has been taken out (a phone's 'linear' or 'user' "
@@ -109,11 +125,27 @@ def _check_gravity(data, still_ms2, at_s):
     )
 
 
-def _check_gyro_unit(data):
+def _check_gyro_unit(data, gyr_unit):
     moving = np.linalg.norm(data.acc_ms2, axis=1).std() > 1.0
     p99 = float(np.percentile(np.linalg.norm(data.gyr_dps, axis=1), 99))
+    if p99 > GYRO_MAX_P99_DPS:
+        raise HipdropError(
+            f"{data.source}: the angular rate reads {p99:.0f} °/s at its 99th percentile, "
+            "faster than a pelvis turns (walks and runs: 50–135 °/s): "
+            + _gyro_too_fast(p99, gyr_unit)
+        )
     if moving and p99 < 3.0:
         raise HipdropError(
             f"{data.source}: the wearer moves but the angular rate stays below {p99:.2f} "
             "(99th percentile); the gyroscope looks like it is in rad/s: use --gyr-unit rad/s"
         )
+
+
+def _gyro_too_fast(p99, gyr_unit):
+    """The likely cause of a gyroscope, read in ``gyr_unit``, at ``p99`` °/s."""
+    if gyr_unit == "rad/s" and p99 / RAD_DPS <= GYRO_MAX_P99_DPS:
+        return (
+            f"{RAD_DPS:.1f} times too fast: the gyroscope is in deg/s already; leave out "
+            "--gyr-unit rad/s"
+        )
+    return f"the gyroscope is not in {gyr_unit} (raw sensor counts?): convert it to deg/s"
