@@ -24,6 +24,27 @@ def test_onset_found_near_the_truth_on_the_drifting_side(seed):
     assert fatigue["side"] in ("L", "both")  # the simulated runner's left stance drifts most
 
 
+def test_a_clock_counting_from_anywhere_gives_the_same_minutes_and_onset():
+    """A phone or logger may stamp its samples in seconds since 1970. The minutes used to be
+    numbered on that clock (minute 29,419,200), and the evidence said "after 29419256.0 min"."""
+    from hipdrop.engine.summary import summary_text
+
+    rec = scenario("long_run", seed=31)
+    epoch_s = 1_765_152_017.25  # not on a minute of its own clock
+    doc = _analyze(rec)
+    shifted = analyze(
+        ImuData(rec.time_s + epoch_s, rec.acc_ms2, rec.gyr_dps, rec.spec.rate_hz, None, "p", ())
+    )
+    assert shifted["start_s"] == pytest.approx(epoch_s + rec.time_s[0], abs=1e-3)
+    assert [m["minute"] for m in shifted["minutes"]] == [m["minute"] for m in doc["minutes"]]
+    starts = np.array([m["start_s"] for m in shifted["minutes"]]) - epoch_s
+    np.testing.assert_allclose(starts, [m["start_s"] for m in doc["minutes"]], atol=1e-3)
+    assert shifted["fatigue"]["evidence"] == doc["fatigue"]["evidence"]
+    assert shifted["fatigue"]["onset_s"] - epoch_s == pytest.approx(doc["fatigue"]["onset_s"])
+    onset_min = doc["fatigue"]["onset_s"] / 60
+    assert f"fatigue: onset at {onset_min:.1f} min" in summary_text(shifted)
+
+
 @pytest.mark.parametrize("seed", [41, 42])
 def test_no_alarm_in_a_steady_hour(seed):
     doc = _analyze(scenario("steady_long_run", seed=seed))

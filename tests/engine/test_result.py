@@ -154,9 +154,10 @@ def test_minute_speeds_are_each_minutes_median_even_after_the_clock_jumps_back()
     t = np.concatenate([np.arange(0, 150, 0.5), np.arange(30, 90, 0.5)])  # restarted at 30 s
     speed = 2.5 + 0.01 * np.arange(len(t)) % 0.7
     speed[400] = np.nan  # an unknown speed makes its minute's median unknown, as np.median does
-    data = ImuData(t, np.zeros((len(t), 3)), np.zeros((len(t), 3)), 2.0, speed, "test")
+    start = 1_765_152_017.25  # a phone's clock: seconds since 1970, not on a minute
+    data = ImuData(start + t, np.zeros((len(t), 3)), np.zeros((len(t), 3)), 2.0, speed, "test")
     minutes = [{"minute": m} for m in (0, 1, 2, 7)]
-    _add_speed(minutes, data)
+    _add_speed(minutes, data, start)
     minute = t // 60
     expected = [round(float(np.median(speed[minute == m])), 2) for m in (0, 1, 2)]
     assert [m["speed_mps"] for m in minutes[:3]] == [None if np.isnan(e) else e for e in expected]

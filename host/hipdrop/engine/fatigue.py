@@ -96,8 +96,8 @@ def _side_onset(running, key):
             text = (
                 f"{key[-1]}-stance drop rose from {mean:.1f}° (baseline, running minutes "
                 f"{WARM_UP_MIN}-{base.stop}) to {late:.1f}° after "
-                f"{running[onset]['start_s'] / 60:.1f} min ({pace_key.split('_')[0]}-corrected; "
-                f"CUSUM {H_SD:g} SD crossed at {running[i]['start_s'] / 60:.1f} min)"
+                f"{running[onset]['minute']:.1f} min ({pace_key.split('_')[0]}-corrected; "
+                f"CUSUM {H_SD:g} SD crossed at {running[i]['minute']:.1f} min)"
             )
             return running[onset]["start_s"], text
     return None

@@ -134,10 +134,11 @@ def _json_floats(values):
     return listed
 
 
-def minute_table(columns, drop_key):
-    """Per-minute aggregates of the steps (``step_columns``; minute 0 starts at the first
-    sample), in the order of the minutes."""
-    minutes, group = np.unique((columns["t_ic"] // 60).astype(int), return_inverse=True)
+def minute_table(columns, drop_key, start_s=0.0):
+    """Per-minute aggregates of the steps (``step_columns``), in the order of the minutes;
+    minute 0 begins at ``start_s``, the recording's earliest time (a logger's clock may count
+    from anything: a phone's from 1970)."""
+    minutes, group = np.unique(_minute_of(columns["t_ic"], start_s), return_inverse=True)
     n = len(minutes)
     steps = np.bincount(group, minlength=n)
     activity = np.bincount(group * 3 + columns["activity"].astype(int), minlength=3 * n)
@@ -151,11 +152,15 @@ def minute_table(columns, drop_key):
     }
     table = []
     for i, minute in enumerate(minutes.tolist()):
-        row = {"minute": minute, "start_s": minute * 60.0, "steps": int(steps[i])}
+        row = {"minute": minute, "start_s": start_s + minute * 60.0, "steps": int(steps[i])}
         row["activity"] = ACTIVITY_NAMES[commonest[i]]
         row.update((key, _num(values[i], digits)) for key, (values, digits) in medians.items())
         table.append(row)
     return table
+
+
+def _minute_of(time_s, start_s):
+    return ((time_s - start_s) // 60).astype(int)
 
 
 def _straight_sides(columns):
@@ -182,11 +187,11 @@ def _medians(group, values, n):
     return medians
 
 
-def _add_speed(minutes, data):
+def _add_speed(minutes, data, start_s):
     """Median known speed (treadmill column or --speed) of each minute, m/s. The samples are
     grouped by minute with one sort (already in order unless the clock jumped back): a mask of
     every sample per minute took 0.1 s for 100 minutes."""
-    minute_of_sample = (data.time_s // 60).astype(int)
+    minute_of_sample = _minute_of(data.time_s, start_s)
     order = np.argsort(minute_of_sample, kind="stable")
     in_order = minute_of_sample[order]
     for row in minutes:
@@ -231,14 +236,16 @@ def build_document(data, records, raw_events, mounting):
     """The whole analysis of ``data`` (an ``inputs.ImuData``) as a JSON-ready dict."""
     columns = step_columns(records)
     drop_key = "pelvic_drop_deg" if mounting.has_neutral else "drop_from_contact_deg"
-    minutes = minute_table(columns, drop_key)
+    start_s = float(data.time_s.min())
+    minutes = minute_table(columns, drop_key, start_s)
     if data.speed_mps is not None:
-        _add_speed(minutes, data)
+        _add_speed(minutes, data, start_s)
     notes = list(data.notes) + _mounting_notes(mounting)
     return {
         "schema": SCHEMA,
         "source": data.source,
         "sample_rate_hz": round(float(data.sample_rate_hz), 3),
+        "start_s": _num(start_s, 3),
         "duration_s": _num(data.time_s[-1] - data.time_s[0], 2),
         "notes": notes,
         "drop_metric": drop_key,

@@ -6,9 +6,11 @@ import numpy as np
 def summary_text(doc: dict) -> str:
     steps = doc["steps"]
     key = doc["drop_metric"]
+    start = doc["start_s"]
     lines = [
         f"{doc['source']}: {doc['duration_s']:.0f} s at {doc['sample_rate_hz']:g} Hz, "
         f"{len(steps)} steps"
+        + (f"; times from its start, {start:.3f} s on its clock" if start else "")
     ]
     if key == "drop_from_contact_deg":
         lines.append("no neutral (no standing-still period): drops are measured from contact")
@@ -19,13 +21,13 @@ def summary_text(doc: dict) -> str:
     fatigue = doc["fatigue"]
     if fatigue["onset_s"] is not None:
         lines.append(
-            f"fatigue: onset at {fatigue['onset_s'] / 60:.1f} min ({fatigue['side']}): "
+            f"fatigue: onset at {(fatigue['onset_s'] - start) / 60:.1f} min ({fatigue['side']}): "
             f"{fatigue['evidence']}"
         )
     else:
         lines.append(f"fatigue: none found ({fatigue['evidence']})")
     if doc["events"]:
-        lines.append("events: " + _events_text(doc["events"]))
+        lines.append("events: " + _events_text(doc["events"], start))
     lines.extend(f"note: {note}" for note in doc["notes"])
     return "\n".join(lines)
 
@@ -40,15 +42,15 @@ _EVENT_WORDS = {
 SHOWN_PER_KIND = 3
 
 
-def _events_text(events):
-    """Each kind of event with its first few times (m:ss, h:mm:ss), in the order they first
-    came."""
+def _events_text(events, start):
+    """Each kind of event with its first few times from ``start`` (m:ss, h:mm:ss), in the order
+    they first came."""
     times = {}
     for event in events:
         times.setdefault(event["type"], []).append(event["t_s"])
     parts = []
     for kind, at in times.items():
-        shown = ", ".join(clock_text(t) for t in at[:SHOWN_PER_KIND])
+        shown = ", ".join(clock_text(t - start) for t in at[:SHOWN_PER_KIND])
         more = f" and {len(at) - SHOWN_PER_KIND} more" if len(at) > SHOWN_PER_KIND else ""
         parts.append(f"{_EVENT_WORDS.get(kind, kind)} at {shown}{more}")
     return "; ".join(parts)
