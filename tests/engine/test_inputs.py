@@ -368,6 +368,11 @@ def test_gyro_check_passes_every_scenario(name, tmp_path):
     check_plausible(read_csv(write_csv(sim, tmp_path / "s.csv")[0]))
 
 
+def test_acc_and_gyr_columns_swapped_are_named(rec, tmp_path):
+    path = _write(tmp_path / "r.csv", _columns(rec, acc=rec.gyr_dps, gyr=rec.acc_ms2))
+    _raises(r"the gyroscope reads 9\.\d+ and the accelerometer .* columns look swapped", path)
+
+
 def test_acc_without_gravity_is_named(rec, tmp_path):
     """A phone's 'linear acceleration' export reads ≈ 0 at rest: said so, not 'not in m/s²'."""
     standing = rec.time_s < 9.0  # treadmill_quick stands for its first 10 s

@@ -1,7 +1,8 @@
 """Can the data be a sacral IMU in m/s² and deg/s? Checks after reading, with messages.
 
-The sample rate, values within any IMU's range, gravity in the stillest second, and a gyroscope
-that moves with the wearer. Every problem is a :class:`~hipdrop.errors.HipdropError` that names
+The sample rate, values within any IMU's range, gravity in the stillest second (on the
+accelerometer, not the gyroscope: swapped columns), and a gyroscope that moves with the wearer,
+no faster than a pelvis turns. Every problem is a :class:`~hipdrop.errors.HipdropError` that names
 the likely cause (time in ms, acc in g, gravity taken out, gyro in rad/s, and either read in the
 other unit by mistake).
 """
@@ -61,8 +62,10 @@ def check_plausible(data: ImuData, acc_unit="m/s2", gyr_unit="deg/s") -> ImuData
     _check_magnitudes(data)
     window = int(np.clip(round(data.sample_rate_hz), 4, len(data.time_s))) // 4 * 4
     start = _stillest_window(data, window)
-    still_ms2 = float(np.linalg.norm(data.acc_ms2[start : start + window].mean(axis=0)))
+    still = slice(start, start + window)
+    still_ms2 = float(np.linalg.norm(data.acc_ms2[still].mean(axis=0)))
     at_s = data.time_s[start]
+    _check_swapped(data, still_ms2, float(np.linalg.norm(data.gyr_dps[still].mean(axis=0))), at_s)
     _check_gravity(data, still_ms2, at_s, acc_unit)
     _check_gyro_unit(data, gyr_unit)
     note = f"stillest 1 s (from {at_s:.2f} s) reads |acc| {still_ms2:.2f} m/s²"
@@ -103,8 +106,22 @@ def _rate_in_range(rate_hz):
     return MIN_RATE_HZ * (1 - RATE_SLACK) <= rate_hz <= MAX_RATE_HZ * (1 + RATE_SLACK)
 
 
+def _check_swapped(data, still_ms2, still_dps, at_s):
+    """The gyroscope reads gravity at rest and the accelerometer does not."""
+    if _near_g(still_dps) and not _near_g(still_ms2):
+        raise HipdropError(
+            f"{data.source}: in the stillest second (from {at_s:.2f} s) the gyroscope reads "
+            f"{still_dps:.3g} and the accelerometer {still_ms2:.3g}: the acc_* and gyr_* "
+            "columns look swapped"
+        )
+
+
+def _near_g(magnitude):
+    return abs(magnitude - G_MS2) <= 0.15 * G_MS2
+
+
 def _check_gravity(data, still_ms2, at_s, acc_unit):
-    if abs(still_ms2 - G_MS2) <= 0.15 * G_MS2:
+    if _near_g(still_ms2):
         return
     where = f"{data.source}: the stillest second (from {at_s:.2f} s) reads |acc| {still_ms2:.3g}"
     if abs(still_ms2 - 1.0) <= 0.15:
