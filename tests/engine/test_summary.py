@@ -3,9 +3,10 @@
 from hipdrop.engine.summary import summary_text
 
 
-def _doc(events):
+def _doc(events, start_s=0.0):
     return {
         "source": "run.csv",
+        "start_s": start_s,
         "duration_s": 6085.0,
         "sample_rate_hz": 200.0,
         "steps": [],
@@ -26,6 +27,18 @@ def test_events_are_listed_by_kind_with_their_first_times():
         "events: neutral taken at 0:03; gap at 10:00, 20:00, 30:00 and 2 more; "
         "clip moved at 1:15:09"
     ]
+
+
+def test_times_are_given_from_the_recordings_start_on_any_clock():
+    start = 1_765_152_017.25  # a phone's clock: seconds since 1970
+    events = [{"t_s": start + 3.2, "type": "calibration"}, {"t_s": start + 4509.0, "type": "stop"}]
+    doc = _doc(events, start)
+    doc["fatigue"] = {"onset_s": start + 3360.0, "side": "L", "evidence": "rose"}
+    lines = summary_text(doc).splitlines()
+    assert lines[0].endswith("; times from its start, 1765152017.250 s on its clock")
+    assert "fatigue: onset at 56.0 min (L): rose" in lines
+    assert "events: neutral taken at 0:03; stop at 1:15:09" in lines
+    assert "on its clock" not in summary_text(_doc(events))
 
 
 def test_no_events_no_line():
