@@ -7,6 +7,7 @@ frame x forward, y left, z up. Every input problem is a :class:`~hipdrop.errors.
 """
 
 import itertools
+import math
 import re
 import warnings
 from collections import deque
@@ -199,21 +200,36 @@ def _read_table(path, names, wanted):
     fast = read_numbers(path, len(names), max_rows)
     if fast is not None:
         table = np.ascontiguousarray(fast[:, usecols])
-        _check_finite(path, table, wanted)
-        return table, notes
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
-            table = np.loadtxt(
-                path, delimiter=",", quotechar='"', skiprows=1, usecols=usecols, ndmin=2,
-                max_rows=max_rows,
-            )  # fmt: skip
-    except ValueError as error:
-        raise _locate_bad_value(path, names, wanted, error) from None
+    else:
+        table = _loadtxt(path, names, wanted, usecols, max_rows)
     if len(table) == 0:
         raise HipdropError(f"{path} has a header but no samples")
-    _check_finite(path, table, wanted)
-    return table, notes
+    return _without_missing(path, table, wanted, notes)
+
+
+def _loadtxt(path, names, wanted, usecols, max_rows):
+    """NumPy's parser, for what the fast one declines; empty fields (pandas writes a missing
+    value so) are read as NaN, on a second pass that only such files take."""
+    try:
+        return _numpy_table(path, usecols, max_rows, None)
+    except ValueError as error:
+        problem = _locate_bad_value(path, names, wanted, error, max_rows)
+        if problem is not None:
+            raise problem from None
+    return _numpy_table(path, usecols, max_rows, _empty_as_nan)
+
+
+def _numpy_table(path, usecols, max_rows, converters):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
+        return np.loadtxt(
+            path, delimiter=",", quotechar='"', skiprows=1, usecols=usecols, ndmin=2,
+            max_rows=max_rows, converters=converters,
+        )  # fmt: skip
+
+
+def _empty_as_nan(field):
+    return float(field) if field.strip() else math.nan
 
 
 def _data_lines(path):
@@ -239,9 +255,12 @@ def _truncated_last_line(path, n_columns):
     return count - 1, [f"dropped the incomplete last line {line_no} (recording cut mid-write)"]
 
 
-def _locate_bad_value(path, names, wanted, error):
-    """Find the first unreadable value (slow, only after a parse failure) for the message."""
-    for line_no, line in _data_lines(path):
+def _locate_bad_value(path, names, wanted, error, max_rows):
+    """The error for the first unreadable value among the first ``max_rows`` data lines (all if
+    None; slow, only after a parse failure); None when the only ones are empty fields: missing
+    values."""
+    saw_empty = False
+    for line_no, line in itertools.islice(_data_lines(path), max_rows):
         fields = line.split(",")
         if [field.strip().strip("\"'").lower() for field in fields] == names:
             return HipdropError(
@@ -254,25 +273,49 @@ def _locate_bad_value(path, names, wanted, error):
                 f"{len(names)} columns; fix or delete that line"
             )
         for name in wanted:
-            value = fields[names.index(name)].strip()
+            value = fields[names.index(name)].strip().strip("\"'")
+            saw_empty |= not value
             try:
-                float(value)
+                float(value or "nan")
             except ValueError:
                 return HipdropError(
                     f"{path}, line {line_no}: {name} is {value!r}, not a number; "
                     "every sample needs plain decimal numbers"
                 )
+    if saw_empty:
+        return None
     return HipdropError(f"{path}: cannot read the samples ({error}); check the file is a CSV")
 
 
-def _check_finite(path, table, wanted):
-    bad = ~np.isfinite(table)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
+MAX_MISSING_SHARE = 0.1
+"""Samples without all their values (NaN, or an empty field) are dropped and analysed as lost
+ones, up to this share of the recording: more are no dropouts but a file whose columns were
+written at different times (an accelerometer and a gyroscope each on its own clock, merged)."""
+
+
+def _without_missing(path, table, wanted, notes):
+    """The table without samples that lack a time or an IMU value (NaN), with a note; infinite
+    values are corruption and refused, as values beyond any IMU's range are."""
+    imu = table[:, : 1 + len(IMU_COLUMNS)]
+    if np.isinf(imu).any():
+        row, col = np.argwhere(np.isinf(imu))[0]
         raise HipdropError(
-            f"{path}, line {_line_of_row(path, row)}: {wanted[col]} is {table[row, col]}; "
-            "NaN and infinite values cannot be analysed: remove or repair those samples"
+            f"{path}, line {_line_of_row(path, row)}: {wanted[col]} is {imu[row, col]}; "
+            "infinite values are corruption: remove or repair those samples"
         )
+    missing = np.isnan(imu).any(axis=1)
+    if not missing.any():
+        return table, notes
+    first = f"the first at line {_line_of_row(path, int(np.argmax(missing)))}"
+    count = int(missing.sum())
+    if count > MAX_MISSING_SHARE * len(table):
+        raise HipdropError(
+            f"{path}: {count} of {len(table)} samples lack a value ({first}): were columns "
+            "sampled at different times written into one file? Every line needs all of "
+            f"{COLUMNS_LINE}"
+        )
+    note = f"dropped {count} samples with missing values ({first}): analysed as lost samples"
+    return np.ascontiguousarray(table[~missing]), notes + [note]
 
 
 def _line_of_row(path, row):
