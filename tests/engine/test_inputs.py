@@ -95,6 +95,15 @@ def test_speed_column_and_constant_speed(rec, tmp_path):
         read_csv(path, speed_mps=-1)
 
 
+def test_a_speed_column_with_gaps_is_named(rec, tmp_path):
+    speed = np.full(len(rec), 2.5)
+    speed[100:110] = np.nan
+    path = _write(tmp_path / "r.csv", {**_columns(rec), "speed_mps": speed})
+    with pytest.raises(HipdropError, match="speed_mps column lacks a value for 10 samples"):
+        read_csv(path)
+    assert (read_csv(path, speed_mps=2.5).speed_mps == 2.5).all()  # the way out it names
+
+
 def test_a_speed_in_km_per_h_is_named(rec, tmp_path):
     with pytest.raises(HipdropError, match="if it is in km/h, that is 3.47 m/s"):
         read_csv(_write(tmp_path / "n.csv", _columns(rec)), speed_mps=12.5)

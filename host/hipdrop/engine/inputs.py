@@ -361,6 +361,11 @@ MAX_SPEED_MPS = 12.0
 
 def check_speed(speed, what):
     """``speed`` (m/s), if every value is one a runner can go; else a message for ``what``."""
+    if np.isnan(speed).any():
+        raise HipdropError(
+            f"{what} lacks a value for {int(np.isnan(speed).sum())} samples; give every sample "
+            "its speed, or leave the column out (--speed gives one for the whole recording)"
+        )
     if not np.all((speed >= 0) & np.isfinite(speed)):
         raise HipdropError(f"{what} {speed.min():g} m/s is not a speed; give 0 or more")
     fastest = float(speed.max())
