@@ -86,7 +86,12 @@ def _add_analyze(commands):
         help="accelerometer unit (default m/s2); '-g' or '-m/s2' (write --acc-unit=-g) for "
         "acceleration that reads -1 g upward at rest, as Apple's Core Motion reports it",
     )
-    p.add_argument("--gyr-unit", default="deg/s", choices=["deg/s", "rad/s"])
+    p.add_argument(
+        "--gyr-unit",
+        default="deg/s",
+        choices=["deg/s", "rad/s"],
+        help="gyroscope unit (default deg/s)",
+    )
     p.add_argument(
         "--speed",
         type=float,
