@@ -122,3 +122,22 @@ def test_the_document_says_which_gaps_were_bridged():
         after = t[t >= end][0]
         assert event["t_s"] == pytest.approx(after, abs=1e-3)
         assert event["duration_s"] == pytest.approx(after - t[t < end][-1], abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("mount_deg", "said"),
+    [
+        ((0.0, -80.0, 0.0), "its +x axis points up, forward is near its -z axis"),
+        ((30.0, 0.0, 85.0), "its +y axis points up, forward is near its +x axis"),
+    ],
+)
+def test_a_sensor_worn_on_its_side_is_said_and_still_measured(mount_deg, said):
+    """Up along the board's x or y: the drops as worn upright, and a note naming the axes (it
+    used to name at most a turn about the board's z)."""
+    run = dataclasses.replace(RUN, drop_deg=(5.0, 5.0))
+    session = Session((Bout("stand", RUN_START_S), Bout("run", 60.0, run)))
+    rec = simulate(session, dataclasses.replace(REALISTIC, mount_deg=mount_deg), seed=3)
+    doc = analyze(ImuData(rec.time_s, rec.acc_ms2, rec.gyr_dps, 200.0, None, "sim", ()))
+    assert f"sensor worn on its side ({said}): handled" in doc["notes"]
+    drops = [s["pelvic_drop_deg"] for s in doc["steps"] if s["activity"] == "run"]
+    assert len(drops) > 150 and abs(np.median(drops) - 5.0) < 0.3

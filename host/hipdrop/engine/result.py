@@ -269,9 +269,20 @@ def _mounting_notes(mounting):
             "its accelerometer reads -1 g upward at rest (as Apple's Core Motion does), and "
             "left and right are swapped: analyse again with --acc-unit=-g or -m/s2"
         )
-    if mounting.back_to_front:
+    if mounting.on_its_side:
+        notes.append(
+            f"sensor worn on its side (its {_nearest_axis(mounting.up)} axis points up, forward "
+            f"is near its {_nearest_axis(mounting.forward)} axis): handled"
+        )
+    elif mounting.back_to_front:
         notes.append("sensor worn back to front (forward is its -x axis): handled")
     elif mounting.sideways:
         axis = "+y" if mounting.forward[1] > 0 else "-y"
         notes.append(f"sensor worn turned sideways (forward is near its {axis} axis): handled")
     return notes
+
+
+def _nearest_axis(vector):
+    """'+x', '-z', …: the board's axis nearest a unit vector."""
+    i = int(np.argmax(np.abs(vector)))
+    return ("+" if vector[i] > 0 else "-") + "xyz"[i]

@@ -137,6 +137,11 @@ class Mounting:
         return self.up[2] < -0.5
 
     @property
+    def on_its_side(self):
+        """Up lies nearer the board's x-y plane than its ±z axis (30° or less from the plane)."""
+        return abs(self.up[2]) <= 0.5
+
+    @property
     def back_to_front(self):
         """Forward lies nearer the board's −x axis than its ±y."""
         return self.forward[0] < -abs(self.forward[1])
