@@ -260,6 +260,9 @@ def test_a_text_value_is_found_past_quoted_numbers_and_empty_fields(csv):
     _blank(csv, [20], 3, "")
     _blank(csv, [30], 2, "n/a")
     _raises("line 32: acc_y is 'n/a', not a number", csv)
+    _blank(csv, [30], 2, "0.25")
+    data = read_csv(csv)  # the quoted number read, the sample with the empty field dropped
+    assert data.acc_ms2[10, 0] == 0.5 and "(the first at line 22)" in data.notes[-1]
 
 
 def test_missing_values_and_a_cut_last_line(rec, csv):

@@ -6,11 +6,11 @@ import numpy as np
 def summary_text(doc: dict) -> str:
     steps = doc["steps"]
     key = doc["drop_metric"]
-    start = doc["start_s"]
+    start = doc["start_s"]  # times are shown from here; said when it is not about zero
     lines = [
         f"{doc['source']}: {doc['duration_s']:.0f} s at {doc['sample_rate_hz']:g} Hz, "
         f"{len(steps)} steps"
-        + (f"; times from its start, {start:.3f} s on its clock" if start else "")
+        + (f"; times from its start, {start:.3f} s on its clock" if abs(start) >= 1 else "")
     ]
     if key == "drop_from_contact_deg":
         lines.append("no neutral (no standing-still period): drops are measured from contact")
