@@ -326,7 +326,7 @@ class Mounting:
             self.avg_up = self.fast_up = self.slow_up = up
         self.neutral_set, self.clip_moved_at = False, math.nan
         if still:
-            self._still(up, dt)
+            self._still(unit(acc), dt)  # at rest, the force is gravity's alone
         else:
             self.still_s, self.neutral_n = 0.0, 0
             self.unseen_s += dt

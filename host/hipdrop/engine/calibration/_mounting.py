@@ -1,7 +1,10 @@
 """Where the pelvis axes sit in the sensor frame (Numba kernel): neutral up and forward.
 
-* **Up (neutral).** While the wearer stands still, the filter's up direction in the sensor frame
-  is the neutral, level pelvis. Every still period of at least ``NEUTRAL_MIN_S`` re-anchors it
+* **Up (neutral).** While the wearer stands still, the accelerometer's direction in the sensor
+  frame is gravity's, and so the neutral, level pelvis. (The filter's up, used before, lags it
+  at the start of a rest by the gyro's bias over the tilt gain until the bias is read: a 3 °/s
+  roll bias and a 5-s stand left the neutral 1.0° off in roll, a left/right bias of twice that
+  in the drops; 0.06° now.) Every still period of at least ``NEUTRAL_MIN_S`` re-anchors it
   (a stop at a crossing re-calibrates after a re-seated clip) — unless its up is more than
   ``NEUTRAL_MAX_DEG`` from both the last neutral and the recent moving posture: that stillness
   is no standing (a plank, lying down). Before any still period the
@@ -222,7 +225,8 @@ def mounting_step(state, up, acc, gyr, t, dt, still, running, turning=False):
     arrays. The pipeline also gives ``note_step`` each running contact's interval.
 
     The divisions here are by dt, by the time moved so far (≥ dt), by sample counts and by the
-    lengths of averaged unit vectors and of their level parts, none of them zero in use:
+    lengths of the force at rest, of averaged unit vectors and of their level parts, none of
+    them zero in use:
     Numba's NumPy error model drops the zero checks (and the reference counting of ``state``,
     see ``_vec``).
     """
@@ -232,7 +236,7 @@ def mounting_step(state, up, acc, gyr, t, dt, still, running, turning=False):
     state[NEUTRAL_SET] = 0.0
     state[CLIP_MOVED_AT] = math.nan
     if still:
-        _track_neutral(state, up, dt)
+        _track_neutral(state, unit(acc), dt)  # at rest, the force is gravity's alone
     else:
         state[STILL_S] = 0.0
         state[_NEUTRAL_N] = 0.0
@@ -264,8 +268,8 @@ def _start(state, up):
 
 @kernel(forceinline=True)
 def _track_neutral(state, up, dt):
-    """Average up over the still period once it has lasted ``NEUTRAL_MIN_S`` (unless it is no
-    standing: ``_NEUTRAL_N`` −1)."""
+    """Average ``up`` (the force's direction) over the still period once it has lasted
+    ``NEUTRAL_MIN_S`` (unless it is no standing: ``_NEUTRAL_N`` −1)."""
     state[STILL_S] += dt
     if state[STILL_S] < NEUTRAL_MIN_S or state[_NEUTRAL_N] < 0.0:
         return
