@@ -326,7 +326,7 @@ class Mounting:
             self.avg_up = self.fast_up = self.slow_up = up
         self.neutral_set, self.clip_moved_at = False, math.nan
         if still:
-            self._still(unit(acc), dt)  # at rest, the force is gravity's alone
+            self._still(up, unit(tuple(acc)), dt)
         else:
             self.still_s, self.neutral_n = 0.0, 0
             self.unseen_s += dt
@@ -344,9 +344,10 @@ class Mounting:
         if running and just_updated and self.run_s >= self.twist_watch_from_s:
             self._watch_heading(t)
 
-    def _still(self, up, dt):
+    def _still(self, up, force_up, dt):
         """Average up over a still period of NEUTRAL_MIN_S or more, unless it is no standing:
-        not the first, and up over NEUTRAL_MAX_DEG from the neutral and the moving average."""
+        not the first, and up over NEUTRAL_MAX_DEG from the neutral and the moving average. The
+        first neutral averages the force's direction, later ones the filter's up."""
         self.still_s += dt
         if self.still_s < self.NEUTRAL_MIN_S or self.neutral_n < 0:
             return
@@ -362,7 +363,8 @@ class Mounting:
             self.watched_s, self.apart_s = 0.0, 0.0
             self.twist_watch_from_s = self.run_s + self.HEADING_SETTLED_S
             self.neutrals += 1
-        self.up = unit(ema(self.up, tuple(up), 1.0 / self.neutral_n))
+        sample = force_up if self.neutrals == 1 else tuple(up)
+        self.up = unit(ema(self.up, sample, 1.0 / self.neutral_n))
         self.has_neutral = True
         if self.neutrals == 1:
             self.first_neutral = self.up

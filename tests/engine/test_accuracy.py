@@ -497,9 +497,8 @@ def test_real_walks_have_no_clip_move(shared_data):
 def test_the_pelvis_reads_level_again_after_a_stop(seed, yaw_deg):
     """The gyro bias read during an 8-s stop leaves out the stop's edges and its sway
     (``_rest_bias``): over the 10 s of running after it, the pelvis angles are as far from the
-    truth as before the stop (within 0.07° in pitch and in roll here; 0.18° and 0.15° while the
-    neutral was read from the filter's up). The movement's first fraction of a second, taken for
-    bias, left them 1.2° off in pitch and up to 1.2° in roll."""
+    truth as before the stop (within 0.08° in pitch and 0.15° in roll here). The movement's first
+    fraction of a second, taken for bias, left them 1.2° off in pitch and up to 1.2° in roll."""
     session = Session(
         (Bout("stand", 10.0), Bout("run", 60.0, RUN), Bout("stand", 8.0), Bout("run", 30.0, RUN))
     )
@@ -517,10 +516,11 @@ def test_the_pelvis_reads_level_again_after_a_stop(seed, yaw_deg):
 @pytest.mark.parametrize("bias_dps", [(3.0, 0.0, 0.0), (-2.0, 2.0, 1.5)])
 def test_a_gyro_bias_leaves_left_and_right_level_after_a_short_stand(bias_dps):
     """A gyro bias of a few °/s, as an uncalibrated MEMS gyro has, and a 5-s stand before the
-    run: the neutral is gravity's direction there. Taken from the filter's up, which lags it by
-    the bias until the bias is read, the 3 °/s roll bias left the neutral 1.0° off in roll: the
-    left-stance drops read 1.02° low and the right-stance ones 1.06° high on average (now 0.03°
-    and 0.08°); the other bias 0.63° and 0.60° the other way (now 0.01° and 0.05°)."""
+    run: the first neutral is the force's direction there. Taken from the filter's up, which
+    lags it by the bias until the bias is read, the 3 °/s roll bias left the neutral 1.0° off
+    in roll: the left-stance drops read 1.02° low and the right-stance ones 1.06° high on
+    average (now 0.03° and 0.08°); the other bias 0.63° and 0.60° the other way (now 0.01° and
+    0.05°)."""
     session = Session((Bout("stand", 5.0), Bout("run", 60.0, RUN)))
     spec = dataclasses.replace(REALISTIC, gyr_bias_dps=bias_dps, gyr_tempco_dps_per_c=(0, 0, 0))
     rec = simulate(session, spec, seed=11)
